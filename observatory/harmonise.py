@@ -1,0 +1,181 @@
+"""Harmonisation: source rows → common codes (NUTS3, family, NACE A*10, sex, age band), with every row accounted for.
+
+Each source row is classified by the SQL in ``sql/classify_*.sql`` against the mapping files (schema ``nom``),
+then either used, counted as outside the cooperation area, or rejected with a reason into ``meta.rejects``.
+The row accounting (``meta.row_accounting``) lets a check prove that delivered = used + outside + rejected.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from observatory import nomenclatures
+from observatory.rejects import replace_accounting, replace_rejects
+
+SQL_DIR = Path(__file__).resolve().parent / "sql"
+COMMON_FAMILIES = ("ASSOC", "COOP", "MUTUAL", "FOUND")
+
+DDL = """
+CREATE SCHEMA IF NOT EXISTS harmonised;
+CREATE TABLE IF NOT EXISTS harmonised.jobs (
+    year INTEGER, country VARCHAR, geo VARCHAR, family VARCHAR, excluded BOOLEAN, common BOOLEAN, national BOOLEAN,
+    nace_a10 VARCHAR, sex VARCHAR, age_band VARCHAR, jobs BIGINT, fte DOUBLE, fte_rows BIGINT, rows BIGINT);
+CREATE TABLE IF NOT EXISTS harmonised.units (
+    year INTEGER, country VARCHAR, geo VARCHAR, family VARCHAR, excluded BOOLEAN, common BOOLEAN, national BOOLEAN,
+    nace_a10 VARCHAR, units BIGINT, max_unit_jobs BIGINT);
+"""
+
+
+@dataclass(frozen=True)
+class JobsSource:
+    source_id: str
+    country: str
+    sql_file: str
+    jobs_table: str
+    units_table: str
+    system: str  # key in sex_codes.csv / age_classes.csv
+    sex_column: str
+    age_column: str
+    jobs_raw_text: str
+    units_raw_text: str
+    national_is_common: bool
+
+
+FLORES = JobsSource(
+    source_id="fr_flores", country="FR", sql_file="classify_fr_jobs.sql",
+    jobs_table="src.fr_flores_jobs", units_table="src.fr_flores_units", system="flores",
+    sex_column="sexe", age_column="trage",
+    jobs_raw_text="concat_ws(';', year, depcom, cj, apet, sexe, trage, jobs, fte)",
+    units_raw_text="concat_ws(';', year, depcom, cj, apet, units, max_unit_jobs)",
+    national_is_common=True,
+)
+ONSS = JobsSource(
+    source_id="be_onss", country="BE", sql_file="classify_be_jobs.sql",
+    jobs_table="src.be_onss_jobs", units_table="src.be_onss_units", system="onss",
+    sex_column="sexe", age_column="classe_age",
+    jobs_raw_text="concat_ws(',', year || 'Q4', refnis, juridical_form, accreditation, nace_version, nace, sexe, "
+    "classe_age, jobs, fte)",
+    units_raw_text="concat_ws(',', year || 'Q4', refnis, juridical_form, accreditation, nace_version, nace, units, "
+    "max_unit_jobs)",
+    national_is_common=False,
+)
+
+
+def _classify_sql(source: JobsSource, input_table: str, with_sex_age: bool) -> str:
+    template = (SQL_DIR / source.sql_file).read_text(encoding="utf-8")
+    sex_age = "s.sex, ag.age_band," if with_sex_age else ""
+    joins = (
+        f"LEFT JOIN nom.sex_codes s ON s.source_system = '{source.system}' AND s.source_code = j.{source.sex_column}\n"
+        f"LEFT JOIN nom.age_classes ag ON ag.source_system = '{source.system}' "
+        f"AND ag.source_class = j.{source.age_column}"
+        if with_sex_age
+        else ""
+    )
+    sql = template.replace("{input}", input_table).replace("{sex_age}", sex_age).replace("{sex_age_joins}", joins)
+    common = f"family IN {COMMON_FAMILIES} AND NOT excluded"
+    national = common if source.national_is_common else "national"
+    return f"SELECT *, {common} AS common, {national} AS national_member FROM ({sql})"
+
+
+def harmonise_jobs_year(con: duckdb.DuckDBPyConnection, source: JobsSource, year: int) -> dict:
+    """Classify one year of a jobs delivery into ``harmonised.jobs`` / ``harmonised.units``; return the accounting."""
+    nomenclatures.register(con)
+    con.execute(DDL)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _jobs AS {_classify_sql(source, source.jobs_table, True)}",
+                {"year": year})
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _units AS {_classify_sql(source, source.units_table, False)}",
+                {"year": year})
+    # The delivery contract fixes the sex and age codes, so a row without a mapping is a mapping-file bug.
+    unmapped = con.execute("SELECT count(*) FROM _jobs WHERE sex IS NULL OR age_band IS NULL").fetchone()[0]
+    if unmapped:
+        raise ValueError(f"{source.source_id} {year}: {unmapped} rows with a sex or age code missing from the mappings")
+
+    rejected = replace_rejects(
+        con, source.source_id, year,
+        f"""SELECT file_name, line, reason, {source.jobs_raw_text} AS raw_text, jobs FROM _jobs WHERE outcome = 'rejected'
+            UNION ALL
+            SELECT file_name, line, reason, {source.units_raw_text}, NULL FROM _units WHERE outcome = 'rejected'""",
+    )
+    accounting = replace_accounting(
+        con, source.source_id, year,
+        """SELECT file_name, outcome, count(*) AS rows, sum(jobs) AS jobs FROM _jobs GROUP BY ALL
+           UNION ALL
+           SELECT file_name, outcome, count(*), NULL FROM _units GROUP BY ALL""",
+    )
+    con.execute("DELETE FROM harmonised.jobs WHERE year = ? AND country = ?", [year, source.country])
+    con.execute("DELETE FROM harmonised.units WHERE year = ? AND country = ?", [year, source.country])
+    con.execute(
+        """INSERT INTO harmonised.jobs
+           SELECT year, country, geo, family, excluded, common, national_member, nace_a10, sex, age_band,
+                  sum(jobs), sum(fte), count(fte), count(*)
+           FROM _jobs WHERE outcome = 'used' GROUP BY ALL"""
+    )
+    con.execute(
+        """INSERT INTO harmonised.units
+           SELECT year, country, geo, family, excluded, common, national_member, nace_a10, sum(units), max(max_unit_jobs)
+           FROM _units WHERE outcome = 'used' GROUP BY ALL"""
+    )
+    con.execute("DROP TABLE _jobs; DROP TABLE _units")
+    return {"year": year, "country": source.country, "rejected_rows": rejected, "accounting": accounting}
+
+
+ESTABLISHMENTS_DDL = """
+CREATE SCHEMA IF NOT EXISTS harmonised;
+CREATE TABLE IF NOT EXISTS harmonised.establishments (
+    year INTEGER, snapshot_date DATE, country VARCHAR, geo VARCHAR, family VARCHAR, excluded BOOLEAN,
+    nace_a10 VARCHAR, establishments BIGINT, employer_establishments BIGINT);
+"""
+
+
+@dataclass(frozen=True)
+class RegistrySource:
+    source_id: str
+    country: str
+    sql_file: str
+    raw_text: str
+    file_name: str  # expression naming the file the rows come from
+
+
+SIRENE = RegistrySource(
+    source_id="fr_sirene", country="FR", sql_file="classify_fr_establishments.sql",
+    raw_text="'codeCommuneEtablissement=' || depcom || '; categorieJuridiqueUniteLegale=' || cj || "
+    "'; activitePrincipaleEtablissement=' || activity || ' (' || establishments || ' establishments)'",
+    file_name="'StockEtablissement'",
+)
+KBO = RegistrySource(
+    source_id="be_kbo", country="BE", sql_file="classify_be_establishments.sql",
+    raw_text="'Zipcode=' || postcode || '; JuridicalForm=' || juridical_form || '; NaceCode=' || nace_code || "
+    "' (' || establishments || ' establishment units)'",
+    file_name="'establishment.csv'",
+)
+
+
+def harmonise_registry(con: duckdb.DuckDBPyConnection, source: RegistrySource) -> dict:
+    """Classify a registry snapshot into ``harmonised.establishments``; rejected groups go to ``meta.rejects``."""
+    nomenclatures.register(con)
+    con.execute(ESTABLISHMENTS_DDL)
+    sql = (SQL_DIR / source.sql_file).read_text(encoding="utf-8")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _registry AS {sql}")
+    # Registry rejects have no year partition: they are replaced for the snapshot as a whole.
+    replace_rejects(
+        con, f"{source.source_id}_harmonise", None,
+        f"SELECT {source.file_name} AS file_name, NULL AS line, reason, {source.raw_text} AS raw_text, NULL AS jobs "
+        "FROM _registry WHERE outcome = 'rejected'",
+    )
+    accounting = replace_accounting(
+        con, source.source_id, None,
+        f"SELECT {source.file_name} AS file_name, outcome, sum(establishments) AS rows, NULL AS jobs "
+        "FROM _registry GROUP BY ALL",
+    )
+    con.execute("DELETE FROM harmonised.establishments WHERE country = ?", [source.country])
+    con.execute(
+        f"""INSERT INTO harmonised.establishments
+            SELECT year(snapshot_date), snapshot_date, '{source.country}', geo, family, excluded, nace_a10,
+                   sum(establishments), sum(establishments) FILTER (WHERE employer)
+            FROM _registry WHERE outcome = 'used' GROUP BY ALL"""
+    )
+    con.execute("DROP TABLE _registry")
+    return {"country": source.country, "accounting": accounting}

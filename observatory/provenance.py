@@ -1,0 +1,87 @@
+"""Where each raw file comes from: its fingerprint and its origin, recorded in ``meta.sources``.
+
+Following Our World in Data's ETL, every raw file carries its origin. A file may have a sidecar
+``<file name>.origin.json`` (the embedded sample has one for each file, saying it is synthetic); otherwise the
+source module's defaults apply (producer, URL, licence), and the reference period is read from the file itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+SIDECAR_SUFFIX = ".origin.json"
+
+
+@dataclass(frozen=True)
+class Origin:
+    producer: str
+    url: str
+    licence: str
+    reference_period: str = ""
+    synthetic: bool = False
+    note: str = ""
+
+
+def sha256(path: Path, chunk_size: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(chunk_size):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def read_origin(path: Path, default: Origin) -> Origin:
+    """The file's sidecar origin if it has one, over the source's defaults."""
+    sidecar = path.with_name(path.name + SIDECAR_SUFFIX)
+    if not sidecar.exists():
+        return default
+    data = json.loads(sidecar.read_text(encoding="utf-8"))
+    known = {k: v for k, v in data.items() if k in Origin.__dataclass_fields__}
+    return replace(default, **known)
+
+
+META_SOURCES_DDL = """
+CREATE SCHEMA IF NOT EXISTS meta;
+CREATE TABLE IF NOT EXISTS meta.sources (
+    source_id VARCHAR, file_name VARCHAR, sha256 VARCHAR, size_bytes BIGINT, rows BIGINT,
+    reference_period VARCHAR, loaded_at TIMESTAMP WITH TIME ZONE, producer VARCHAR, url VARCHAR, licence VARCHAR,
+    synthetic BOOLEAN, note VARCHAR, path VARCHAR
+);
+"""
+
+
+def record_source(
+    con: duckdb.DuckDBPyConnection, source_id: str, path: Path, rows: int, origin: Origin, reference_period: str
+) -> dict:
+    """Replace the ``meta.sources`` row of this file and return it (for Dagster metadata)."""
+    con.execute(META_SOURCES_DDL)
+    row = {
+        "source_id": source_id,
+        "file_name": path.name,
+        "sha256": sha256(path),
+        "size_bytes": path.stat().st_size,
+        "rows": rows,
+        "reference_period": origin.reference_period or reference_period,
+        "loaded_at": datetime.now(UTC),
+        "producer": origin.producer,
+        "url": origin.url,
+        "licence": origin.licence,
+        "synthetic": origin.synthetic,
+        "note": origin.note,
+        "path": str(path),
+    }
+    con.execute("DELETE FROM meta.sources WHERE source_id = ? AND file_name = ?", [source_id, path.name])
+    con.execute(
+        f"INSERT INTO meta.sources ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", list(row.values())
+    )
+    return {**row, "loaded_at": row["loaded_at"].isoformat()}
+
+
+def as_dict(origin: Origin) -> dict:
+    return asdict(origin)

@@ -1,0 +1,56 @@
+"""Rows kept out of the tables, each with a reason: ``meta.rejects``; and the count of every row, ``meta.row_accounting``.
+
+Nothing is dropped silently. A row is either used, outside the cooperation area (counted, not an error), or
+rejected with a reason (an unknown code, a code that cannot be converted). Asset checks read these tables.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+DDL = """
+CREATE SCHEMA IF NOT EXISTS meta;
+CREATE TABLE IF NOT EXISTS meta.rejects (
+    source_id VARCHAR, year INTEGER, file_name VARCHAR, line BIGINT, reason VARCHAR, raw_text VARCHAR, jobs BIGINT);
+CREATE TABLE IF NOT EXISTS meta.row_accounting (
+    source_id VARCHAR, year INTEGER, file_name VARCHAR, outcome VARCHAR, rows BIGINT, jobs BIGINT);
+"""
+
+
+def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(DDL)
+
+
+def replace_rejects(con: duckdb.DuckDBPyConnection, source_id: str, year: int | None, select_sql: str,
+                    params: list | None = None) -> int:
+    """Replace the rejects of (source, year) by the rows of ``select_sql``.
+
+    ``select_sql`` returns columns file_name, line, reason, raw_text, jobs (jobs NULL for registry rows).
+    """
+    ensure_tables(con)
+    con.execute("DELETE FROM meta.rejects WHERE source_id = ? AND year IS NOT DISTINCT FROM ?", [source_id, year])
+    con.execute(
+        f"INSERT INTO meta.rejects SELECT ?, ?, file_name, line, reason, raw_text, jobs FROM ({select_sql})",
+        [source_id, year, *(params or [])],
+    )
+    return con.execute(
+        "SELECT count(*) FROM meta.rejects WHERE source_id = ? AND year IS NOT DISTINCT FROM ?", [source_id, year]
+    ).fetchone()[0]
+
+
+def replace_accounting(con: duckdb.DuckDBPyConnection, source_id: str, year: int | None, select_sql: str,
+                       params: list | None = None) -> list[dict]:
+    """Replace the accounting of (source, year) by ``select_sql`` (file_name, outcome, rows, jobs); return it."""
+    ensure_tables(con)
+    con.execute("DELETE FROM meta.row_accounting WHERE source_id = ? AND year IS NOT DISTINCT FROM ?",
+                [source_id, year])
+    con.execute(
+        f"INSERT INTO meta.row_accounting SELECT ?, ?, file_name, outcome, rows, jobs FROM ({select_sql})",
+        [source_id, year, *(params or [])],
+    )
+    frame = con.execute(
+        "SELECT file_name, outcome, rows, jobs FROM meta.row_accounting "
+        "WHERE source_id = ? AND year IS NOT DISTINCT FROM ? ORDER BY file_name, outcome",
+        [source_id, year],
+    ).fetchall()
+    return [dict(zip(["file_name", "outcome", "rows", "jobs"], r, strict=True)) for r in frame]

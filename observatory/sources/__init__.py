@@ -1,0 +1,1 @@
+"""One module per source: where its files are, how they are read and validated, and what lands in staging."""

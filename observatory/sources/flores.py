@@ -1,0 +1,115 @@
+"""INSEE employment extraction from FLORES, delivered under agreement (contracts.md, France, layout v1).
+
+``flores_postes_<YYYY>.csv``: jobs at 31 December by commune, legal category, activity, sex and age.
+``flores_etablissements_<YYYY>.csv``: employer establishments per (commune, legal category, activity), with the
+jobs of the largest one (for the dominance rule). Separator ``;``, UTF-8 (BOM tolerated), decimal comma.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import duckdb
+
+from observatory.delivery import NEGATIVE, Column, FileContract, check_pair, check_year, load_delivery
+from observatory.provenance import Origin, read_origin, record_source
+
+SOURCE_ID = "fr_flores"
+FOLDER = Path("fr") / "flores"
+JOBS_NAME = re.compile(r"flores_postes_(\d{4})\.csv")
+UNITS_NAME = re.compile(r"flores_etablissements_(\d{4})\.csv")
+ORIGIN = Origin(
+    producer="INSEE (FLORES), extraction delivered under agreement",
+    url="delivered under agreement (no public URL)",
+    licence="Restricted: delivered under a data-sharing agreement; publish only disclosure-controlled aggregates",
+)
+
+KEY_COLUMNS = (
+    Column("ANNEE", r"\d{4}", "a 4-digit year"),
+    Column("DEPCOM", r"\d{5}|2[AB]\d{3}", "a 5-character COG commune code (e.g. 59350, 2A004)"),
+    Column("CJ", r"\d{4}", "a 4-digit legal category (INSEE level III)"),
+    Column("APET", r"\d{4}[A-Z]", "a NAF rev. 2 sub-class without a dot (e.g. 8810A)",
+           wrong_forms=((r"^\d{2}\.\d{2}[A-Z]$", "a NAF code with a dot; the contract has no dot"),)),
+)
+JOBS = FileContract(
+    name="flores_postes",
+    delimiter=";",
+    quoted=False,
+    columns=KEY_COLUMNS
+    + (
+        Column("SEXE", r"[12]", "1 (men) or 2 (women)"),
+        Column("TRAGE", r"00|20|25|30|35|40|45|50|55|60|65", "an age class 00, 20, 25, ..., 65"),
+        Column("POSTES", r"\d+", "an integer >= 0", wrong_forms=(NEGATIVE,)),
+        Column("EQTP", r"\d+(,\d+)?", "a decimal >= 0 with a decimal comma", optional=True,
+               wrong_forms=(NEGATIVE, (r"^\d+\.\d+$", "a decimal point where the contract asks for a decimal comma"))),
+    ),
+    key=("ANNEE", "DEPCOM", "CJ", "APET", "SEXE", "TRAGE"),
+)
+UNITS = FileContract(
+    name="flores_etablissements",
+    delimiter=";",
+    quoted=False,
+    columns=KEY_COLUMNS
+    + (
+        Column("NBETAB", r"[1-9]\d*", "an integer >= 1", wrong_forms=(NEGATIVE,)),
+        Column("POSTES_MAX_ETAB", r"\d+", "an integer >= 0", wrong_forms=(NEGATIVE,)),
+    ),
+    key=("ANNEE", "DEPCOM", "CJ", "APET"),
+)
+
+STAGING_DDL = """
+CREATE SCHEMA IF NOT EXISTS src;
+CREATE TABLE IF NOT EXISTS src.fr_flores_jobs (
+    year INTEGER, depcom VARCHAR, cj VARCHAR, apet VARCHAR, sexe VARCHAR, trage VARCHAR,
+    jobs BIGINT, fte DOUBLE, file_name VARCHAR, line BIGINT);
+CREATE TABLE IF NOT EXISTS src.fr_flores_units (
+    year INTEGER, depcom VARCHAR, cj VARCHAR, apet VARCHAR, units BIGINT, max_unit_jobs BIGINT,
+    file_name VARCHAR, line BIGINT);
+"""
+
+
+def available_years(raw_dir: Path) -> list[int]:
+    folder = raw_dir / FOLDER
+    return sorted(int(m.group(1)) for p in folder.glob("flores_postes_*.csv") if (m := JOBS_NAME.fullmatch(p.name)))
+
+
+def paths(raw_dir: Path, year: int) -> tuple[Path, Path]:
+    folder = raw_dir / FOLDER
+    return folder / f"flores_postes_{year}.csv", folder / f"flores_etablissements_{year}.csv"
+
+
+def load_year(con: duckdb.DuckDBPyConnection, raw_dir: Path, year: int) -> dict:
+    """Validate and stage one year's pair of files; return what was loaded (for metadata)."""
+    jobs_path, units_path = paths(raw_dir, year)
+    jobs_rows = load_delivery(con, jobs_path, JOBS, "_flores_jobs")
+    check_year(jobs_path, JOBS_NAME.pattern, "_flores_jobs", con, "ANNEE")
+    units_rows = load_delivery(con, units_path, UNITS, "_flores_units")
+    check_year(units_path, UNITS_NAME.pattern, "_flores_units", con, "ANNEE")
+    check_pair(con, jobs_path, "_flores_jobs", units_path, "_flores_units", UNITS.key, "POSTES", "POSTES_MAX_ETAB")
+
+    con.execute(STAGING_DDL)
+    con.execute("DELETE FROM src.fr_flores_jobs WHERE year = ?", [year])
+    con.execute("DELETE FROM src.fr_flores_units WHERE year = ?", [year])
+    con.execute(
+        """INSERT INTO src.fr_flores_jobs
+           SELECT CAST(ANNEE AS INTEGER), DEPCOM, CJ, APET, SEXE, TRAGE, CAST(POSTES AS BIGINT),
+                  CAST(replace(nullif(EQTP, ''), ',', '.') AS DOUBLE), ?, line
+           FROM _flores_jobs""",
+        [jobs_path.name],
+    )
+    con.execute(
+        """INSERT INTO src.fr_flores_units
+           SELECT CAST(ANNEE AS INTEGER), DEPCOM, CJ, APET, CAST(NBETAB AS BIGINT), CAST(POSTES_MAX_ETAB AS BIGINT),
+                  ?, line
+           FROM _flores_units""",
+        [units_path.name],
+    )
+    con.execute("DROP TABLE _flores_jobs; DROP TABLE _flores_units")
+    jobs_total = con.execute("SELECT sum(jobs) FROM src.fr_flores_jobs WHERE year = ?", [year]).fetchone()[0]
+    sources = [
+        record_source(con, SOURCE_ID, jobs_path, jobs_rows, read_origin(jobs_path, ORIGIN), str(year)),
+        record_source(con, SOURCE_ID, units_path, units_rows, read_origin(units_path, ORIGIN), str(year)),
+    ]
+    return {"year": year, "jobs_rows": jobs_rows, "units_rows": units_rows, "jobs": int(jobs_total or 0),
+            "sources": sources}

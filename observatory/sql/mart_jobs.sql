@@ -1,0 +1,9 @@
+-- Published jobs cells: suppressed values are NULL with conf_status 'C'.
+INSERT INTO mart.jobs
+SELECT year, country, geo, geo_level, family, nace_a10, sex, age_band,
+       CASE WHEN NOT confidential THEN jobs END,
+       CASE WHEN NOT confidential THEN fte END,
+       CASE WHEN sex = 'T' AND age_band = 'TOTAL' THEN parent_units END,
+       CASE WHEN confidential THEN 'C' END
+FROM work.jobs_cells
+ORDER BY year, country, geo, family, nace_a10, sex, age_band;

@@ -1,0 +1,76 @@
+-- Common vs national definition per year and country side, and the parts of the difference.
+-- Each harmonised row falls in one component; COMMON TOTAL + Σ NATIONAL parts = NATIONAL TOTAL.
+CREATE OR REPLACE TEMP MACRO reconciliation_component(in_common, in_national, fam, excl) AS
+    CASE
+        WHEN in_common AND in_national THEN 'BOTH'
+        WHEN in_common AND fam = 'COOP' THEN 'MINUS_COOP_NOT_ACCREDITED'
+        WHEN in_common THEN 'MINUS_OTHER'
+        WHEN in_national AND fam = 'SOCENT' THEN 'PLUS_SOCENT'
+        WHEN in_national AND excl AND fam IN ('ASSOC', 'COOP', 'MUTUAL', 'FOUND') THEN 'PLUS_EXCLUDED_ACTIVITIES'
+        WHEN in_national THEN 'PLUS_OTHER'
+        ELSE 'NEITHER'
+    END;
+
+INSERT INTO mart.perimeter_reconciliation
+WITH parts(definition, component, sign, description) AS (VALUES
+    ('COMMON', 'TOTAL', 1, 'Jobs under the common definition (ASSOC + COOP + MUTUAL + FOUND, activity exclusions applied)'),
+    ('NATIONAL', 'TOTAL', 1, 'Jobs under the national definition (FR: INSEE = common; BE: Observatoire de l''économie '
+        || 'sociale: ASSOC + FOUND + MUTUAL + CNC cooperatives + social enterprises, no activity exclusion)'),
+    ('NATIONAL', 'PLUS_SOCENT', 1, 'Part: social enterprises in company form, in the national definition only'),
+    ('NATIONAL', 'PLUS_EXCLUDED_ACTIVITIES', 1, 'Part: social-economy families in the excluded activities (division 84, '
+        || '94.11, 94.12, 94.20, 94.91, 94.92), in the national definition only'),
+    ('NATIONAL', 'PLUS_OTHER', 1, 'Part: other rows in the national definition only'),
+    ('NATIONAL', 'MINUS_COOP_NOT_ACCREDITED', -1, 'Part: cooperatives without CNC accreditation, in the common '
+        || 'definition only (counted negative)'),
+    ('NATIONAL', 'MINUS_OTHER', -1, 'Part: other rows in the common definition only (counted negative)')
+),
+jobs AS (
+    SELECT year, country, common, national, jobs,
+           reconciliation_component(common, national, family, excluded) AS component
+    FROM harmonised.jobs
+),
+units AS (
+    SELECT year, country, common, national, units, max_unit_jobs,
+           reconciliation_component(common, national, family, excluded) AS component
+    FROM harmonised.units
+),
+sides AS (SELECT DISTINCT year, country FROM harmonised.jobs),
+grid AS (SELECT * FROM sides CROSS JOIN parts),
+valued AS (
+    SELECT g.*,
+        coalesce(CASE
+            WHEN g.component = 'TOTAL' AND g.definition = 'COMMON'
+                THEN (SELECT sum(jobs) FROM jobs j WHERE j.year = g.year AND j.country = g.country AND j.common)
+            WHEN g.component = 'TOTAL'
+                THEN (SELECT sum(jobs) FROM jobs j WHERE j.year = g.year AND j.country = g.country AND j.national)
+            ELSE (SELECT sum(jobs) FROM jobs j WHERE j.year = g.year AND j.country = g.country
+                  AND j.component = g.component)
+        END, 0) AS abs_jobs,
+        coalesce(CASE
+            WHEN g.component = 'TOTAL' AND g.definition = 'COMMON'
+                THEN (SELECT sum(units) FROM units u WHERE u.year = g.year AND u.country = g.country AND u.common)
+            WHEN g.component = 'TOTAL'
+                THEN (SELECT sum(units) FROM units u WHERE u.year = g.year AND u.country = g.country AND u.national)
+            ELSE (SELECT sum(units) FROM units u WHERE u.year = g.year AND u.country = g.country
+                  AND u.component = g.component)
+        END, 0) AS units,
+        coalesce(CASE
+            WHEN g.component = 'TOTAL' AND g.definition = 'COMMON'
+                THEN (SELECT max(max_unit_jobs) FROM units u WHERE u.year = g.year AND u.country = g.country AND u.common)
+            WHEN g.component = 'TOTAL'
+                THEN (SELECT max(max_unit_jobs) FROM units u WHERE u.year = g.year AND u.country = g.country
+                      AND u.national)
+            ELSE (SELECT max(max_unit_jobs) FROM units u WHERE u.year = g.year AND u.country = g.country
+                  AND u.component = g.component)
+        END, 0) AS max_unit_jobs
+    FROM grid g
+),
+judged AS (
+    SELECT *, abs_jobs > 0 AND (abs_jobs < $min_jobs OR units < $min_units
+                                OR max_unit_jobs > $max_dominance_share * abs_jobs) AS confidential
+    FROM valued
+)
+SELECT year, country, 'FWVL_' || country, definition, component,
+       CASE WHEN NOT confidential THEN sign * abs_jobs END, description, CASE WHEN confidential THEN 'C' END
+FROM judged
+ORDER BY year, country, definition, component;

@@ -1,0 +1,109 @@
+"""First pass over a delivered text file: encoding, header and line shape, with exact line numbers.
+
+Deliveries (FLORES, ONSS) are aggregated tables of at most a few million lines, so one streaming pass in Python is
+cheap; it lets every error name the line where it happens before DuckDB types and loads the file. National
+registry files (SIRENE, KBO) are left to DuckDB alone.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+from dataclasses import dataclass
+from pathlib import Path
+
+from observatory.errors import InputError
+
+BOM = b"\xef\xbb\xbf"
+
+
+@dataclass(frozen=True)
+class TextProfile:
+    path: Path
+    header: list[str]
+    data_lines: int
+    has_bom: bool
+
+
+def _split(line: str, delimiter: str, quoted: bool) -> list[str]:
+    if not quoted:
+        return line.split(delimiter)
+    return next(csv.reader([line], delimiter=delimiter, quotechar='"', strict=True), [])
+
+
+def check_delimited(path: Path, *, delimiter: str, required: list[str], quoted: bool = False) -> TextProfile:
+    """Stream the file once and raise :class:`InputError` on the first structural problem.
+
+    ``required`` columns must all be present by name; extra columns are tolerated (producers add some).
+    """
+    if not path.exists():
+        raise InputError(path, "the file does not exist")
+    header: list[str] | None = None
+    data_lines = 0
+    has_bom = False
+    last_had_newline = True
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            if number == 1 and raw.startswith(BOM):
+                has_bom = True
+                raw = raw[len(BOM) :]
+            last_had_newline = raw.endswith(b"\n")
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                bad = raw[exc.start : exc.start + 1].hex()
+                raise InputError(
+                    path,
+                    f"not valid UTF-8 (byte 0x{bad} at character {exc.start + 1}); the delivery contract asks for "
+                    "UTF-8 - was the file saved as Latin-1/Windows-1252?",
+                    line=number,
+                ) from None
+            text = text.rstrip("\r\n")
+            if header is None:
+                header = [name.strip() for name in _split(text, delimiter, quoted)]
+                _check_header(path, header, required, delimiter)
+                continue
+            if text == "":
+                # A blank line is tolerated only at the very end of the file.
+                continue
+            try:
+                fields = _split(text, delimiter, quoted)
+            except csv.Error as exc:
+                raise InputError(path, f"badly quoted line: {exc}", line=number) from None
+            if len(fields) != len(header):
+                problem = f"{len(fields)} field(s) where the header has {len(header)}"
+                if not last_had_newline:
+                    problem = f"truncated last line: {problem} (the file ends without a newline)"
+                raise InputError(path, problem, line=number, value=text[:120])
+            data_lines += 1
+    if header is None or header == [""]:
+        raise InputError(path, "the file is empty (no header line)")
+    if data_lines == 0:
+        raise InputError(path, "the file has a header but no data line")
+    return TextProfile(path=path, header=header, data_lines=data_lines, has_bom=has_bom)
+
+
+def _check_header(path: Path, header: list[str], required: list[str], delimiter: str) -> None:
+    duplicated = sorted({name for name in header if header.count(name) > 1})
+    if duplicated:
+        raise InputError(path, f"column(s) {', '.join(duplicated)} appear more than once in the header", line=1)
+    missing = [name for name in required if name not in header]
+    if not missing:
+        return
+    if len(header) == 1 and delimiter not in header[0]:
+        raise InputError(
+            path,
+            f"the header has a single column; the separator should be {delimiter!r}",
+            line=1,
+            value=header[0][:120],
+        )
+    hints = []
+    for name in missing:
+        close = difflib.get_close_matches(name, [h for h in header if h not in required], n=1, cutoff=0.6)
+        hints.append(f"{name} (renamed to {close[0]!r}?)" if close else name)
+    raise InputError(
+        path,
+        f"missing column(s): {', '.join(hints)}; the header has: {', '.join(header)}",
+        line=1,
+        column=", ".join(missing),
+    )
