@@ -125,7 +125,7 @@ def check_mappings() -> list[str]:
 
     # Sectors: A*10 division ranges cover every NACE Rev. 2 division once.
     a10 = load("nace_a10")
-    a10 = a10[a10["nace_a10"] != "TOTAL"]
+    a10 = a10[a10["division_from"] != ""]  # TOTAL and UNK are not division groups
     for division in load("nace_divisions")["division"]:
         d = int(division)
         hits = [r.nace_a10 for r in a10.itertuples() if int(r.division_from) <= d <= int(r.division_to)]

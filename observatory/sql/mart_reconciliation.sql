@@ -11,7 +11,7 @@ CREATE OR REPLACE TEMP MACRO reconciliation_component(in_common, in_national, fa
         ELSE 'NEITHER'
     END;
 
-INSERT INTO mart.perimeter_reconciliation
+CREATE OR REPLACE TABLE work.reconciliation AS
 WITH parts(definition, component, sign, description) AS (VALUES
     ('COMMON', 'TOTAL', 1, 'Jobs under the common definition (ASSOC + COOP + MUTUAL + FOUND, activity exclusions applied)'),
     ('NATIONAL', 'TOTAL', 1, 'Jobs under the national definition (FR: INSEE = common; BE: Observatoire de l''économie '
@@ -70,7 +70,12 @@ judged AS (
                                 OR max_unit_jobs > $max_dominance_share * abs_jobs) AS confidential
     FROM valued
 )
-SELECT year, country, 'FWVL_' || country, definition, component,
-       CASE WHEN NOT confidential THEN sign * abs_jobs END, description, CASE WHEN confidential THEN 'C' END
-FROM judged
+SELECT year, country, 'FWVL_' || country AS geo, definition, component, sign * abs_jobs AS jobs, description,
+       confidential
+FROM judged;
+
+INSERT INTO mart.perimeter_reconciliation
+SELECT year, country, geo, definition, component, CASE WHEN NOT confidential THEN jobs END, description,
+       CASE WHEN confidential THEN 'C' END
+FROM work.reconciliation
 ORDER BY year, country, definition, component;

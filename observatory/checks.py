@@ -1,0 +1,117 @@
+"""Checks at each boundary, as plain functions returning what is wrong (an empty list when all is well).
+
+Dagster asset checks (``pipelines/checks.py``) and the tests call these; they read the working database only.
+"""
+
+from __future__ import annotations
+
+import re
+
+import duckdb
+
+from observatory import nomenclatures
+from observatory.config import Thresholds
+
+
+def jobs_total_preserved(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Σ jobs of the ALL / TOTAL / T / TOTAL cell of each side = Σ jobs delivered for the area and used.
+
+    Delivered rows are accounted as used + outside_area + rejected (``meta.row_accounting``); the check proves
+    the published margin is exactly the used part, so no row was lost or counted twice on the way.
+    """
+    rows = con.execute(
+        """WITH delivered AS (
+               SELECT year, CASE source_id WHEN 'fr_flores' THEN 'FWVL_FR' ELSE 'FWVL_BE' END AS geo,
+                      sum(jobs) FILTER (WHERE outcome = 'used') AS used
+               FROM meta.row_accounting WHERE source_id IN ('fr_flores', 'be_onss') AND jobs IS NOT NULL
+               GROUP BY ALL),
+           sides AS (SELECT * FROM delivered UNION ALL SELECT year, 'FWVL', sum(used) FROM delivered GROUP BY year),
+           published AS (
+               SELECT year, geo, jobs FROM work.jobs_cells
+               WHERE family = 'ALL' AND nace_a10 = 'TOTAL' AND sex = 'T' AND age_band = 'TOTAL' AND geo_level = 'AREA')
+           SELECT s.year, s.geo, s.used, p.jobs FROM sides s FULL JOIN published p USING (year, geo)
+           WHERE s.used IS DISTINCT FROM p.jobs"""
+    ).fetchall()
+    return [f"{year} {geo}: delivered and used {used}, published {jobs}" for year, geo, used, jobs in rows]
+
+
+def accounting_complete(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Every staged delivery row is accounted for exactly once (used, outside_area or rejected)."""
+    rows = con.execute(
+        """WITH staged AS (
+               SELECT 'fr_flores' AS source_id, year, file_name, count(*) AS n FROM src.fr_flores_jobs GROUP BY ALL
+               UNION ALL SELECT 'fr_flores', year, file_name, count(*) FROM src.fr_flores_units GROUP BY ALL
+               UNION ALL SELECT 'be_onss', year, file_name, count(*) FROM src.be_onss_jobs GROUP BY ALL
+               UNION ALL SELECT 'be_onss', year, file_name, count(*) FROM src.be_onss_units GROUP BY ALL),
+           accounted AS (SELECT source_id, year, file_name, sum(rows) AS n FROM meta.row_accounting GROUP BY ALL)
+           SELECT source_id, year, file_name, s.n, a.n FROM staged s LEFT JOIN accounted a
+               USING (source_id, year, file_name)
+           WHERE s.n IS DISTINCT FROM a.n"""
+    ).fetchall()
+    return [f"{s} {y} {f}: {n} rows staged, {a} accounted" for s, y, f, n, a in rows]
+
+
+def rejected_jobs_share(con: duckdb.DuckDBPyConnection, thresholds: Thresholds = Thresholds()) -> list[str]:  # noqa: B008
+    """The share of jobs rejected for an unknown code stays under the threshold, per source and year."""
+    rows = con.execute(
+        """SELECT source_id, year,
+                  coalesce(sum(jobs) FILTER (WHERE outcome = 'rejected'), 0) AS rejected,
+                  coalesce(sum(jobs) FILTER (WHERE outcome IN ('used', 'rejected')), 0) AS total
+           FROM meta.row_accounting WHERE jobs IS NOT NULL GROUP BY ALL ORDER BY ALL"""
+    ).fetchall()
+    return [
+        f"{source} {year}: {rejected} of {total} jobs rejected ({rejected / total:.2%} > "
+        f"{thresholds.max_rejected_jobs_share:.2%}); see meta.rejects"
+        for source, year, rejected, total in rows
+        if total and rejected / total > thresholds.max_rejected_jobs_share
+    ]
+
+
+def reconciliation_adds_up(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """COMMON TOTAL + Σ NATIONAL parts = NATIONAL TOTAL for each year and side (before suppression)."""
+    rows = con.execute(
+        """SELECT year, country,
+                  sum(jobs) FILTER (WHERE definition = 'COMMON' AND component = 'TOTAL') AS common,
+                  sum(jobs) FILTER (WHERE definition = 'NATIONAL' AND component <> 'TOTAL') AS parts,
+                  sum(jobs) FILTER (WHERE definition = 'NATIONAL' AND component = 'TOTAL') AS national
+           FROM work.reconciliation GROUP BY ALL
+           HAVING common + parts IS DISTINCT FROM national"""
+    ).fetchall()
+    return [f"{y} {c}: common {a} + parts {b} != national {n}" for y, c, a, b, n in rows]
+
+
+def disclosure_holds(con: duckdb.DuckDBPyConnection, thresholds: Thresholds = Thresholds()) -> list[str]:  # noqa: B008
+    """No published jobs cell breaks the primary rules (checked on the published values, from the unit data)."""
+    rows = con.execute(
+        """SELECT j.year, j.geo, j.family, j.nace_a10, j.sex, j.age_band, j.jobs
+           FROM mart.jobs j JOIN work.jobs_cells c USING (year, country, geo, family, nace_a10, sex, age_band)
+           WHERE j.jobs IS NOT NULL AND (
+               (j.jobs > 0 AND j.jobs < $min_jobs) OR c.parent_units < $min_units
+               OR c.parent_max_unit > $share * c.parent_jobs)
+           LIMIT 20""",
+        {"min_jobs": thresholds.min_jobs, "min_units": thresholds.min_units, "share": thresholds.max_dominance_share},
+    ).fetchall()
+    return [f"published cell breaks disclosure rules: {r}" for r in rows]
+
+
+def kbo_form_labels(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Each juridical form mapped in be_legal_forms.csv has, in the delivered code.csv, a label its pattern matches."""
+    labels: dict[str, list[str]] = {}
+    for code, description in con.execute(
+        "SELECT code, description FROM src.be_kbo_codes WHERE category = 'JuridicalForm' AND language IN ('FR', 'NL')"
+    ).fetchall():
+        labels.setdefault(code, []).append(description)
+    problems = []
+    for row in nomenclatures.load("be_legal_forms").itertuples():
+        if row.juridical_form == "*" or not row.expected_label_pattern:
+            continue
+        found = labels.get(row.juridical_form)
+        status = "unverified mapping" if row.verified != "true" else "mapping"
+        if not found:
+            problems.append(f"{status} {row.juridical_form} ({row.family}): not in the delivered code.csv")
+        elif not any(re.search(row.expected_label_pattern, label) for label in found):
+            problems.append(
+                f"{status} {row.juridical_form} ({row.family}): delivered label {found} does not match "
+                f"{row.expected_label_pattern!r}"
+            )
+    return problems

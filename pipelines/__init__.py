@@ -1,0 +1,1 @@
+"""The Dagster code location: thin wiring of the ``observatory`` library into assets, checks and a schedule."""

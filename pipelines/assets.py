@@ -1,0 +1,229 @@
+"""Assets by stage: ``sources`` (parse and validate each producer's files), ``harmonised`` (common codes),
+``published`` (the mart tables and the atomically swapped database)."""
+
+from __future__ import annotations
+
+import functools
+
+import dagster as dg
+
+from observatory import harmonise, mart, nomenclatures, publication, validation
+from observatory.config import default_raw_dir
+from observatory.errors import InputError
+from observatory.sources import flores, kbo, onss, sirene
+from pipelines.resources import Warehouse
+
+POOL = "duckdb_staging"
+
+
+def reference_years() -> list[str]:
+    """Reference years with an employment delivery in the raw folder (read when the code location loads)."""
+    raw = default_raw_dir()
+    years = set(flores.available_years(raw)) | set(onss.available_years(raw))
+    return [str(y) for y in sorted(years)] or ["2024"]
+
+
+YEARS = dg.StaticPartitionsDefinition(reference_years())
+
+
+def _preview(con, sql: str, limit: int = 10) -> dg.MetadataValue:
+    return dg.MetadataValue.md(con.execute(f"{sql} LIMIT {limit}").df().to_markdown(index=False))
+
+
+def _fail_on_input_error(func):
+    """Show a bad input as one clear failure line in the UI, not as a stack trace."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except InputError as exc:
+            raise dg.Failure(description=str(exc), metadata={"file": str(exc.path), "line": exc.line or -1,
+                                                             "column": exc.column or "", "problem": exc.problem},
+                             allow_retries=False) from None
+
+    return wrapper
+
+
+# ---------------------------------------------------------------- sources
+
+
+@dg.asset(group_name="sources", kinds={"duckdb", "csv"}, pool=POOL)
+def nomenclatures_table(warehouse: Warehouse) -> dg.MaterializeResult:
+    """The mapping files (legal forms, sectors, age bands, sexes, territories, labels), each with its source,
+    loaded into schema ``nom`` of the working database."""
+    with warehouse.connect() as con:
+        nomenclatures.register(con)
+    return dg.MaterializeResult(metadata={"files": dg.MetadataValue.json(nomenclatures.names())})
+
+
+@dg.asset(group_name="sources", kinds={"duckdb", "csv"}, pool=POOL, partitions_def=YEARS,
+          backfill_policy=dg.BackfillPolicy.single_run())
+@_fail_on_input_error
+def fr_flores(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+    """INSEE FLORES employment extraction (jobs by commune, legal category, activity, sex, age; employer
+    establishments per cell), validated against delivery contract v1 and staged in ``src.fr_flores_*``."""
+    return _load_delivery(context, warehouse, flores, validation.FR_FLORES_JOBS, "src.fr_flores_jobs")
+
+
+@dg.asset(group_name="sources", kinds={"duckdb", "csv"}, pool=POOL, partitions_def=YEARS,
+          backfill_policy=dg.BackfillPolicy.single_run())
+@_fail_on_input_error
+def be_onss(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+    """ONSS/RSZ employment extraction (jobs at the end of Q4 by commune, juridical form, accreditation, NACE, sex,
+    age; units per cell), validated against delivery contract v1 and staged in ``src.be_onss_*``."""
+    return _load_delivery(context, warehouse, onss, validation.BE_ONSS_JOBS, "src.be_onss_jobs")
+
+
+def _load_delivery(context, warehouse: Warehouse, module, frame_schema, table: str) -> dg.MaterializeResult:
+    loaded = []
+    with warehouse.connect() as con:
+        for key in context.partition_keys:
+            info = module.load_year(con, warehouse.raw_path, int(key))
+            report = validation.validate(con, f"SELECT * EXCLUDE (file_name, line) FROM {table} WHERE year = ?",
+                                         frame_schema, [int(key)])
+            if not report["passed"]:
+                raise dg.Failure(description=f"{table} {key} fails its pandera schema: {report['failures']}")
+            context.log.info(f"{module.SOURCE_ID} {key}: {info['jobs_rows']} jobs rows, {info['jobs']} jobs")
+            loaded.append(info)
+        preview = _preview(con, f"SELECT * FROM {table} WHERE year = {int(context.partition_keys[-1])}")
+    return dg.MaterializeResult(metadata={
+        "dagster/row_count": sum(i["jobs_rows"] for i in loaded),
+        "jobs": sum(i["jobs"] for i in loaded),
+        "years": dg.MetadataValue.json([i["year"] for i in loaded]),
+        "files": dg.MetadataValue.json([s for i in loaded for s in i["sources"]]),
+        "preview": preview,
+    })
+
+
+@dg.asset(group_name="sources", kinds={"duckdb", "csv"}, pool=POOL)
+@_fail_on_input_error
+def fr_sirene(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+    """INSEE SIRENE stock files (legal units and establishments; Parquet, CSV or ZIP), read by DuckDB and
+    aggregated to active establishments by commune, legal category, ESS flag, activity and employer flag."""
+    with warehouse.connect() as con:
+        info = sirene.load(con, warehouse.raw_path, warehouse.work_path)
+        preview = _preview(con, "SELECT * FROM src.fr_sirene_establishments ORDER BY establishments DESC")
+    return dg.MaterializeResult(metadata={**_scalar(info), "preview": preview})
+
+
+@dg.asset(group_name="sources", kinds={"duckdb", "csv"}, pool=POOL)
+@_fail_on_input_error
+def be_kbo(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+    """KBO/BCE open-data Full extract, read straight from its ZIP: code list and active establishment units
+    aggregated by postcode, juridical form, activity and employer flag."""
+    with warehouse.connect() as con:
+        info = kbo.load(con, warehouse.raw_path, warehouse.work_path)
+        preview = _preview(con, "SELECT * FROM src.be_kbo_establishments ORDER BY establishments DESC")
+    return dg.MaterializeResult(metadata={**_scalar(info), "preview": preview})
+
+
+def _scalar(info: dict) -> dict:
+    """Metadata values Dagster can show: scalars as they are, the rest as JSON."""
+    out = {}
+    for key, value in info.items():
+        if isinstance(value, int | float | str | bool):
+            out[key] = value
+        else:
+            out[key] = dg.MetadataValue.json(value if isinstance(value, dict | list) else str(value))
+    return out
+
+
+# ---------------------------------------------------------------- harmonised
+
+
+@dg.asset(group_name="harmonised", kinds={"duckdb"}, pool=POOL, partitions_def=YEARS,
+          backfill_policy=dg.BackfillPolicy.single_run(), deps=[fr_flores, be_onss, be_kbo, nomenclatures_table])
+def harmonised_jobs(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+    """Jobs of both deliveries in common codes (NUTS3, family, A*10, sex, age band). Rows outside the area are
+    counted; rows with an unknown code go to ``meta.rejects`` with their reason."""
+    results = []
+    with warehouse.connect() as con:
+        for key in context.partition_keys:
+            for source in (harmonise.FLORES, harmonise.ONSS):
+                results.append(harmonise.harmonise_jobs_year(con, source, int(key)))
+        rows = con.execute("SELECT count(*) FROM harmonised.jobs").fetchone()[0]
+        preview = _preview(con, "SELECT outcome, source_id, year, sum(rows) AS rows, sum(jobs) AS jobs "
+                                "FROM meta.row_accounting WHERE jobs IS NOT NULL GROUP BY ALL ORDER BY ALL", 50)
+    return dg.MaterializeResult(metadata={
+        "dagster/row_count": rows,
+        "rejected_rows": sum(r["rejected_rows"] for r in results),
+        "accounting": preview,
+    })
+
+
+@dg.asset(group_name="harmonised", kinds={"duckdb"}, pool=POOL, deps=[fr_sirene, be_kbo, nomenclatures_table])
+def harmonised_establishments(warehouse: Warehouse) -> dg.MaterializeResult:
+    """Registry establishments of both countries in common codes; rejected groups go to ``meta.rejects``."""
+    with warehouse.connect() as con:
+        accounting = [harmonise.harmonise_registry(con, s) for s in (harmonise.SIRENE, harmonise.KBO)]
+        rows = con.execute("SELECT count(*) FROM harmonised.establishments").fetchone()[0]
+    return dg.MaterializeResult(metadata={"dagster/row_count": rows, "accounting": dg.MetadataValue.json(accounting)})
+
+
+# ---------------------------------------------------------------- published
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec("mart_jobs", group_name="published", kinds={"duckdb"}, deps=[harmonised_jobs],
+                     description="mart.jobs: salaried jobs by territory, family, sector, sex and age, with margins "
+                     "and primary disclosure control."),
+        dg.AssetSpec("mart_indicators", group_name="published", kinds={"duckdb"}, deps=[harmonised_jobs],
+                     description="mart.indicators: the nine version-1 indicators by year and territory."),
+        dg.AssetSpec("mart_perimeter_reconciliation", group_name="published", kinds={"duckdb"},
+                     deps=[harmonised_jobs],
+                     description="mart.perimeter_reconciliation: common vs national definition and the parts of "
+                     "the difference."),
+    ],
+    pool=POOL,
+)
+def mart_employment(warehouse: Warehouse):
+    """The employment tables of the mart, built together because they share the cells before suppression."""
+    with warehouse.connect() as con:
+        counts = mart.build_jobs(con)
+        share = _preview(con, "SELECT year, geo, value FROM mart.indicators WHERE indicator = 'ess_share_of_jobs' "
+                              "AND geo_level = 'AREA' ORDER BY ALL", 20)
+    yield dg.MaterializeResult(asset_key="mart_jobs", metadata={
+        "dagster/row_count": counts["mart.jobs"], "suppressed_cells": counts["suppressed_cells"]})
+    yield dg.MaterializeResult(asset_key="mart_indicators", metadata={
+        "dagster/row_count": counts["mart.indicators"], "ess_share_of_jobs (area)": share})
+    yield dg.MaterializeResult(asset_key="mart_perimeter_reconciliation", metadata={
+        "dagster/row_count": counts["mart.perimeter_reconciliation"]})
+
+
+@dg.asset(group_name="published", kinds={"duckdb"}, pool=POOL, deps=[harmonised_establishments])
+def mart_establishments(warehouse: Warehouse) -> dg.MaterializeResult:
+    """mart.establishments: active registry establishments (SIRENE, KBO) by territory, family and sector."""
+    with warehouse.connect() as con:
+        counts = mart.build_establishments(con)
+    return dg.MaterializeResult(metadata={"dagster/row_count": counts["mart.establishments"]})
+
+
+@dg.asset(group_name="published", kinds={"duckdb"}, pool=POOL, deps=[nomenclatures_table])
+def mart_dimensions(warehouse: Warehouse) -> dg.MaterializeResult:
+    """mart.dim_*: labels in French, Dutch and English for every published code, with their sources."""
+    with warehouse.connect() as con:
+        counts = mart.build_dimensions(con)
+    return dg.MaterializeResult(metadata={"tables": dg.MetadataValue.json(counts)})
+
+
+@dg.asset(group_name="published", kinds={"duckdb"}, pool=POOL,
+          deps=["mart_jobs", "mart_indicators", "mart_perimeter_reconciliation", mart_establishments, mart_dimensions])
+def observatory_database(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+    """The published ``observatory.duckdb`` (schemas mart and meta, with COMMENTs), written beside the old one and
+    swapped in atomically: readers never see a half-built file, and a failed run leaves the old one in place."""
+    with warehouse.connect() as con:
+        info = publication.publish(con, warehouse.warehouse_path, run_id=context.run_id)
+        release = con.execute("SELECT synthetic, notice FROM meta.release").fetchone()
+    return dg.MaterializeResult(metadata={
+        "path": dg.MetadataValue.path(info["path"]),
+        "size_bytes": info["size_bytes"],
+        "rows": dg.MetadataValue.json(info["rows"]),
+        "synthetic": release[0],
+        "notice": release[1],
+    })
+
+
+ALL_ASSETS = [nomenclatures_table, fr_flores, be_onss, fr_sirene, be_kbo, harmonised_jobs, harmonised_establishments,
+              mart_employment, mart_establishments, mart_dimensions, observatory_database]

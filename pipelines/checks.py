@@ -1,0 +1,124 @@
+"""Asset checks at each boundary. Blocking checks stop the publication when they fail, so the previously
+published database stays in place."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from observatory import checks, nomenclatures, schema, validation
+from pipelines.assets import be_kbo, fr_sirene, harmonised_establishments, nomenclatures_table
+from pipelines.resources import Warehouse
+
+
+def _result(problems: list[str], passed_text: str, **metadata) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(
+        passed=not problems,
+        description=passed_text if not problems else f"{len(problems)} problem(s): " + "; ".join(problems[:5]),
+        metadata={"problems": dg.MetadataValue.json(problems[:50]), **metadata},
+    )
+
+
+@dg.asset_check(asset=nomenclatures_table, blocking=True)
+def mappings_are_consistent() -> dg.AssetCheckResult:
+    """Every mapping file names its source; age classes tile the bands; legal-form ranges do not overlap; every
+    area NUTS3 is reached; every NACE division falls in one A*10 group."""
+    return _result(nomenclatures.check_mappings(), "all mapping files are consistent")
+
+
+@dg.asset_check(asset=be_kbo, blocking=True)
+def kbo_mapped_forms_match_labels(warehouse: Warehouse) -> dg.AssetCheckResult:
+    """Each juridical form of be_legal_forms.csv has, in the delivered code.csv, a label matching its pattern
+    (the mutual-society codes are unverified assumptions: this check is what verifies them)."""
+    with warehouse.connect() as con:
+        return _result(checks.kbo_form_labels(con), "mapped juridical forms match the delivered labels")
+
+
+@dg.asset_check(asset=fr_sirene)
+def sirene_aggregate_schema(warehouse: Warehouse) -> dg.AssetCheckResult:
+    """The aggregated SIRENE establishments satisfy their pandera schema."""
+    with warehouse.connect() as con:
+        report = validation.validate(con, "SELECT establishments FROM src.fr_sirene_establishments",
+                                     validation.REGISTRY_COUNTS)
+    return _result(report["failures"], f"{report['rows']} rows valid")
+
+
+@dg.asset_check(asset=harmonised_establishments)
+def registry_rows_accounted(warehouse: Warehouse) -> dg.AssetCheckResult:
+    """Every registry establishment is used, outside the area, or rejected with a reason."""
+    with warehouse.connect() as con:
+        rows = con.execute(
+            """SELECT a.source_id, a.n, s.n FROM
+                 (SELECT source_id, sum(rows) AS n FROM meta.row_accounting WHERE year IS NULL GROUP BY ALL) a
+               JOIN (SELECT 'fr_sirene' AS source_id, sum(establishments) AS n FROM src.fr_sirene_establishments
+                     UNION ALL SELECT 'be_kbo', sum(establishments) FROM src.be_kbo_establishments) s
+               USING (source_id) WHERE a.n <> s.n"""
+        ).fetchall()
+    return _result([f"{s}: {a} accounted, {n} staged" for s, a, n in rows], "every establishment accounted for")
+
+
+@dg.asset_check(asset="mart_jobs", blocking=True, additional_deps=["harmonised_jobs"])
+def jobs_total_preserved(warehouse: Warehouse) -> dg.AssetCheckResult:
+    """The ALL/TOTAL jobs of each side and of the area equal the jobs delivered for the area and used."""
+    with warehouse.connect() as con:
+        return _result(checks.jobs_total_preserved(con), "published totals equal the delivered, used jobs")
+
+
+@dg.asset_check(asset="mart_jobs", blocking=True)
+def delivery_rows_accounted(warehouse: Warehouse) -> dg.AssetCheckResult:
+    """Every delivered row is used, outside the area, or rejected — counted once."""
+    with warehouse.connect() as con:
+        return _result(checks.accounting_complete(con), "every delivered row accounted for")
+
+
+@dg.asset_check(asset="mart_jobs", blocking=True)
+def rejected_jobs_under_threshold(warehouse: Warehouse) -> dg.AssetCheckResult:
+    """Jobs rejected for an unknown code stay under the configured share of each delivery (see meta.rejects)."""
+    with warehouse.connect() as con:
+        problems = checks.rejected_jobs_share(con)
+        rejects = con.execute(
+            "SELECT source_id, year, reason, count(*) AS rows, sum(jobs) AS jobs FROM meta.rejects "
+            "GROUP BY ALL ORDER BY ALL"
+        ).df()
+    return _result(problems, "rejected jobs under the threshold",
+                   rejects=dg.MetadataValue.md(rejects.to_markdown(index=False)))
+
+
+@dg.asset_check(asset="mart_jobs", blocking=True)
+def disclosure_rules_hold(warehouse: Warehouse) -> dg.AssetCheckResult:
+    """No published cell is below 5 jobs, has a parent with fewer than 3 units, or a dominant unit above 85 %."""
+    with warehouse.connect() as con:
+        return _result(checks.disclosure_holds(con), "primary disclosure rules hold")
+
+
+@dg.asset_check(asset="mart_perimeter_reconciliation", blocking=True)
+def reconciliation_parts_add_up(warehouse: Warehouse) -> dg.AssetCheckResult:
+    """COMMON + the parts of the difference = NATIONAL, for each year and side."""
+    with warehouse.connect() as con:
+        return _result(checks.reconciliation_adds_up(con), "parts add up")
+
+
+def _schema_check(table: schema.Table, asset: str) -> dg.AssetChecksDefinition:
+    @dg.asset_check(asset=asset, name=f"{table.name.replace('.', '_')}_schema", blocking=True,
+                    description=f"{table.name} matches the published schema (types, code lists, keys) with pandera.")
+    def _check(warehouse: Warehouse) -> dg.AssetCheckResult:
+        columns = ", ".join(c.name for c in table.columns)
+        with warehouse.connect() as con:
+            report = validation.validate(con, f"SELECT {columns} FROM {table.name}",
+                                         validation.published_schema(table))
+        return _result(report["failures"], f"{report['rows']} rows match the schema")
+
+    return _check
+
+
+# PUDL-style: one schema check per published mart table, generated from the schema metadata.
+SCHEMA_CHECKS = [
+    _schema_check(schema.JOBS, "mart_jobs"),
+    _schema_check(schema.INDICATORS, "mart_indicators"),
+    _schema_check(schema.RECONCILIATION, "mart_perimeter_reconciliation"),
+    _schema_check(schema.ESTABLISHMENTS, "mart_establishments"),
+    *[_schema_check(t, "mart_dimensions") for t in schema.DIMENSIONS],
+]
+
+ALL_CHECKS = [mappings_are_consistent, kbo_mapped_forms_match_labels, sirene_aggregate_schema,
+              registry_rows_accounted, jobs_total_preserved, delivery_rows_accounted, rejected_jobs_under_threshold,
+              disclosure_rules_hold, reconciliation_parts_add_up, *SCHEMA_CHECKS]

@@ -1,0 +1,105 @@
+"""Classification of delivered rows: territory, family, activity, and the reason of every reject."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from observatory import harmonise, nomenclatures
+from observatory.sources import flores, onss
+
+# depcom, cj, apet -> expected (outcome, geo, family, common, reason fragment)
+FR_CASES = [
+    ("59350", "9220", "8810A", "used", "FRE11", "ASSOC", True, None),
+    ("80021", "5460", "4711A", "used", "FRE23", "COOP", True, None),
+    ("59350", "9220", "9491Z", "used", "FRE11", "ASSOC", False, None),  # religious organisation: excluded
+    ("62041", "7210", "8411Z", "used", "FRE12", "NONE", False, None),
+    ("75056", "9220", "8810A", "outside_area", None, "ASSOC", True, None),
+    ("55029", "9220", "8810A", "outside_area", "FRF32", "ASSOC", True, None),  # Meuse
+    ("97105", "9220", "8810A", "outside_area", None, "ASSOC", True, None),
+    ("96001", "9220", "8810A", "rejected", None, "ASSOC", True, "unknown département"),
+    ("59350", "4444", "8810A", "rejected", "FRE11", "NONE", False, "unknown legal category"),
+    ("59350", "9220", "0400Z", "rejected", "FRE11", "ASSOC", True, "unknown NACE division"),
+]
+# refnis, form, accreditation, nace_version, nace -> expected (outcome, geo, family, common, national, reason)
+BE_CASES = [
+    ("57081", "017", "", "2008", "88101", "used", "BE328", "ASSOC", True, True, None),
+    ("57081", "706", "", "2008", "47111", "used", "BE328", "COOP", True, False, None),
+    ("57081", "706", "CNC", "2008", "47111", "used", "BE328", "COOP", True, True, None),
+    ("34022", "610", "CNC", "2008", "47111", "used", "BE254", "COOP", True, True, None),
+    ("34022", "610", "ES", "2008", "47111", "used", "BE254", "SOCENT", False, True, None),
+    ("34022", "610", "CNC+ES", "2008", "47111", "used", "BE254", "COOP", True, True, None),
+    ("52011", "506", "", "2008", "88991", "used", "BE32B", "SOCENT", False, True, None),
+    ("52011", "610", "", "2008", "47111", "used", "BE32B", "NONE", False, False, None),
+    ("52011", "017", "", "2008", "94910", "used", "BE32B", "ASSOC", False, True, None),  # excluded in common only
+    ("21004", "017", "", "2008", "88101", "outside_area", None, "ASSOC", True, True, None),
+    ("54007", "017", "", "2008", "88101", "rejected", None, "ASSOC", True, True, "unknown arrondissement"),
+    ("57081", "999", "", "2008", "88101", "rejected", "BE328", "NONE", False, False, "juridical form unknown"),
+    ("57081", "017", "", "2025", "88101", "rejected", "BE328", "ASSOC", True, True, "NACE-BEL 2025"),
+]
+
+
+@pytest.fixture(scope="module")
+def con() -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    nomenclatures.register(con)
+    con.execute(flores.STAGING_DDL)
+    con.execute(onss.STAGING_DDL)
+    for i, (depcom, cj, apet, *_) in enumerate(FR_CASES):
+        con.execute("INSERT INTO src.fr_flores_jobs VALUES (2023, ?, ?, ?, '2', '45', 10, NULL, 'f.csv', ?)",
+                    [depcom, cj, apet, i + 2])
+        con.execute("INSERT INTO src.fr_flores_units VALUES (2023, ?, ?, ?, 3, 5, 'u.csv', ?)",
+                    [depcom, cj, apet, i + 2])
+    for i, (refnis, form, accreditation, version, nace, *_) in enumerate(BE_CASES):
+        con.execute("INSERT INTO src.be_onss_jobs VALUES (2023, ?, ?, ?, ?, ?, 'F', '45-54', 10, 9.5, 'o.csv', ?)",
+                    [refnis, form, accreditation, version, nace, i + 2])
+        con.execute("INSERT INTO src.be_onss_units VALUES (2023, ?, ?, ?, ?, ?, 3, 5, 'ou.csv', ?)",
+                    [refnis, form, accreditation, version, nace, i + 2])
+    con.execute("CREATE TABLE src.be_kbo_codes AS SELECT 'JuridicalForm' AS category, code, 'FR' AS language, "
+                "'label' AS description FROM (VALUES ('017'), ('706'), ('610'), ('506')) t(code)")
+    return con
+
+
+def classified(con, source: harmonise.JobsSource) -> list[tuple]:
+    sql = harmonise._classify_sql(source, source.jobs_table, True)
+    columns = "line, outcome, geo, family, common, national_member, reason, sex, age_band"
+    return con.execute(f"SELECT {columns} FROM ({sql}) ORDER BY line", {"year": 2023}).fetchall()
+
+
+def test_french_rows(con):
+    rows = classified(con, harmonise.FLORES)
+    assert len(rows) == len(FR_CASES)
+    for (_, outcome, geo, family, common, national, reason, sex, age), case in zip(rows, FR_CASES, strict=True):
+        assert (outcome, family, common) == (case[3], case[5], case[6]), case
+        if outcome == "used":
+            assert geo == case[4]
+        assert national == common  # INSEE's national definition is the common one
+        assert (reason is None) == (case[7] is None) and (case[7] is None or case[7] in reason), (case, reason)
+        assert (sex, age) == ("F", "Y45-54")
+
+
+def test_belgian_rows(con):
+    rows = classified(con, harmonise.ONSS)
+    for (_, outcome, geo, family, common, national, reason, _, _), case in zip(rows, BE_CASES, strict=True):
+        assert (outcome, family, common, national) == (case[5], case[7], case[8], case[9]), case
+        if outcome == "used":
+            assert geo == case[6]
+        assert (reason is None) == (case[10] is None) and (case[10] is None or case[10] in reason), (case, reason)
+
+
+def test_harmonise_year_accounts_for_every_row(con):
+    result = harmonise.harmonise_jobs_year(con, harmonise.ONSS, 2023)
+    by_outcome = {(a["file_name"], a["outcome"]): (a["rows"], a["jobs"]) for a in result["accounting"]}
+    assert by_outcome[("o.csv", "used")] == (9, 90)
+    assert by_outcome[("o.csv", "outside_area")] == (1, 10)
+    assert by_outcome[("o.csv", "rejected")] == (3, 30)
+    assert by_outcome[("ou.csv", "rejected")][0] == 3
+    rejects = con.execute("SELECT file_name, line, reason, raw_text, jobs FROM meta.rejects WHERE file_name = 'o.csv' "
+                          "ORDER BY line").fetchall()
+    assert [r[1] for r in rejects] == [12, 13, 14]
+    assert rejects[0][3] == "2023Q4,54007,017,,2008,88101,F,45-54,10,9.5"
+    assert con.execute("SELECT sum(jobs) FROM harmonised.jobs WHERE country = 'BE'").fetchone()[0] == 90
+    # Re-running the year replaces, never duplicates.
+    harmonise.harmonise_jobs_year(con, harmonise.ONSS, 2023)
+    assert con.execute("SELECT sum(jobs) FROM harmonised.jobs WHERE country = 'BE'").fetchone()[0] == 90
+    assert con.execute("SELECT count(*) FROM meta.rejects WHERE source_id = 'be_onss'").fetchone()[0] == 6

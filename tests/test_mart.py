@@ -1,0 +1,151 @@
+"""mart.jobs margins, primary disclosure control, indicators and reconciliation on hand-computed cases."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from observatory import checks, harmonise, mart
+
+# year, country, geo, family, excluded, common, national, nace_a10, sex, age_band, jobs, fte
+JOBS = [
+    (2023, "FR", "FRE11", "ASSOC", False, True, True, "O-Q", "F", "Y25-34", 30, 28.0),
+    (2023, "FR", "FRE11", "ASSOC", False, True, True, "O-Q", "M", "Y25-34", 10, 9.0),
+    (2023, "FR", "FRE11", "ASSOC", False, True, True, "O-Q", "F", "Y55-64", 3, 2.0),
+    (2023, "FR", "FRE11", "COOP", False, True, True, "G-I", "F", "Y35-44", 2, 2.0),
+    (2023, "FR", "FRE11", "COOP", False, True, True, "G-I", "M", "Y35-44", 6, None),
+    (2023, "FR", "FRE11", "NONE", False, False, False, "B-E", "M", "Y45-54", 100, 95.0),
+    (2022, "FR", "FRE11", "ASSOC", False, True, True, "O-Q", "F", "Y25-34", 40, 38.0),
+    (2022, "FR", "FRE11", "NONE", False, False, False, "B-E", "M", "Y45-54", 100, 95.0),
+    # Belgium: one row per reconciliation component.
+    (2023, "BE", "BE328", "ASSOC", False, True, True, "O-Q", "F", "Y45-54", 20, 18.0),
+    (2023, "BE", "BE328", "COOP", False, True, False, "G-I", "M", "Y45-54", 10, 10.0),
+    (2023, "BE", "BE328", "SOCENT", False, False, True, "M_N", "F", "Y45-54", 7, 7.0),
+    (2023, "BE", "BE328", "ASSOC", True, False, True, "R-U", "F", "Y45-54", 6, 6.0),
+]
+# year, country, geo, family, excluded, common, national, nace_a10, units, max_unit_jobs
+UNITS = [
+    (2023, "FR", "FRE11", "ASSOC", False, True, True, "O-Q", 4, 10),
+    (2023, "FR", "FRE11", "COOP", False, True, True, "G-I", 2, 5),
+    (2023, "FR", "FRE11", "NONE", False, False, False, "B-E", 10, 90),
+    (2022, "FR", "FRE11", "ASSOC", False, True, True, "O-Q", 4, 10),
+    (2022, "FR", "FRE11", "NONE", False, False, False, "B-E", 30, 10),
+    (2023, "BE", "BE328", "ASSOC", False, True, True, "O-Q", 5, 5),
+    (2023, "BE", "BE328", "COOP", False, True, False, "G-I", 5, 3),
+    (2023, "BE", "BE328", "SOCENT", False, False, True, "M_N", 5, 2),
+    (2023, "BE", "BE328", "ASSOC", True, False, True, "R-U", 5, 2),
+]
+
+
+@pytest.fixture(scope="module")
+def con() -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute(harmonise.DDL)
+    for row in JOBS:
+        con.execute("INSERT INTO harmonised.jobs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
+                    [*row, 1 if row[-1] is not None else 0])
+    con.executemany("INSERT INTO harmonised.units VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", UNITS)
+    mart.build_jobs(con)
+    return con
+
+
+def cell(con, year=2023, geo="FRE11", family="ESS", nace="TOTAL", sex="T", age="TOTAL"):
+    return con.execute(
+        "SELECT jobs, fte, units, conf_status FROM mart.jobs WHERE year = ? AND geo = ? AND family = ? "
+        "AND nace_a10 = ? AND sex = ? AND age_band = ?",
+        [year, geo, family, nace, sex, age],
+    ).fetchone()
+
+
+def indicator(con, name, year=2023, geo="FRE11"):
+    return con.execute(
+        "SELECT value, conf_status FROM mart.indicators WHERE year = ? AND geo = ? AND indicator = ?",
+        [year, geo, name],
+    ).fetchone()
+
+
+def test_margins_sum_the_parts(con):
+    assert cell(con, family="ASSOC", nace="O-Q") == (43, 39.0, 4, None)
+    assert cell(con, family="ASSOC", nace="O-Q", sex="F") == (33, 30.0, None, None)
+    assert cell(con, family="ESS")[0] == 51
+    assert cell(con, family="ALL")[0] == 151
+    # Area aggregates: FR side = FRE11 alone here; the whole area adds the Belgian side (common: 20 + 10).
+    assert cell(con, geo="FWVL_FR", family="ESS")[0] == 51
+    assert cell(con, geo="FWVL", family="ESS")[0] == 51 + 30
+
+
+def test_fte_is_null_when_a_part_was_not_delivered(con):
+    # COOP/M/Y35-44 came without EQTP, so any cell containing it has no FTE (not a partial sum).
+    assert cell(con, family="ESS")[1] is None
+    assert cell(con, family="ASSOC")[1] == 39.0
+
+
+def test_small_cells_are_suppressed(con):
+    assert cell(con, family="ASSOC", nace="O-Q", sex="F", age="Y55-64") == (None, None, None, "C")
+    assert cell(con, family="ASSOC", nace="O-Q", sex="T", age="Y55-64")[3] == "C"
+
+
+def test_parent_with_fewer_than_three_units_suppresses_all_its_cells(con):
+    rows = con.execute(
+        "SELECT count(*), count(jobs) FROM mart.jobs WHERE year = 2023 AND geo = 'FRE11' AND family = 'COOP'"
+    ).fetchone()
+    assert rows[0] > 0 and rows[1] == 0
+    assert cell(con, family="COOP") == (None, None, 2, "C")  # units stay published
+
+
+def test_dominant_unit_suppresses_the_parent_and_its_cells(con):
+    # 90 of 100 jobs in one establishment: 90 > 85 % of 100.
+    assert cell(con, family="ALL", nace="B-E")[3] == "C"
+    assert cell(con, family="ALL", nace="B-E", sex="M", age="Y45-54")[3] == "C"
+    # In 2022 the largest unit holds 10 of 100: published.
+    assert cell(con, year=2022, family="ALL", nace="B-E")[0] == 100
+
+
+def test_indicators_hand_computed(con):
+    assert indicator(con, "ess_jobs") == (51, None)
+    assert indicator(con, "ess_share_of_jobs")[0] == pytest.approx(100 * 51 / 151)
+    assert indicator(con, "ess_women_share")[0] == pytest.approx(100 * 35 / 51)
+    assert indicator(con, "all_women_share")[0] == pytest.approx(100 * 35 / 151)
+    assert indicator(con, "ess_age_lt25_share") == (0.0, None)  # a cell with no row is zero
+    assert indicator(con, "ess_jobs_per_unit")[0] == pytest.approx(51 / 6)
+    assert indicator(con, "ess_jobs_change")[0] == pytest.approx(100 * (51 / 40 - 1))
+    assert indicator(con, "ess_jobs_change", year=2022) is None  # no previous year
+
+
+def test_indicator_from_a_suppressed_cell_is_suppressed(con):
+    # 55+ = the Y55-64 cell of 3 jobs, which is confidential.
+    assert indicator(con, "ess_age_55plus_share") == (None, "C")
+
+
+def test_reconciliation_parts(con):
+    rows = dict(
+        ((d, c), j)
+        for d, c, j in con.execute(
+            "SELECT definition, component, jobs FROM mart.perimeter_reconciliation WHERE year = 2023 AND country = 'BE'"
+        ).fetchall()
+    )
+    assert rows[("COMMON", "TOTAL")] == 30
+    assert rows[("NATIONAL", "TOTAL")] == 33
+    assert rows[("NATIONAL", "PLUS_SOCENT")] == 7
+    assert rows[("NATIONAL", "PLUS_EXCLUDED_ACTIVITIES")] == 6
+    assert rows[("NATIONAL", "MINUS_COOP_NOT_ACCREDITED")] == -10
+    assert checks.reconciliation_adds_up(con) == []
+
+
+def test_france_national_equals_common(con):
+    rows = con.execute(
+        "SELECT component, jobs FROM mart.perimeter_reconciliation WHERE year = 2023 AND country = 'FR' "
+        "AND component <> 'TOTAL'"
+    ).fetchall()
+    assert all(jobs == 0 for _, jobs in rows)
+
+
+def test_disclosure_check_passes_and_catches_a_leak(con):
+    assert checks.disclosure_holds(con) == []
+    con.execute("CREATE TEMP TABLE backup AS SELECT * FROM mart.jobs")
+    try:
+        con.execute("UPDATE mart.jobs SET jobs = 3, conf_status = NULL WHERE year = 2023 AND geo = 'FRE11' "
+                    "AND family = 'ASSOC' AND nace_a10 = 'O-Q' AND sex = 'F' AND age_band = 'Y55-64'")
+        assert len(checks.disclosure_holds(con)) == 1
+    finally:
+        con.execute("DELETE FROM mart.jobs; INSERT INTO mart.jobs SELECT * FROM backup; DROP TABLE backup")
