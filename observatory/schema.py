@@ -209,3 +209,29 @@ def comment_statements(table: Table, catalog: str | None = None) -> list[str]:
     out = [f"COMMENT ON TABLE {name} IS {lit(table.comment)}"]
     out += [f"COMMENT ON COLUMN {name}.{c.name} IS {lit(c.comment)}" for c in table.columns]
     return out
+
+
+def data_dictionary() -> str:
+    """The data dictionary of the published database, in Markdown (docs/data-dictionary.md is generated from it)."""
+    lines = [
+        "# Data dictionary of `observatory.duckdb`",
+        "",
+        "Generated from `observatory/schema.py` by `python -m observatory.schema > docs/data-dictionary.md`;",
+        "a test keeps it in step. The same text is in the database as DuckDB COMMENTs",
+        "(`SELECT * FROM duckdb_columns() WHERE schema_name = 'mart'`).",
+        "",
+    ]
+    for table in PUBLISHED_TABLES:
+        lines += [f"## `{table.name}`", "", table.comment, ""]
+        if table.key:
+            lines += [f"Key: {', '.join(f'`{k}`' for k in table.key)}.", ""]
+        lines += ["| column | type | content |", "|---|---|---|"]
+        for col in table.columns:
+            codes = f" Codes: {', '.join(f'`{a}`' for a in col.allowed)}." if col.allowed else ""
+            lines.append(f"| `{col.name}` | {col.type} | {col.comment}.{codes} |".replace("..", "."))
+        lines.append("")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(data_dictionary(), end="")
