@@ -40,7 +40,7 @@ def build(args: argparse.Namespace) -> int:
     raw = default_raw_dir()
     print(f"Building the observatory from {raw} into {warehouse} ...", flush=True)
     with dg.DagsterInstance.get() as instance:
-        job = defs.get_job_def("build_observatory")
+        job = defs.resolve_job_def("build_observatory")
         result = job.execute_in_process(instance=instance, tags={**all_years_tags(), "observatory/trigger": "cli"},
                                         raise_on_error=False)
     if result.success:
@@ -63,7 +63,7 @@ def build(args: argparse.Namespace) -> int:
 def ui(args: argparse.Namespace) -> int:
     _dagster_environment(args.raw_dir, args.warehouse_dir)
     command = ["dagster", "dev", "-m", "pipelines.definitions", "-h", "127.0.0.1", "-p", str(args.port)]
-    print("Starting the Dagster UI on http://127.0.0.1:%d (Ctrl-C to stop)" % args.port, flush=True)
+    print(f"Starting the Dagster UI on http://127.0.0.1:{args.port} (Ctrl-C to stop)", flush=True)
     return subprocess.call(command, cwd=PROJECT_ROOT)
 
 

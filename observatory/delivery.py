@@ -111,7 +111,7 @@ def _check_unique_key(con: duckdb.DuckDBPyConnection, path: Path, table: str, ke
     hit = _first(
         con,
         f"""SELECT min(second_line), count(*), arg_min(first_line, second_line), arg_min(k, second_line) FROM (
-              SELECT min(line) AS first_line, max(line) AS second_line, concat_ws(' | ', {cols}) AS k
+              SELECT min(line) AS first_line, list_sort(list(line))[2] AS second_line, concat_ws(' | ', {cols}) AS k
               FROM {table} GROUP BY {cols} HAVING count(*) > 1)""",
         [],
     )

@@ -28,8 +28,9 @@ def _create(con: duckdb.DuckDBPyConnection, table: schema.Table) -> None:
     con.execute(table.ddl())
 
 
-def build_jobs(con: duckdb.DuckDBPyConnection, thresholds: Thresholds = Thresholds()) -> dict:
+def build_jobs(con: duckdb.DuckDBPyConnection, thresholds: Thresholds | None = None) -> dict:
     """``mart.jobs``, ``mart.indicators`` and ``mart.perimeter_reconciliation`` from the harmonised jobs."""
+    thresholds = thresholds or Thresholds()
     params = {
         "min_jobs": thresholds.min_jobs,
         "min_units": thresholds.min_units,

@@ -42,6 +42,7 @@ def check_delimited(path: Path, *, delimiter: str, required: list[str], quoted: 
     data_lines = 0
     has_bom = False
     last_had_newline = True
+    blank_line: int | None = None
     with path.open("rb") as handle:
         for number, raw in enumerate(handle, start=1):
             if number == 1 and raw.startswith(BOM):
@@ -65,7 +66,10 @@ def check_delimited(path: Path, *, delimiter: str, required: list[str], quoted: 
                 continue
             if text == "":
                 # A blank line is tolerated only at the very end of the file.
+                blank_line = blank_line or number
                 continue
+            if blank_line is not None:
+                raise InputError(path, "blank line inside the file", line=blank_line)
             try:
                 fields = _split(text, delimiter, quoted)
             except csv.Error as exc:

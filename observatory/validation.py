@@ -62,7 +62,7 @@ REGISTRY_COUNTS = pa.DataFrameSchema(
 
 
 def _batches(con: duckdb.DuckDBPyConnection, sql: str, params: list, batch_rows: int) -> Iterator[pd.DataFrame]:
-    reader = con.execute(sql, params).fetch_record_batch(batch_rows)
+    reader = con.execute(sql, params).to_arrow_reader(batch_rows)
     for batch in reader:
         yield batch.to_pandas()
 

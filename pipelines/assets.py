@@ -1,7 +1,6 @@
 """Assets by stage: ``sources`` (parse and validate each producer's files), ``harmonised`` (common codes),
 ``published`` (the mart tables and the atomically swapped database)."""
 
-from __future__ import annotations
 
 import functools
 
@@ -214,7 +213,7 @@ def observatory_database(context: dg.AssetExecutionContext, warehouse: Warehouse
     """The published ``observatory.duckdb`` (schemas mart and meta, with COMMENTs), written beside the old one and
     swapped in atomically: readers never see a half-built file, and a failed run leaves the old one in place."""
     with warehouse.connect() as con:
-        info = publication.publish(con, warehouse.warehouse_path, run_id=context.run_id)
+        info = publication.publish(con, warehouse.warehouse_path, run_id=context.run.run_id)
         release = con.execute("SELECT synthetic, notice FROM meta.release").fetchone()
     return dg.MaterializeResult(metadata={
         "path": dg.MetadataValue.path(info["path"]),

@@ -1,7 +1,6 @@
 """Asset checks at each boundary. Blocking checks stop the publication when they fail, so the previously
 published database stays in place."""
 
-from __future__ import annotations
 
 import dagster as dg
 

@@ -1,6 +1,5 @@
 """The observatory's Dagster definitions: assets, checks, the whole-graph job and its nightly schedule."""
 
-from __future__ import annotations
 
 import dagster as dg
 

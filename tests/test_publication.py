@@ -31,7 +31,9 @@ def test_publish_writes_every_table_with_comments(small_staging, tmp_path):
         "SELECT schema_name, table_name, comment FROM duckdb_tables()").fetchall()}
     assert set(tables) == {t.name for t in schema.PUBLISHED_TABLES}
     assert all(tables.values())
-    uncommented = reader.execute("SELECT count(*) FROM duckdb_columns() WHERE schema_name IN ('mart', 'meta') AND comment IS NULL").fetchone()[0]
+    uncommented = reader.execute(
+        "SELECT count(*) FROM duckdb_columns() WHERE schema_name IN ('mart', 'meta') AND comment IS NULL"
+    ).fetchone()[0]
     assert uncommented == 0
     synthetic, run_id, notice = reader.execute("SELECT synthetic, dagster_run_id, notice FROM meta.release").fetchone()
     assert synthetic and run_id == "run-1" and notice.startswith("SYNTHETIC")

@@ -1,0 +1,370 @@
+"""INSEE SIRENE stock files (public, Licence Ouverte / Etalab 2.0): active establishments by commune and legal unit.
+
+Two monthly files from data.gouv (sources-fr.md): ``StockUniteLegale`` (~30 M legal units) and ``StockEtablissement``
+(~42 M establishments, 5-8 GB of CSV). Each may be given as Parquet, as the CSV, or as the ZIP data.gouv serves; the
+columns are read by header name (INSEE adds columns over time) and as text. DuckDB does all the reading, joining and
+aggregating; Python never holds rows. The result, ``src.fr_sirene_establishments``, counts the ACTIVE
+establishments per (commune, legal category, ESS flag, activity, employer): harmonisation classifies it by territory.
+"""
+
+from __future__ import annotations
+
+import calendar
+import csv
+import difflib
+import re
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import date
+from pathlib import Path, PurePosixPath
+
+import duckdb
+
+from observatory.errors import InputError
+from observatory.provenance import SIDECAR_SUFFIX, Origin, read_origin, record_source
+from observatory.rejects import replace_rejects
+from observatory.textfile import BOM
+
+SOURCE_ID = "fr_sirene"
+FOLDER = Path("fr") / "sirene"
+UNITS = "StockUniteLegale"
+ESTABLISHMENTS = "StockEtablissement"
+# The dataset page; each file's own stable URL (FILE_URLS) replaces it in meta.sources.
+ORIGIN = Origin(
+    producer="INSEE (Sirene)",
+    url="https://www.data.gouv.fr/datasets/5b7ffc618b4c4169d30727e0",
+    licence="Licence Ouverte / Etalab 2.0",
+)
+_PARQUET_URL = "https://object.files.data.gouv.fr/data-pipeline-open/siren/stock/{}_utf8.parquet"
+# A CSV is the member of the ZIP served at the stable URL, so both share that URL.
+FILE_URLS = {
+    (UNITS, ".zip"): "https://www.data.gouv.fr/datasets/r/825f4199-cadd-486c-ac46-a65a8ea1a047",
+    (UNITS, ".csv"): "https://www.data.gouv.fr/datasets/r/825f4199-cadd-486c-ac46-a65a8ea1a047",
+    (UNITS, ".parquet"): _PARQUET_URL.format(UNITS),
+    (ESTABLISHMENTS, ".zip"): "https://www.data.gouv.fr/datasets/r/0651fb76-bcf3-4f6a-a38d-bc04fa708576",
+    (ESTABLISHMENTS, ".csv"): "https://www.data.gouv.fr/datasets/r/0651fb76-bcf3-4f6a-a38d-bc04fa708576",
+    (ESTABLISHMENTS, ".parquet"): _PARQUET_URL.format(ESTABLISHMENTS),
+}
+SUFFIXES = (".parquet", ".csv", ".zip")  # order of preference when several are present
+
+UNIT_COLUMNS = (
+    "siren",
+    "categorieJuridiqueUniteLegale",
+    "economieSocialeSolidaireUniteLegale",
+    "etatAdministratifUniteLegale",
+    "dateDernierTraitementUniteLegale",
+)
+ESTABLISHMENT_COLUMNS = (
+    "siren",
+    "siret",
+    "etatAdministratifEtablissement",
+    "codeCommuneEtablissement",
+    "activitePrincipaleEtablissement",
+    "nomenclatureActivitePrincipaleEtablissement",
+    "caractereEmployeurEtablissement",
+    "dateDernierTraitementEtablissement",
+)
+# Identifiers whose leading zeros a typed Parquet writer could have dropped (siren 000325175).
+CODE_WIDTHS = {"siren": 9, "siret": 14, "codeCommuneEtablissement": 5}
+INTEGER_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT"}
+ORPHAN_REASON = "establishment whose siren is not in StockUniteLegale"
+
+
+@dataclass(frozen=True)
+class _File:
+    raw: Path  # the file in raw_dir: named in errors, fingerprinted in meta.sources
+    data: Path  # the file DuckDB reads: ``raw``, or the CSV streamed out of the ZIP
+
+    def problem(self, text: str) -> str:
+        return text if self.data == self.raw else f"{self.data.name} (in the ZIP): {text}"
+
+
+def find_files(raw_dir: Path) -> tuple[Path, Path]:
+    """The legal-unit and establishment files in ``raw_dir/fr/sirene``: Parquet, else CSV, else ZIP, for each."""
+    folder = raw_dir / FOLDER
+    found: dict[str, Path | None] = {}
+    for stem in (UNITS, ESTABLISHMENTS):
+        found[stem] = next((p for s in SUFFIXES if (p := folder / f"{stem}_utf8{s}").is_file()), None)
+    missing = [stem for stem, path in found.items() if path is None]
+    if missing:
+        looked = "; ".join(", ".join(f"{stem}_utf8{s}" for s in SUFFIXES) for stem in missing)
+        raise InputError(folder, f"no SIRENE stock file for {' and '.join(missing)} in {folder} (looked for {looked})")
+    return found[UNITS], found[ESTABLISHMENTS]  # type: ignore[return-value]
+
+
+def load(con: duckdb.DuckDBPyConnection, raw_dir: Path, work_dir: Path) -> dict:
+    """Stage ``src.fr_sirene_establishments``; reject active establishments without a legal unit; record both files.
+
+    Returns what was loaded, for Dagster metadata. ``work_dir`` receives the CSV of a ZIP while it is read (it needs
+    the free space of the uncompressed file) and is left as it was found.
+    """
+    units_path, establishments_path = find_files(raw_dir)
+    try:
+        with _readable(units_path, work_dir) as units:
+            unit_rows = _stage_units(con, units)
+        with _readable(establishments_path, work_dir) as establishments:
+            counts = _group_establishments(con, establishments)
+
+        snapshot, snapshot_from = _snapshot_date(establishments_path, units_path, counts["last_processed"])
+        # One statement, so a failure leaves the previous snapshot in place. Closed establishments and orphans are
+        # out; the group-by makes the grain explicit.
+        con.execute("CREATE SCHEMA IF NOT EXISTS src")
+        con.execute(
+            """CREATE OR REPLACE TABLE src.fr_sirene_establishments AS
+               SELECT CAST(? AS DATE) AS snapshot_date, g.*
+               FROM (SELECT depcom, cj, ess_flag, activity, activity_nomenclature, employer,
+                            CAST(sum(establishments) AS BIGINT) AS establishments
+                     FROM _sirene_groups WHERE active AND NOT orphan GROUP BY ALL) g
+               ORDER BY ALL""",
+            [snapshot],
+        )
+        # Parquet and parallel CSV reading give no reliable line number: the siret identifies the row.
+        replace_rejects(
+            con, SOURCE_ID, None,
+            """SELECT ? AS file_name, NULL::BIGINT AS line, ? AS reason, coalesce(orphan_siret, '') AS raw_text,
+                      NULL::BIGINT AS jobs
+               FROM _sirene_groups WHERE orphan ORDER BY orphan_siret""",
+            [establishments_path.name, ORPHAN_REASON],
+        )
+        aggregated, groups = con.execute(
+            "SELECT coalesce(sum(establishments), 0), count(*) FROM src.fr_sirene_establishments"
+        ).fetchone()
+    finally:
+        con.execute("DROP TABLE IF EXISTS _sirene_units; DROP TABLE IF EXISTS _sirene_groups")
+
+    sources = [
+        record_source(con, SOURCE_ID, path, rows, _origin(path, stem), snapshot.isoformat())
+        for path, rows, stem in (
+            (units_path, unit_rows, UNITS),
+            (establishments_path, counts["rows"], ESTABLISHMENTS),
+        )
+    ]
+    return {
+        "files": {UNITS: units_path.name, ESTABLISHMENTS: establishments_path.name},
+        "rows_read": {units_path.name: unit_rows, establishments_path.name: counts["rows"]},
+        "active_establishments": counts["active"],
+        "establishments_aggregated": int(aggregated),
+        "aggregate_rows": groups,
+        "orphans_rejected": counts["orphans"],
+        "snapshot_date": snapshot.isoformat(),
+        "snapshot_date_from": snapshot_from,
+        "sources": sources,
+    }
+
+
+def snapshot_year(con: duckdb.DuckDBPyConnection) -> int:
+    """Year of the snapshot staged in ``src.fr_sirene_establishments``."""
+    snapshot = con.execute("SELECT max(snapshot_date) FROM src.fr_sirene_establishments").fetchone()[0]
+    if snapshot is None:
+        raise ValueError("src.fr_sirene_establishments is empty: load the SIRENE stock files first")
+    return snapshot.year
+
+
+def _origin(path: Path, stem: str) -> Origin:
+    return read_origin(path, replace(ORIGIN, url=FILE_URLS[(stem, path.suffix)]))
+
+
+@contextmanager
+def _readable(path: Path, work_dir: Path) -> Iterator[_File]:
+    """The file as DuckDB can read it. DuckDB cannot read inside a ZIP, so its CSV is streamed to a private folder
+    of ``work_dir`` (never into memory) and deleted on exit, whatever happens."""
+    if path.suffix != ".zip":
+        yield _File(path, path)
+        return
+    work_dir.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix="sirene_", dir=work_dir))
+    try:
+        yield _File(path, _extract_csv(path, folder))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _extract_csv(path: Path, folder: Path) -> Path:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = [m for m in archive.infolist() if not m.is_dir() and m.filename.lower().endswith(".csv")]
+            if len(members) != 1:
+                names = ", ".join(m.filename for m in archive.infolist()) or "nothing"
+                raise InputError(path, f"expected exactly one CSV file in the ZIP, found: {names}")
+            member = members[0]
+            # A name with '..' or an absolute path ("zip slip") would write outside the folder: refuse the archive.
+            if not (folder / member.filename).resolve().is_relative_to(folder.resolve()):
+                raise InputError(path, f"the ZIP member {member.filename!r} points outside the extraction folder; "
+                                       "refusing to extract it")
+            target = folder / PurePosixPath(member.filename).name
+            with archive.open(member) as source, target.open("wb") as sink:
+                shutil.copyfileobj(source, sink, 1 << 20)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError) as exc:
+        raise InputError(path, f"cannot extract the ZIP: {exc}") from None
+    return target
+
+
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _csv_header(file: _File) -> list[str]:
+    """The names on the first line (BOM tolerated): the header alone, never a data row, is read in Python."""
+    with file.data.open("rb") as handle:
+        first = handle.readline(1 << 20)
+    try:
+        text = first.removeprefix(BOM).decode("utf-8").rstrip("\r\n")
+    except UnicodeDecodeError:
+        raise InputError(file.raw, file.problem("the header is not valid UTF-8"), line=1) from None
+    names = [name.strip() for name in next(csv.reader([text]), [])]
+    if not any(names):
+        raise InputError(file.raw, file.problem("the file is empty (no header line)"), line=1)
+    if repeated := sorted({name for name in names if names.count(name) > 1}):
+        raise InputError(file.raw, file.problem(f"column(s) {', '.join(repeated)} appear more than once"), line=1)
+    return names
+
+
+def _relation(file: _File, names: list[str]) -> str:
+    """The SQL table function reading the file. For CSV every header name is declared VARCHAR (all as text) and the
+    sniffer is off: on a malformed line it would fail without a line number, the CSV reader names the line."""
+    path = _sql_string(str(file.data))
+    if file.data.suffix == ".parquet":
+        return f"read_parquet({path})"
+    columns = ", ".join(f"{_sql_string(name)}: 'VARCHAR'" for name in names)
+    return (f"read_csv({path}, header = true, delim = ',', quote = '\"', escape = '\"', auto_detect = false, "
+            f"columns = {{{columns}}})")
+
+
+@contextmanager
+def _reading(file: _File) -> Iterator[None]:
+    """DuckDB errors while reading become an InputError naming the file (and the line, for CSV errors)."""
+    try:
+        yield
+    except (duckdb.OutOfMemoryException, duckdb.InterruptException):
+        raise
+    except duckdb.Error as exc:
+        lines = str(exc).splitlines() or [type(exc).__name__]
+        problem = lines[0]
+        found = re.search(r"CSV Error on Line: (\d+)", problem)
+        # DuckDB's CSV errors put the cause just before "Possible fixes:" (after the echoed line).
+        if found and "Possible fixes:" in lines:
+            problem += f" ({[x for x in lines[: lines.index('Possible fixes:')] if x.strip()][-1].strip()})"
+        raise InputError(file.raw, file.problem(f"DuckDB could not read the file: {problem}"),
+                         line=int(found.group(1)) if found else None) from None
+
+
+def _source(con: duckdb.DuckDBPyConnection, file: _File, required: tuple[str, ...]) -> str:
+    """Check that the required columns are present (header only); return a subquery of them as text, by name."""
+    if file.data.suffix == ".parquet":
+        with _reading(file):
+            described = con.execute(f"DESCRIBE SELECT * FROM read_parquet({_sql_string(str(file.data))})").fetchall()
+        types = {name: kind for name, kind, *_ in described}
+    else:
+        types = dict.fromkeys(_csv_header(file), "VARCHAR")
+    missing = [name for name in required if name not in types]
+    if missing:
+        hints = [f"{name} ~ {close[0]}" for name in missing if (close := difflib.get_close_matches(name, types, 1))]
+        hint = f"; closest names in the file: {', '.join(hints)}" if hints else ""
+        raise InputError(file.raw, file.problem(f"missing column(s): {', '.join(missing)}{hint}"),
+                         line=1 if file.data.suffix == ".csv" else None, column=", ".join(missing))
+    projected = []
+    for name in required:
+        quoted = '"' + name.replace('"', '""') + '"'
+        text = quoted if types[name] == "VARCHAR" else f"CAST({quoted} AS VARCHAR)"
+        if types[name] in INTEGER_TYPES and name in CODE_WIDTHS:
+            text = f"lpad({text}, {CODE_WIDTHS[name]}, '0')"
+        projected.append(f"{text} AS {quoted}")  # an empty CSV field is NULL: callers coalesce
+    return f"(SELECT {', '.join(projected)} FROM {_relation(file, list(types))})"
+
+
+def _stage_units(con: duckdb.DuckDBPyConnection, file: _File) -> int:
+    """``_sirene_units``: siren, legal category and ESS flag of every legal unit; return the rows read."""
+    source = _source(con, file, UNIT_COLUMNS)
+    with _reading(file):
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _sirene_units AS
+                SELECT coalesce(siren, '') AS siren, coalesce(categorieJuridiqueUniteLegale, '') AS cj,
+                       coalesce(economieSocialeSolidaireUniteLegale, '') AS ess_flag
+                FROM {source}"""
+        )
+    rows = con.execute("SELECT count(*) FROM _sirene_units").fetchone()[0]
+    # A repeated siren would count its establishments twice in the join.
+    duplicated = con.execute(
+        "SELECT min(siren), count(*) FROM (SELECT siren FROM _sirene_units GROUP BY siren HAVING count(*) > 1)"
+    ).fetchone()
+    if duplicated[1]:
+        raise InputError(file.raw, file.problem("a siren appears on more than one legal unit"), column="siren",
+                         value=duplicated[0], more=duplicated[1] - 1)
+    return rows
+
+
+def _group_establishments(con: duckdb.DuckDBPyConnection, file: _File) -> dict:
+    """``_sirene_groups``: one pass over the establishment file, joined to ``_sirene_units`` and aggregated.
+
+    Active establishments keep their detail (orphans one group per siret, for the rejects); closed ones collapse into
+    one group that still counts the rows read and the last processing date.
+    """
+    source = _source(con, file, ESTABLISHMENT_COLUMNS)
+    with _reading(file):
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _sirene_groups AS
+                WITH e AS (
+                    SELECT coalesce(siren, '') AS siren, siret,
+                           coalesce(etatAdministratifEtablissement = 'A', false) AS active,
+                           coalesce(codeCommuneEtablissement, '') AS depcom,
+                           coalesce(activitePrincipaleEtablissement, '') AS activity,
+                           coalesce(nomenclatureActivitePrincipaleEtablissement, '') AS activity_nomenclature,
+                           coalesce(caractereEmployeurEtablissement = 'O', false) AS employer,
+                           TRY_CAST(left(dateDernierTraitementEtablissement, 10) AS DATE) AS processed
+                    FROM {source}
+                )
+                SELECT e.active,
+                       e.active AND u.siren IS NULL AS orphan,
+                       CASE WHEN e.active AND u.siren IS NULL THEN e.siret END AS orphan_siret,
+                       CASE WHEN e.active THEN e.depcom END AS depcom,
+                       CASE WHEN e.active THEN u.cj END AS cj,
+                       CASE WHEN e.active THEN u.ess_flag END AS ess_flag,
+                       CASE WHEN e.active THEN e.activity END AS activity,
+                       CASE WHEN e.active THEN e.activity_nomenclature END AS activity_nomenclature,
+                       CASE WHEN e.active THEN e.employer END AS employer,
+                       count(*) AS establishments,
+                       max(e.processed) AS last_processed
+                -- A plain equality: "ON e.active AND ..." would make DuckDB fall back to a nested-loop join.
+                FROM e LEFT JOIN _sirene_units u ON u.siren = e.siren
+                GROUP BY ALL"""
+        )
+    rows, active, orphans, last_processed = con.execute(
+        """SELECT coalesce(sum(establishments), 0), coalesce(sum(establishments) FILTER (WHERE active), 0),
+                  coalesce(sum(establishments) FILTER (WHERE orphan), 0), max(last_processed)
+           FROM _sirene_groups"""
+    ).fetchone()
+    if active == 0:
+        raise InputError(file.raw, file.problem("no active establishment (etatAdministratifEtablissement = 'A')"),
+                         column="etatAdministratifEtablissement")
+    return {"rows": int(rows), "active": int(active), "orphans": int(orphans), "last_processed": last_processed}
+
+
+def _snapshot_date(establishments: Path, units: Path, last_processed: date | None) -> tuple[date, str]:
+    """The date the stock describes, and where it comes from.
+
+    A sidecar ``reference_period`` (YYYY-MM-DD, or YYYY-MM for the month's last day) wins. Otherwise the last
+    ``dateDernierTraitementEtablissement`` is a PROXY: INSEE's monthly stock describes the last day of the previous
+    month, and its last processing date falls on or just before that day (never after the file was produced).
+    """
+    for path in (establishments, units):
+        period = read_origin(path, ORIGIN).reference_period.strip()
+        if not period:
+            continue
+        try:
+            if re.fullmatch(r"\d{4}-\d{2}", period):
+                year, month = map(int, period.split("-"))
+                return date(year, month, calendar.monthrange(year, month)[1]), f"reference_period of {path.name}"
+            return date.fromisoformat(period), f"reference_period of {path.name}"
+        except ValueError:
+            sidecar = path.with_name(path.name + SIDECAR_SUFFIX)
+            raise InputError(sidecar, "reference_period is not a date YYYY-MM-DD or a month YYYY-MM",
+                             column="reference_period", value=period) from None
+    if last_processed is None:
+        raise InputError(establishments, "no valid date in the column: cannot date the snapshot (give the file a "
+                                         f"{SIDECAR_SUFFIX} sidecar with a reference_period)",
+                         column="dateDernierTraitementEtablissement")
+    return last_processed, "max(dateDernierTraitementEtablissement), a proxy for the stock date"
