@@ -40,3 +40,16 @@ class InputError(ValueError):
             text += f"; {more} more line(s) with the same problem"
         text += f" [file: {self.path}]"
         super().__init__(text)
+
+
+def describe_duckdb_read_error(exc: Exception) -> tuple[str, int | None]:
+    """The first line of a DuckDB read error, with its cause, and the line it names (CSV errors), for InputError."""
+    import re
+
+    lines = str(exc).splitlines() or [type(exc).__name__]
+    problem = lines[0]
+    found = re.search(r"CSV Error on Line: (\d+)", problem)
+    # DuckDB's CSV errors put the cause just before "Possible fixes:" (after the echoed line).
+    if found and "Possible fixes:" in lines:
+        problem += f" ({[x for x in lines[: lines.index('Possible fixes:')] if x.strip()][-1].strip()})"
+    return f"DuckDB could not read the file: {problem}", int(found.group(1)) if found else None

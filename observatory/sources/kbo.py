@@ -30,7 +30,7 @@ from pathlib import Path, PurePosixPath
 
 import duckdb
 
-from observatory.errors import InputError
+from observatory.errors import InputError, describe_duckdb_read_error
 from observatory.provenance import META_SOURCES_DDL, Origin, read_origin, record_source
 from observatory.rejects import replace_rejects
 
@@ -316,14 +316,8 @@ def _reading(zip_path: Path, member: Path) -> Iterator[None]:
     except (duckdb.OutOfMemoryException, duckdb.InterruptException):
         raise
     except duckdb.Error as exc:
-        lines = str(exc).splitlines() or [type(exc).__name__]
-        problem = lines[0]
-        found = re.search(r"CSV Error on Line: (\d+)", problem)
-        # DuckDB puts the cause of a CSV error just before "Possible fixes:" (after the echoed line).
-        if found and "Possible fixes:" in lines:
-            problem += f" ({[x for x in lines[: lines.index('Possible fixes:')] if x.strip()][-1].strip()})"
-        raise InputError(zip_path / member.name, f"DuckDB could not read the file: {problem}",
-                         line=int(found.group(1)) if found else None) from None
+        problem, line = describe_duckdb_read_error(exc)
+        raise InputError(zip_path / member.name, problem, line=line) from None
 
 
 def _stage(con: duckdb.DuckDBPyConnection, zip_path: Path, member: Path, table: str, select: str) -> int:

@@ -24,7 +24,7 @@ from pathlib import Path, PurePosixPath
 
 import duckdb
 
-from observatory.errors import InputError
+from observatory.errors import InputError, describe_duckdb_read_error
 from observatory.provenance import SIDECAR_SUFFIX, Origin, read_origin, record_source
 from observatory.rejects import replace_rejects
 from observatory.textfile import BOM
@@ -242,14 +242,8 @@ def _reading(file: _File) -> Iterator[None]:
     except (duckdb.OutOfMemoryException, duckdb.InterruptException):
         raise
     except duckdb.Error as exc:
-        lines = str(exc).splitlines() or [type(exc).__name__]
-        problem = lines[0]
-        found = re.search(r"CSV Error on Line: (\d+)", problem)
-        # DuckDB's CSV errors put the cause just before "Possible fixes:" (after the echoed line).
-        if found and "Possible fixes:" in lines:
-            problem += f" ({[x for x in lines[: lines.index('Possible fixes:')] if x.strip()][-1].strip()})"
-        raise InputError(file.raw, file.problem(f"DuckDB could not read the file: {problem}"),
-                         line=int(found.group(1)) if found else None) from None
+        problem, line = describe_duckdb_read_error(exc)
+        raise InputError(file.raw, file.problem(problem), line=line) from None
 
 
 def _source(con: duckdb.DuckDBPyConnection, file: _File, required: tuple[str, ...]) -> str:
