@@ -9,7 +9,7 @@ each kind stops the load with an :class:`InputError` naming the file, line, colu
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -35,8 +35,6 @@ class FileContract:
     quoted: bool
     columns: tuple[Column, ...]
     key: tuple[str, ...]
-    description: str = ""
-    extra: dict = field(default_factory=dict)
 
     @property
     def names(self) -> list[str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -81,7 +81,3 @@ def record_source(
         f"INSERT INTO meta.sources ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", list(row.values())
     )
     return {**row, "loaded_at": row["loaded_at"].isoformat()}
-
-
-def as_dict(origin: Origin) -> dict:
-    return asdict(origin)
