@@ -115,3 +115,51 @@ def kbo_form_labels(con: duckdb.DuckDBPyConnection) -> list[str]:
                 f"{row.expected_label_pattern!r}"
             )
     return problems
+
+
+def population_adds_up(con: duckdb.DuckDBPyConnection, tolerance: float = 0.5) -> list[str]:
+    """In ``harmonised.population``: the bands Y_LT25 … Y_GE65 plus the unknown age make TOTAL, Y15-24 … Y55-64
+    make Y15-64, and F + M = T, wherever the figures are not missing (``tolerance`` persons, for rounding)."""
+    rows = con.execute(
+        f"""WITH p AS (SELECT * FROM harmonised.population WHERE population IS NOT NULL),
+           ages AS (
+               SELECT year, geo, sex, 'TOTAL' AS whole,
+                      sum(population) FILTER (WHERE age_band IN ('Y_LT25', 'Y25-34', 'Y35-44', 'Y45-54', 'Y55-64',
+                                                                  'Y_GE65', 'UNK')) AS parts,
+                      count(*) FILTER (WHERE age_band IN ('Y_LT25', 'Y25-34', 'Y35-44', 'Y45-54', 'Y55-64', 'Y_GE65'))
+                          AS n,
+                      any_value(population) FILTER (WHERE age_band = 'TOTAL') AS total
+               FROM p GROUP BY ALL
+               UNION ALL
+               SELECT year, geo, sex, 'Y15-64',
+                      sum(population) FILTER (WHERE age_band IN ('Y15-24', 'Y25-34', 'Y35-44', 'Y45-54', 'Y55-64')),
+                      count(*) FILTER (WHERE age_band IN ('Y15-24', 'Y25-34', 'Y35-44', 'Y45-54', 'Y55-64')) + 1,
+                      any_value(population) FILTER (WHERE age_band = 'Y15-64')
+               FROM p GROUP BY ALL),
+           sexes AS (
+               SELECT year, geo, age_band AS whole, sum(population) FILTER (WHERE sex IN ('F', 'M')) AS parts,
+                      count(*) FILTER (WHERE sex IN ('F', 'M')) + 4 AS n,
+                      any_value(population) FILTER (WHERE sex = 'T') AS total
+               FROM p GROUP BY ALL)
+           SELECT year, geo, sex || ' ' || whole, parts, total FROM ages
+               WHERE n = 6 AND total IS NOT NULL AND abs(parts - total) > {tolerance}
+           UNION ALL
+           SELECT year, geo, 'F+M ' || whole, parts, total FROM sexes
+               WHERE n = 6 AND total IS NOT NULL AND abs(parts - total) > {tolerance}
+           ORDER BY ALL"""
+    ).fetchall()
+    return [f"{year} {geo} {what}: parts {parts:g}, total {total:g}" for year, geo, what, parts, total in rows]
+
+
+def population_accounting_complete(con: duckdb.DuckDBPyConnection, setting: str) -> list[str]:
+    """Every staged row of the population source(s) chosen by ``setting`` is accounted for exactly once."""
+    from observatory.population import sources_for
+
+    problems = []
+    for source in sources_for(setting):
+        staged = con.execute(f"SELECT coalesce(sum(rows), 0) FROM {source.table}").fetchone()[0]
+        accounted = con.execute("SELECT coalesce(sum(rows), 0) FROM meta.row_accounting WHERE source_id = ?",
+                                [source.source_id]).fetchone()[0]
+        if staged != accounted:
+            problems.append(f"{source.source_id}: {staged} rows staged, {accounted} accounted")
+    return problems

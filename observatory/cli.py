@@ -13,11 +13,21 @@ import subprocess
 import sys
 from pathlib import Path
 
-from observatory.config import PROJECT_ROOT, RAW_DIR_ENV, WAREHOUSE_DIR_ENV, default_raw_dir, default_warehouse_dir
+from observatory.config import (
+    POPULATION_SOURCE_ENV,
+    POPULATION_SOURCES,
+    PROJECT_ROOT,
+    RAW_DIR_ENV,
+    WAREHOUSE_DIR_ENV,
+    default_raw_dir,
+    default_warehouse_dir,
+)
 
 
-def _dagster_environment(raw_dir: Path | None, warehouse_dir: Path | None) -> Path:
+def _dagster_environment(raw_dir: Path | None, warehouse_dir: Path | None, population_source: str | None = None) -> Path:
     """Point Dagster at the project's instance settings and the warehouse; return the warehouse folder."""
+    if population_source:
+        os.environ[POPULATION_SOURCE_ENV] = population_source
     if raw_dir:
         os.environ[RAW_DIR_ENV] = str(raw_dir.resolve())
     if warehouse_dir:
@@ -32,7 +42,7 @@ def _dagster_environment(raw_dir: Path | None, warehouse_dir: Path | None) -> Pa
 
 
 def build(args: argparse.Namespace) -> int:
-    warehouse = _dagster_environment(args.raw_dir, args.warehouse_dir)
+    warehouse = _dagster_environment(args.raw_dir, args.warehouse_dir, args.population_source)
     import dagster as dg
 
     from pipelines.definitions import all_years_tags, defs
@@ -61,7 +71,7 @@ def build(args: argparse.Namespace) -> int:
 
 
 def ui(args: argparse.Namespace) -> int:
-    _dagster_environment(args.raw_dir, args.warehouse_dir)
+    _dagster_environment(args.raw_dir, args.warehouse_dir, args.population_source)
     command = ["dagster", "dev", "-m", "pipelines.definitions", "-h", "127.0.0.1", "-p", str(args.port)]
     print(f"Starting the Dagster UI on http://127.0.0.1:{args.port} (Ctrl-C to stop)", flush=True)
     return subprocess.call(command, cwd=PROJECT_ROOT)
@@ -96,6 +106,9 @@ def main(argv: list[str] | None = None) -> int:
         cmd.add_argument("--raw-dir", type=Path, help=f"raw inputs (default: ${RAW_DIR_ENV} or data/raw)")
         cmd.add_argument("--warehouse-dir", type=Path,
                          help=f"outputs (default: ${WAREHOUSE_DIR_ENV} or data/warehouse)")
+        cmd.add_argument("--population-source", choices=POPULATION_SOURCES,
+                         help=f"population denominators: eurostat (both countries) or national (INSEE and Statbel) "
+                         f"(default: ${POPULATION_SOURCE_ENV} or eurostat)")
         cmd.set_defaults(func=func)
     sub.choices["ui"].add_argument("--port", type=int, default=3000)
     cmd = sub.add_parser("sample", help="write the deterministic synthetic sample in the producers' formats")

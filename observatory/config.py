@@ -13,6 +13,12 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 RAW_DIR_ENV = "OBSERVATORY_RAW_DIR"
 WAREHOUSE_DIR_ENV = "OBSERVATORY_WAREHOUSE_DIR"
+POPULATION_SOURCE_ENV = "OBSERVATORY_POPULATION_SOURCE"
+# eurostat: demo_r_pjangrp3 for both countries; national: INSEE (FR) and Statbel (BE). See docs/methodology.md.
+POPULATION_SOURCES = ("eurostat", "national")
+# Jobs are counted at 31 December of year Y; the population they are compared with is the one on 1 January of
+# Y + POPULATION_YEAR_OFFSET (1: the same day; 0 would take the population eleven months earlier).
+POPULATION_YEAR_OFFSET = 1
 PUBLISHED_FILE_NAME = "observatory.duckdb"
 STAGING_FILE_NAME = "staging.duckdb"
 
@@ -23,6 +29,14 @@ def default_raw_dir() -> Path:
 
 def default_warehouse_dir() -> Path:
     return Path(os.environ.get(WAREHOUSE_DIR_ENV) or PROJECT_ROOT / "data" / "warehouse").resolve()
+
+
+def default_population_source() -> str:
+    """The population source setting: ``$OBSERVATORY_POPULATION_SOURCE``, else ``eurostat``."""
+    value = (os.environ.get(POPULATION_SOURCE_ENV) or "eurostat").strip().lower()
+    if value not in POPULATION_SOURCES:
+        raise ValueError(f"{POPULATION_SOURCE_ENV}={value!r}: expected one of {', '.join(POPULATION_SOURCES)}")
+    return value
 
 
 @dataclass(frozen=True)

@@ -9,14 +9,17 @@ from __future__ import annotations
 import duckdb
 
 from observatory import nomenclatures, schema
-from observatory.config import Thresholds
+from observatory.config import POPULATION_YEAR_OFFSET, Thresholds
 from observatory.harmonise import COMMON_FAMILIES, SQL_DIR
+from observatory.rejects import replace_accounting, replace_rejects
 
 
-def _run(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None) -> None:
+def run_sql_file(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None) -> None:
+    """Run the statements of ``sql/<name>`` in order, each with the ``$parameters`` it uses."""
     sql = (SQL_DIR / name).read_text(encoding="utf-8")
     for statement in [s for s in sql.split(";\n") if s.strip() and not _only_comments(s)]:
-        con.execute(statement, {k: v for k, v in (params or {}).items() if f"${k}" in statement})
+        code = "\n".join(line for line in statement.splitlines() if not line.strip().startswith("--"))
+        con.execute(statement, {k: v for k, v in (params or {}).items() if f"${k}" in code})
 
 
 def _only_comments(statement: str) -> bool:
@@ -28,8 +31,16 @@ def _create(con: duckdb.DuckDBPyConnection, table: schema.Table) -> None:
     con.execute(table.ddl())
 
 
-def build_jobs(con: duckdb.DuckDBPyConnection, thresholds: Thresholds | None = None) -> dict:
-    """``mart.jobs``, ``mart.indicators`` and ``mart.perimeter_reconciliation`` from the harmonised jobs."""
+def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    schema_name, name = table.split(".")
+    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
+                            [schema_name, name]).fetchone()[0])
+
+
+def build_jobs(con: duckdb.DuckDBPyConnection, thresholds: Thresholds | None = None,
+               population_year_offset: int = POPULATION_YEAR_OFFSET) -> dict:
+    """``mart.jobs``, ``mart.indicators`` and ``mart.perimeter_reconciliation`` from the harmonised jobs; the
+    indicators with a population denominator too when ``mart.population`` has been built."""
     thresholds = thresholds or Thresholds()
     params = {
         "min_jobs": thresholds.min_jobs,
@@ -37,12 +48,15 @@ def build_jobs(con: duckdb.DuckDBPyConnection, thresholds: Thresholds | None = N
         "max_dominance_share": thresholds.max_dominance_share,
     }
     con.execute("CREATE SCHEMA IF NOT EXISTS work")
-    _run(con, "mart_jobs_cells.sql", params)
+    run_sql_file(con, "mart_jobs_cells.sql", params)
     for table in (schema.JOBS, schema.INDICATORS, schema.RECONCILIATION):
         _create(con, table)
-    _run(con, "mart_jobs.sql")
-    _run(con, "mart_indicators.sql")
-    _run(con, "mart_reconciliation.sql", params)
+    run_sql_file(con, "mart_jobs.sql")
+    run_sql_file(con, "mart_indicators.sql")
+    if _exists(con, "mart.population"):
+        run_sql_file(con, "macros.sql")
+        run_sql_file(con, "mart_indicators_population.sql", {"year_offset": population_year_offset})
+    run_sql_file(con, "mart_reconciliation.sql", params)
     counts = {t.name: con.execute(f"SELECT count(*) FROM {t.name}").fetchone()[0]
               for t in (schema.JOBS, schema.INDICATORS, schema.RECONCILIATION)}
     counts["suppressed_cells"] = con.execute("SELECT count(*) FROM mart.jobs WHERE conf_status = 'C'").fetchone()[0]
@@ -87,7 +101,7 @@ def build_dimensions(con: duckdb.DuckDBPyConnection) -> dict:
         "ORDER BY CAST(sort_order AS INTEGER)",
         "nace_a10": "SELECT nace_a10, label_fr, label_nl, label_en, source FROM nom.nace_a10 "
         "ORDER BY CAST(sort_order AS INTEGER)",
-        "age_band": "SELECT age_band, label_fr, label_nl, label_en, source FROM nom.age_bands "
+        "age_band": "SELECT age_band, scope, label_fr, label_nl, label_en, source FROM nom.age_bands "
         "ORDER BY CAST(sort_order AS INTEGER)",
         "sex": "SELECT sex, label_fr, label_nl, label_en, source FROM nom.sexes ORDER BY CAST(sort_order AS INTEGER)",
     }
@@ -97,3 +111,43 @@ def build_dimensions(con: duckdb.DuckDBPyConnection) -> dict:
         con.execute(f"INSERT INTO {table.name} {sources[table.name.removeprefix('mart.dim_')]}")
         counts[table.name] = con.execute(f"SELECT count(*) FROM {table.name}").fetchone()[0]
     return counts
+
+
+def build_population(con: duckdb.DuckDBPyConnection) -> dict:
+    """``mart.population``: the harmonised population with the area aggregates."""
+    nomenclatures.register(con)
+    run_sql_file(con, "macros.sql")
+    _create(con, schema.POPULATION)
+    run_sql_file(con, "mart_population.sql")
+    return {"mart.population": con.execute("SELECT count(*) FROM mart.population").fetchone()[0]}
+
+
+def build_lfs_employment(con: duckdb.DuckDBPyConnection) -> dict:
+    """``mart.lfs_employment`` from the staged Eurostat LFS table; every row used, outside the area or rejected."""
+    nomenclatures.register(con)
+    _create(con, schema.LFS_EMPLOYMENT)
+    if not _exists(con, "src.eu_eurostat_lfs_employment"):  # optional context: the table stays empty
+        return {"mart.lfs_employment": 0, "rejected_rows": 0, "accounting": []}
+    run_sql_file(con, "classify_lfs_employment.sql")
+    rejected = replace_rejects(
+        con, "eu_eurostat_lfs", None,
+        "SELECT file_name, line, reason, concat_ws(';', year, geo, sex, age, nace_r2, unit, value, obs_flag) AS raw_text,"
+        " NULL AS jobs FROM _lfs WHERE outcome = 'rejected'",
+    )
+    accounting = replace_accounting(
+        con, "eu_eurostat_lfs", None,
+        "SELECT file_name, outcome, count(*) AS rows, NULL AS jobs FROM _lfs GROUP BY ALL",
+    )
+    con.execute("DROP TABLE _lfs")
+    return {"mart.lfs_employment": con.execute("SELECT count(*) FROM mart.lfs_employment").fetchone()[0],
+            "rejected_rows": rejected, "accounting": accounting}
+
+
+def build_cross_border(con: duckdb.DuckDBPyConnection) -> dict:
+    """``mart.cross_border_comparison`` from ``mart.indicators`` and the border pairs."""
+    nomenclatures.register(con)
+    run_sql_file(con, "macros.sql")
+    _create(con, schema.CROSS_BORDER)
+    run_sql_file(con, "mart_cross_border.sql")
+    return {"mart.cross_border_comparison":
+            con.execute("SELECT count(*) FROM mart.cross_border_comparison").fetchone()[0]}

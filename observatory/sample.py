@@ -2082,6 +2082,16 @@ be/kbo/KboOpenData_0130_2025_01_Full.zip    KBO/BCE open data, full extract (met
                                             branch); snapshot of 31-12-2024
 be/onss/onss_postes_<YYYY>Q4.csv            ONSS delivery under agreement (contracts.md): jobs on the last
 be/onss/onss_unites_<YYYY>Q4.csv            day of Q4 by REFNIS, form, accreditation, NACE-BEL, sex, age
+eu/eurostat/demo_r_pjangrp3.csv.gz          Eurostat population on 1 January by sex and five-year age,
+                                            NUTS3, SDMX-CSV (years above and the next one)
+eu/eurostat/lfst_r_lfe2en2.tsv.gz           Eurostat LFS employment by sex, age, NACE section, NUTS2,
+                                            bulk TSV (context only)
+fr/insee_population/estim-pop-dep-sexe-aq-1975-2025.xlsx
+                                            INSEE population estimates by département, sex and five-year
+                                            age, one sheet per year
+be/statbel_population/TF_SOC_POP_STRUCT_<YYYY>.zip
+                                            Statbel population on 1 January by commune, sex and single year
+                                            of age (pipe-delimited, UTF-8 with BOM)
 ```
 
 Years: {years}.
@@ -2100,6 +2110,8 @@ Years: {years}.
   with a French seat and a Belgian branch; NACE 2008 and 2025 rows, some entities with a 2025 code only.
 - ONSS: REFNIS outside the area (21004, 62063), an unknown arrondissement (54007: arrondissement 54 ended in
   2019), a couple of small NACE-BEL 2025 cells.
+- Eurostat: a confidential cell (BE100, 2025, F, Y_GE90), a missing one (FRF32, 2022, M, Y_GE90), provisional
+  figures (BE254 and BE25 in 2025), an unknown age (FRE23), and a legacy `: c` in the TSV (BE34, section L, F).
 
 ## Labels that are assumptions, not facts
 
@@ -2146,6 +2158,14 @@ def generate_sample(out_dir: Path, *, years: tuple[int, ...] = DEFAULT_YEARS, sc
 
     kbo = _kbo(random.Random(f"{seed}/be-kbo"), codes, be_cells, snapshot_year, scale)
     written += _write_kbo(out_dir, kbo, seed, scale)
+
+    # Population and labour-market context: regional facts that do not depend on the sampled enterprises.
+    # Imported here because those modules reuse this one's writers (_sidecar, _write_zip).
+    from observatory.sample_eurostat import write_eurostat_sample
+    from observatory.sample_national_population import write_national_population_sample
+
+    written += write_eurostat_sample(out_dir, years, seed, scale)
+    written += write_national_population_sample(out_dir, years, seed, scale)
 
     readme = README.format(seed=seed, scale=f"{scale:g}", years=", ".join(str(y) for y in years))
     written.append(_write_text(out_dir / "README.md", readme))

@@ -16,6 +16,7 @@ class Col:
     comment: str
     nullable: bool = True
     allowed: tuple[str, ...] | None = None  # closed code list, checked by pandera
+    signed: bool = False  # numbers may be negative (differences, gaps); others are checked >= 0
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,29 @@ FAMILIES_REGISTRY = ("ASSOC", "COOP", "MUTUAL", "FOUND", "SOCENT", "ESS", "ALL")
 NACE_A10 = ("A", "B-E", "F", "G-I", "J", "K", "L", "M_N", "O-Q", "R-U", "TOTAL")
 SEXES = ("F", "M", "T")
 AGE_BANDS = ("Y_LT25", "Y25-34", "Y35-44", "Y45-54", "Y55-64", "Y_GE65", "TOTAL")
+POPULATION_AGE_BANDS = (*AGE_BANDS, "Y15-24", "Y15-64", "UNK")
 COUNTRIES = ("FR", "BE", "ALL")
+# Indicator codes and their definitions (the data dictionary lists them; docs/methodology.md explains them).
+INDICATOR_DEFINITIONS = {
+    "ess_jobs": "ESS jobs (common definition)",
+    "ess_fte": "ESS full-time equivalent",
+    "ess_share_of_jobs": "ESS jobs as % of ALL jobs (same source and date)",
+    "ess_women_share": "% of ESS jobs held by women",
+    "all_women_share": "% of ALL jobs held by women",
+    "ess_age_55plus_share": "% of ESS jobs held by people aged 55 or over",
+    "ess_age_lt25_share": "% of ESS jobs held by people under 25",
+    "ess_jobs_change": "% change of ESS jobs on the previous year",
+    "ess_jobs_per_unit": "ESS jobs per establishment unit",
+    "ess_jobs_per_1000_pop_15_64": "ESS jobs of sex S (all ages, place of work) per 1,000 residents of sex S aged 15-64 "
+    "on 1 January of the next year",
+    "all_jobs_per_1000_pop_15_64": "ALL jobs of sex S per 1,000 residents of sex S aged 15-64 on 1 January of the next "
+    "year",
+    "ess_age_structure_gap_vs_all_jobs": "for band B and sex S: % of ESS jobs in B minus % of ALL jobs in B, in "
+    "percentage points",
+    "ess_age_structure_gap_vs_population": "for band B under 65 and sex S: % of ESS jobs aged under 65 that are in B "
+    "minus % of the population aged 15-64 in B (Y_LT25 compared with ages 15-24), in percentage points",
+}
+INDICATOR_CODES = tuple(INDICATOR_DEFINITIONS)
 GEO_LEVELS = ("NUTS3", "AREA")
 
 _year = Col("year", "INTEGER", "Reference year: jobs at 31 December (registry counts: year of the snapshot date)", False)
@@ -85,16 +108,25 @@ ESTABLISHMENTS = Table(
 )
 INDICATORS = Table(
     "mart.indicators",
-    "The version-1 indicators by year and territory, computed from mart.jobs before suppression; an indicator "
-    "computed from a suppressed cell is suppressed.",
+    "Indicators by year, territory, sex and age band, computed from the cells before suppression; an indicator "
+    "computed from a suppressed cell is suppressed (conf_status C), one built on a population figure Eurostat marks "
+    "confidential or missing is not computed (value NULL, flags kept in obs_flag). Definitions: data dictionary and "
+    "docs/methodology.md.",
     (
         _year, _country, _geo, _geo_level,
-        Col("indicator", "VARCHAR", "Indicator code (see the data dictionary)", False),
-        Col("value", "DOUBLE", "Value; NULL when confidential or not computable"),
-        Col("unit", "VARCHAR", "jobs, fte, percent, or jobs_per_unit", False),
+        Col("indicator", "VARCHAR", "Indicator code (see the list under the table in the data dictionary)", False,
+            INDICATOR_CODES),
+        Col("sex", "VARCHAR", "F, M or T: the sex the indicator describes (T for indicators without a sex breakdown)",
+            False, SEXES),
+        Col("age_band", "VARCHAR", "Age band the indicator describes, or TOTAL", False, AGE_BANDS),
+        Col("value", "DOUBLE", "Value; NULL when confidential or not computable", signed=True),
+        Col("unit", "VARCHAR", "jobs, fte, percent, pp (percentage points), jobs_per_unit or jobs_per_1000_pop",
+            False, ("jobs", "fte", "percent", "pp", "jobs_per_unit", "jobs_per_1000_pop")),
         _conf,
+        Col("obs_flag", "VARCHAR", "Eurostat-style flags of the population figure used (e.g. p provisional, e "
+            "estimated), m when that figure is missing; NULL for indicators without a population denominator"),
     ),
-    key=("year", "country", "geo", "indicator"),
+    key=("year", "country", "geo", "indicator", "sex", "age_band"),
 )
 RECONCILIATION = Table(
     "mart.perimeter_reconciliation",
@@ -104,11 +136,79 @@ RECONCILIATION = Table(
         _year, _country, _geo,
         Col("definition", "VARCHAR", "COMMON or NATIONAL", False, ("COMMON", "NATIONAL")),
         Col("component", "VARCHAR", "TOTAL, or a part of the national-minus-common difference", False),
-        Col("jobs", "DOUBLE", "Jobs (signed for the parts); NULL when confidential"),
+        Col("jobs", "DOUBLE", "Jobs (signed for the parts); NULL when confidential", signed=True),
         Col("description", "VARCHAR", "What the row counts", False),
         _conf,
     ),
     key=("year", "country", "definition", "component"),
+)
+
+
+POPULATION = Table(
+    "mart.population",
+    "Resident population on 1 January by territory, sex and age band, from the source chosen by the setting "
+    "OBSERVATORY_POPULATION_SOURCE (eurostat: demo_r_pjangrp3; national: INSEE estimates and Statbel). Bands are "
+    "exact sums of the source's age classes; Y15-64 is the working-age span; UNK the population of unknown age "
+    "(inside TOTAL, in no band). Public data: not suppressed, but Eurostat's confidential cells stay NULL.",
+    (
+        Col("year", "INTEGER", "Year of the reference date: population on 1 January of this year", False),
+        _country, _geo, _geo_level,
+        Col("sex", "VARCHAR", "F, M or T (total)", False, SEXES),
+        Col("age_band", "VARCHAR", "Published age band, Y15-24, Y15-64, UNK or TOTAL; labels in mart.dim_age_band",
+            False, POPULATION_AGE_BANDS),
+        Col("population", "DOUBLE", "Residents; NULL when a part is missing or confidential at the source"),
+        Col("source", "VARCHAR", "Source id(s): eu_eurostat_population, fr_insee_population, be_statbel_population",
+            False),
+        Col("obs_flag", "VARCHAR", "Eurostat OBS_FLAG letters of the parts summed (verbatim, merged), NULL when none"),
+        Col("conf_status", "VARCHAR", "Eurostat CONF_STATUS of a confidential part (C, N or P; C for the legacy "
+            "flag c); NULL otherwise", True, ("C", "N", "P")),
+    ),
+    key=("year", "country", "geo", "sex", "age_band"),
+)
+LFS_EMPLOYMENT = Table(
+    "mart.lfs_employment",
+    "Labour-market context: employment (Labour Force Survey, place of residence) by NUTS2 region of the area, sex, "
+    "age and NACE Rev. 2 section group, in thousands, from Eurostat lfst_r_lfe2en2 with its flags. NUTS2 regions "
+    "reach beyond the area (FRF2 includes Aube and Haute-Marne; BE23 all of Oost-Vlaanderen): not comparable with "
+    "the area totals of mart.jobs.",
+    (
+        Col("year", "INTEGER", "Reference year (annual average)", False),
+        Col("country", "VARCHAR", "FR or BE", False, ("FR", "BE")),
+        Col("geo", "VARCHAR", "NUTS2 code (NUTS 2021)", False),
+        Col("sex", "VARCHAR", "F, M or T", False, SEXES),
+        Col("age", "VARCHAR", "Eurostat age code as published (e.g. Y15-64, Y_GE15)", False),
+        Col("nace_r2", "VARCHAR", "Eurostat NACE Rev. 2 code as published (TOTAL, A*10 groups, sections)", False),
+        Col("thousand_persons", "DOUBLE", "Employed persons, thousands; NULL when missing or confidential"),
+        Col("obs_flag", "VARCHAR", "Eurostat OBS_FLAG, verbatim"),
+        Col("conf_status", "VARCHAR", "Eurostat CONF_STATUS (C, N, P), or C for the legacy flag c", True,
+            ("C", "N", "P")),
+    ),
+    key=("year", "geo", "sex", "age", "nace_r2"),
+)
+CROSS_BORDER = Table(
+    "mart.cross_border_comparison",
+    "Each indicator of mart.indicators side by side across the border: the French and Belgian sides of the area "
+    "(comparison SIDES) and each French NUTS3 with each Belgian NUTS3 it borders (comparison NEIGHBOURS, pairs from "
+    "nomenclatures/cross_border_pairs.csv), with the difference French minus Belgian.",
+    (
+        _year,
+        Col("indicator", "VARCHAR", "Indicator code, as in mart.indicators", False, INDICATOR_CODES),
+        Col("sex", "VARCHAR", "F, M or T", False, SEXES),
+        Col("age_band", "VARCHAR", "Age band or TOTAL", False, AGE_BANDS),
+        Col("comparison", "VARCHAR", "SIDES (FWVL_FR vs FWVL_BE) or NEIGHBOURS (a border pair of NUTS3)", False,
+            ("SIDES", "NEIGHBOURS")),
+        Col("fr_geo", "VARCHAR", "French territory", False),
+        Col("be_geo", "VARCHAR", "Belgian territory", False),
+        Col("unit", "VARCHAR", "Unit of the indicator (the difference has the same unit)", False),
+        Col("fr_value", "DOUBLE", "Value on the French side; NULL when suppressed or not computable", signed=True),
+        Col("be_value", "DOUBLE", "Value on the Belgian side; NULL when suppressed or not computable", signed=True),
+        Col("difference", "DOUBLE", "fr_value minus be_value (percentage points for percentages); NULL if either is "
+            "NULL", signed=True),
+        Col("fr_conf_status", "VARCHAR", "conf_status of the French value", True, ("C",)),
+        Col("be_conf_status", "VARCHAR", "conf_status of the Belgian value", True, ("C",)),
+        Col("obs_flag", "VARCHAR", "Flags of the population figures behind either value (merged letters)"),
+    ),
+    key=("year", "indicator", "sex", "age_band", "comparison", "fr_geo", "be_geo"),
 )
 
 
@@ -134,7 +234,8 @@ DIMENSIONS = (
           Col("nuts2", "VARCHAR", "NUTS2 parent (NULL for area aggregates)"))),
     _dim("family", "family", "Social-economy families (common definition) and the whole economy"),
     _dim("nace_a10", "nace_a10", "Eurostat A*10 sector groups (NACE Rev. 2 divisions)"),
-    _dim("age_band", "age_band", "Published age bands"),
+    _dim("age_band", "age_band", "Published age bands (jobs and population) and the population-only bands Y15-24, "
+         "Y15-64 and UNK", (Col("scope", "VARCHAR", "jobs+population, or population for the denominator bands", False),)),
     _dim("sex", "sex", "Sex codes"),
 )
 
@@ -142,7 +243,8 @@ SOURCES = Table(
     "meta.sources",
     "One row per input file loaded: its fingerprint and its origin (producer, URL, licence, reference period).",
     (
-        Col("source_id", "VARCHAR", "Source: fr_sirene, fr_flores, be_kbo, be_onss", False),
+        Col("source_id", "VARCHAR", "Source: fr_sirene, fr_flores, be_kbo, be_onss, eu_eurostat_population, "
+            "eu_eurostat_lfs, fr_insee_population, be_statbel_population", False),
         Col("file_name", "VARCHAR", "File name (ZIP:member for files read inside a ZIP)", False),
         Col("sha256", "VARCHAR", "SHA-256 of the file as read", False),
         Col("size_bytes", "BIGINT", "Size in bytes", False),
@@ -195,7 +297,8 @@ RELEASE = Table(
     ),
 )
 
-MART_TABLES = (JOBS, ESTABLISHMENTS, INDICATORS, RECONCILIATION, *DIMENSIONS)
+MART_TABLES = (JOBS, ESTABLISHMENTS, INDICATORS, RECONCILIATION, POPULATION, LFS_EMPLOYMENT, CROSS_BORDER,
+               *DIMENSIONS)
 META_TABLES = (SOURCES, REJECTS, ROW_ACCOUNTING, RELEASE)
 PUBLISHED_TABLES = MART_TABLES + META_TABLES
 
@@ -229,6 +332,9 @@ def data_dictionary() -> str:
             codes = f" Codes: {', '.join(f'`{a}`' for a in col.allowed)}." if col.allowed else ""
             lines.append(f"| `{col.name}` | {col.type} | {col.comment}.{codes} |".replace("..", "."))
         lines.append("")
+        if table is INDICATORS:
+            lines += ["Indicators:", ""] + [f"- `{code}`: {text}." for code, text in INDICATOR_DEFINITIONS.items()]
+            lines.append("")
     return "\n".join(lines)
 
 

@@ -21,7 +21,7 @@ def published_schema(table: schema.Table) -> pa.DataFrameSchema:
     columns = {}
     for col in table.columns:
         checks = [pa.Check.isin(list(col.allowed))] if col.allowed else []
-        if col.type in ("BIGINT", "DOUBLE") and col.name not in ("value",) and table is not schema.RECONCILIATION:
+        if col.type in ("BIGINT", "DOUBLE") and not col.signed:
             checks.append(pa.Check.ge(0))
         columns[col.name] = pa.Column(_DTYPES.get(col.type), checks=checks, nullable=col.nullable, coerce=True)
     unique = list(table.key) or None

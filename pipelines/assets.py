@@ -6,10 +6,10 @@ import functools
 
 import dagster as dg
 
-from observatory import harmonise, mart, nomenclatures, publication, validation
+from observatory import harmonise, mart, nomenclatures, population, publication, validation
 from observatory.config import default_raw_dir
 from observatory.errors import InputError
-from observatory.sources import flores, kbo, onss, sirene
+from observatory.sources import eurostat, flores, insee_population, kbo, onss, sirene, statbel_population
 from pipelines.resources import Warehouse
 
 POOL = "duckdb_staging"
@@ -117,6 +117,60 @@ def be_kbo(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Materi
     return dg.MaterializeResult(metadata={**_scalar(info), "preview": preview})
 
 
+def _population_source(context: dg.AssetExecutionContext, warehouse: Warehouse, load, files_present: bool,
+                       chosen: bool, table: str) -> dg.MaterializeResult:
+    """Load a population source; one the setting does not choose may be absent (then nothing is loaded)."""
+    if not files_present and not chosen:
+        context.log.info(f"{table}: no file, and the population setting ({warehouse.population_setting}) does not "
+                         "use this source: nothing to load")
+        return dg.MaterializeResult(metadata={"skipped": "no file; source not chosen by the population setting",
+                                              "population_setting": warehouse.population_setting})
+    with warehouse.connect() as con:
+        info = load(con, warehouse.raw_path)
+        preview = _preview(con, f"SELECT * FROM {table}")
+    return dg.MaterializeResult(metadata={**_scalar(info), "used_by_setting": chosen, "preview": preview})
+
+
+@dg.asset(group_name="sources", kinds={"duckdb", "csv"}, pool=POOL)
+@_fail_on_input_error
+def eu_eurostat_population(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+    """Eurostat demo_r_pjangrp3 (population on 1 January by NUTS3, sex and five-year age), read from SDMX-CSV or
+    TSV with its flags kept, staged in ``src.eu_eurostat_population``. The default population of both countries."""
+    return _population_source(context, warehouse, eurostat.load_population,
+                              eurostat.available(warehouse.raw_path, eurostat.POPULATION_DATASET) is not None,
+                              warehouse.population_setting == "eurostat", "src.eu_eurostat_population")
+
+
+@dg.asset(group_name="sources", kinds={"duckdb", "excel"}, pool=POOL)
+@_fail_on_input_error
+def fr_insee_population(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+    """INSEE population estimates by département, sex and five-year age (estim-pop-dep-sexe-aq workbook), staged
+    in ``src.fr_insee_population``. Used when the population setting is ``national``."""
+    return _population_source(context, warehouse, insee_population.load,
+                              bool(insee_population.candidates(warehouse.raw_path)),
+                              warehouse.population_setting == "national", "src.fr_insee_population")
+
+
+@dg.asset(group_name="sources", kinds={"duckdb", "csv"}, pool=POOL)
+@_fail_on_input_error
+def be_statbel_population(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+    """Statbel population by commune, sex and single year of age (TF_SOC_POP_STRUCT_<yyyy>), aggregated over
+    nationality and civil status, staged in ``src.be_statbel_population``. Used when the setting is ``national``."""
+    return _population_source(context, warehouse, statbel_population.load,
+                              bool(statbel_population.candidates(warehouse.raw_path)),
+                              warehouse.population_setting == "national", "src.be_statbel_population")
+
+
+@dg.asset(group_name="sources", kinds={"duckdb", "csv"}, pool=POOL)
+@_fail_on_input_error
+def eu_eurostat_lfs(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+    """Eurostat lfst_r_lfe2en2 (LFS employment by NUTS2, sex, age and NACE section), staged with its flags in
+    ``src.eu_eurostat_lfs_employment``: labour-market context, optional."""
+    present = eurostat.available(warehouse.raw_path, eurostat.LFS_DATASET) is not None
+    return _population_source(context, warehouse, eurostat.load_lfs_employment, present, False,
+                              "src.eu_eurostat_lfs_employment")
+
+
 def _scalar(info: dict) -> dict:
     """Metadata values Dagster can show: scalars as they are, the rest as JSON."""
     out = {}
@@ -160,7 +214,42 @@ def harmonised_establishments(warehouse: Warehouse) -> dg.MaterializeResult:
     return dg.MaterializeResult(metadata={"dagster/row_count": rows, "accounting": dg.MetadataValue.json(accounting)})
 
 
+@dg.asset(group_name="harmonised", kinds={"duckdb"}, pool=POOL,
+          deps=[eu_eurostat_population, fr_insee_population, be_statbel_population, nomenclatures_table])
+def harmonised_population(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+    """Population by NUTS3, sex and band (published bands, Y15-24, Y15-64, UNK, TOTAL) from the source the setting
+    OBSERVATORY_POPULATION_SOURCE chooses; rows outside the area are counted, unknown codes rejected with a reason."""
+    with warehouse.connect() as con:
+        result = population.harmonise_population(con, warehouse.population_setting)
+        preview = _preview(con, "SELECT source_id, outcome, sum(rows) AS rows FROM meta.row_accounting "
+                                "WHERE source_id LIKE '%population' GROUP BY ALL ORDER BY ALL", 20)
+    context.log.info(f"population from {warehouse.population_setting}: {result['rows']} rows")
+    return dg.MaterializeResult(metadata={"dagster/row_count": result["rows"],
+                                          "population_setting": warehouse.population_setting,
+                                          "accounting": preview})
+
+
 # ---------------------------------------------------------------- published
+
+
+@dg.asset(group_name="published", kinds={"duckdb"}, pool=POOL, deps=[harmonised_population])
+def mart_population(warehouse: Warehouse) -> dg.MaterializeResult:
+    """mart.population: residents on 1 January by territory, sex and age band, with the area aggregates and
+    Eurostat's flags."""
+    with warehouse.connect() as con:
+        counts = mart.build_population(con)
+        preview = _preview(con, "SELECT year, geo, sex, population, source, obs_flag FROM mart.population "
+                                "WHERE geo_level = 'AREA' AND age_band = 'Y15-64' ORDER BY ALL", 30)
+    return dg.MaterializeResult(metadata={"dagster/row_count": counts["mart.population"], "working_age": preview})
+
+
+@dg.asset(group_name="published", kinds={"duckdb"}, pool=POOL, deps=[eu_eurostat_lfs, nomenclatures_table])
+def mart_lfs_employment(warehouse: Warehouse) -> dg.MaterializeResult:
+    """mart.lfs_employment: Labour Force Survey employment of the area's NUTS2 regions (context)."""
+    with warehouse.connect() as con:
+        counts = mart.build_lfs_employment(con)
+    return dg.MaterializeResult(metadata={"dagster/row_count": counts["mart.lfs_employment"],
+                                          "rejected_rows": counts["rejected_rows"]})
 
 
 @dg.multi_asset(
@@ -168,8 +257,10 @@ def harmonised_establishments(warehouse: Warehouse) -> dg.MaterializeResult:
         dg.AssetSpec("mart_jobs", group_name="published", kinds={"duckdb"}, deps=[harmonised_jobs],
                      description="mart.jobs: salaried jobs by territory, family, sector, sex and age, with margins "
                      "and primary disclosure control."),
-        dg.AssetSpec("mart_indicators", group_name="published", kinds={"duckdb"}, deps=[harmonised_jobs],
-                     description="mart.indicators: the nine version-1 indicators by year and territory."),
+        dg.AssetSpec("mart_indicators", group_name="published", kinds={"duckdb"},
+                     deps=[harmonised_jobs, mart_population],
+                     description="mart.indicators: the indicators by year, territory, sex and age band, including "
+                     "those with a population denominator."),
         dg.AssetSpec("mart_perimeter_reconciliation", group_name="published", kinds={"duckdb"},
                      deps=[harmonised_jobs],
                      description="mart.perimeter_reconciliation: common vs national definition and the parts of "
@@ -191,6 +282,19 @@ def mart_employment(warehouse: Warehouse):
         "dagster/row_count": counts["mart.perimeter_reconciliation"]})
 
 
+@dg.asset(group_name="published", kinds={"duckdb"}, pool=POOL, deps=["mart_indicators", nomenclatures_table])
+def mart_cross_border_comparison(warehouse: Warehouse) -> dg.MaterializeResult:
+    """mart.cross_border_comparison: every indicator with the French side, the Belgian side and their difference,
+    for the two sides of the area and for each pair of neighbouring NUTS3 across the border."""
+    with warehouse.connect() as con:
+        counts = mart.build_cross_border(con)
+        preview = _preview(con, "SELECT year, indicator, sex, fr_value, be_value, difference FROM "
+                                "mart.cross_border_comparison WHERE comparison = 'SIDES' AND age_band = 'TOTAL' "
+                                "AND year = (SELECT max(year) FROM mart.cross_border_comparison) ORDER BY ALL", 40)
+    return dg.MaterializeResult(metadata={"dagster/row_count": counts["mart.cross_border_comparison"],
+                                          "sides": preview})
+
+
 @dg.asset(group_name="published", kinds={"duckdb"}, pool=POOL, deps=[harmonised_establishments])
 def mart_establishments(warehouse: Warehouse) -> dg.MaterializeResult:
     """mart.establishments: active registry establishments (SIRENE, KBO) by territory, family and sector."""
@@ -208,7 +312,8 @@ def mart_dimensions(warehouse: Warehouse) -> dg.MaterializeResult:
 
 
 @dg.asset(group_name="published", kinds={"duckdb"}, pool=POOL,
-          deps=["mart_jobs", "mart_indicators", "mart_perimeter_reconciliation", mart_establishments, mart_dimensions])
+          deps=["mart_jobs", "mart_indicators", "mart_perimeter_reconciliation", mart_establishments, mart_dimensions,
+                mart_population, mart_lfs_employment, mart_cross_border_comparison])
 def observatory_database(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """The published ``observatory.duckdb`` (schemas mart and meta, with COMMENTs), written beside the old one and
     swapped in atomically: readers never see a half-built file, and a failed run leaves the old one in place."""
@@ -224,5 +329,7 @@ def observatory_database(context: dg.AssetExecutionContext, warehouse: Warehouse
     })
 
 
-ALL_ASSETS = [nomenclatures_table, fr_flores, be_onss, fr_sirene, be_kbo, harmonised_jobs, harmonised_establishments,
-              mart_employment, mart_establishments, mart_dimensions, observatory_database]
+ALL_ASSETS = [nomenclatures_table, fr_flores, be_onss, fr_sirene, be_kbo, eu_eurostat_population, fr_insee_population,
+              be_statbel_population, eu_eurostat_lfs, harmonised_jobs, harmonised_establishments, harmonised_population,
+              mart_employment, mart_establishments, mart_dimensions, mart_population, mart_lfs_employment,
+              mart_cross_border_comparison, observatory_database]

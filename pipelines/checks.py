@@ -5,7 +5,7 @@ published database stays in place."""
 import dagster as dg
 
 from observatory import checks, nomenclatures, schema, validation
-from pipelines.assets import be_kbo, fr_sirene, harmonised_establishments, nomenclatures_table
+from pipelines.assets import be_kbo, fr_sirene, harmonised_establishments, harmonised_population, nomenclatures_table
 from pipelines.resources import Warehouse
 
 
@@ -96,6 +96,21 @@ def reconciliation_parts_add_up(warehouse: Warehouse) -> dg.AssetCheckResult:
         return _result(checks.reconciliation_adds_up(con), "parts add up")
 
 
+@dg.asset_check(asset=harmonised_population, blocking=True)
+def population_rows_accounted(warehouse: Warehouse) -> dg.AssetCheckResult:
+    """Every staged population row of the chosen source(s) is used, outside the area, or rejected — counted once."""
+    with warehouse.connect() as con:
+        return _result(checks.population_accounting_complete(con, warehouse.population_setting),
+                       f"every {warehouse.population_setting} population row accounted for")
+
+
+@dg.asset_check(asset=harmonised_population, blocking=True)
+def population_adds_up(warehouse: Warehouse) -> dg.AssetCheckResult:
+    """Bands plus unknown age make TOTAL, Y15-24 … Y55-64 make Y15-64, and F + M = T, wherever not missing."""
+    with warehouse.connect() as con:
+        return _result(checks.population_adds_up(con), "bands and sexes add up to their totals")
+
+
 def _schema_check(table: schema.Table, asset: str) -> dg.AssetChecksDefinition:
     @dg.asset_check(asset=asset, name=f"{table.name.replace('.', '_')}_schema", blocking=True,
                     description=f"{table.name} matches the published schema (types, code lists, keys) with pandera.")
@@ -115,9 +130,13 @@ SCHEMA_CHECKS = [
     _schema_check(schema.INDICATORS, "mart_indicators"),
     _schema_check(schema.RECONCILIATION, "mart_perimeter_reconciliation"),
     _schema_check(schema.ESTABLISHMENTS, "mart_establishments"),
+    _schema_check(schema.POPULATION, "mart_population"),
+    _schema_check(schema.LFS_EMPLOYMENT, "mart_lfs_employment"),
+    _schema_check(schema.CROSS_BORDER, "mart_cross_border_comparison"),
     *[_schema_check(t, "mart_dimensions") for t in schema.DIMENSIONS],
 ]
 
 ALL_CHECKS = [mappings_are_consistent, kbo_mapped_forms_match_labels, sirene_aggregate_schema,
               registry_rows_accounted, jobs_total_preserved, delivery_rows_accounted, rejected_jobs_under_threshold,
-              disclosure_rules_hold, reconciliation_parts_add_up, *SCHEMA_CHECKS]
+              disclosure_rules_hold, reconciliation_parts_add_up, population_rows_accounted, population_adds_up,
+              *SCHEMA_CHECKS]

@@ -9,7 +9,13 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from observatory.config import STAGING_FILE_NAME, default_raw_dir, default_warehouse_dir
+from observatory.config import (
+    POPULATION_SOURCES,
+    STAGING_FILE_NAME,
+    default_population_source,
+    default_raw_dir,
+    default_warehouse_dir,
+)
 
 
 class Warehouse(dg.ConfigurableResource):
@@ -21,6 +27,15 @@ class Warehouse(dg.ConfigurableResource):
 
     raw_dir: str
     warehouse_dir: str
+    # Which population feeds the denominators: "eurostat" (both countries) or "national" (INSEE + Statbel).
+    population_source: str = "eurostat"
+
+    @property
+    def population_setting(self) -> str:
+        if self.population_source not in POPULATION_SOURCES:
+            raise ValueError(f"population_source {self.population_source!r}: expected one of "
+                             f"{', '.join(POPULATION_SOURCES)}")
+        return self.population_source
 
     @property
     def raw_path(self) -> Path:
@@ -47,5 +62,7 @@ class Warehouse(dg.ConfigurableResource):
 
 
 def default_warehouse() -> Warehouse:
-    """Paths from OBSERVATORY_RAW_DIR / OBSERVATORY_WAREHOUSE_DIR, else the project's data folders."""
-    return Warehouse(raw_dir=str(default_raw_dir()), warehouse_dir=str(default_warehouse_dir()))
+    """Paths from OBSERVATORY_RAW_DIR / OBSERVATORY_WAREHOUSE_DIR, else the project's data folders; the population
+    source from OBSERVATORY_POPULATION_SOURCE, else eurostat."""
+    return Warehouse(raw_dir=str(default_raw_dir()), warehouse_dir=str(default_warehouse_dir()),
+                     population_source=default_population_source())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from observatory import harmonise, mart, provenance, rejects
+from observatory import harmonise, mart, population, provenance, rejects
 
 
 def build_small_staging(con: duckdb.DuckDBPyConnection, jobs: int = 20) -> None:
@@ -21,9 +21,13 @@ def build_small_staging(con: duckdb.DuckDBPyConnection, jobs: int = 20) -> None:
                 "'O-Q', 7, 3)")
     con.execute("INSERT INTO meta.sources VALUES ('fr_flores', 'flores_postes_2023.csv', 'ab', 1, 1, '2023', now(), "
                 "'INSEE', 'u', 'l', true, 'synthetic test', '/x')")
+    con.execute(population.DDL)
+    mart.build_population(con)
     mart.build_jobs(con)
     mart.build_establishments(con)
     mart.build_dimensions(con)
+    mart.build_lfs_employment(con)
+    mart.build_cross_border(con)
 
 
 @pytest.fixture

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import duckdb
+import pandas as pd
+import pandera.errors
 import pytest
 
-from observatory import checks, harmonise, mart
+from observatory import checks, harmonise, mart, schema, validation
 
 # year, country, geo, family, excluded, common, national, nace_a10, sex, age_band, jobs, fte
 JOBS = [
@@ -149,3 +151,19 @@ def test_disclosure_check_passes_and_catches_a_leak(con):
         assert len(checks.disclosure_holds(con)) == 1
     finally:
         con.execute("DELETE FROM mart.jobs; INSERT INTO mart.jobs SELECT * FROM backup; DROP TABLE backup")
+
+
+def test_published_schema_refuses_negative_counts_but_keeps_signed_differences():
+    comparison = validation.published_schema(schema.CROSS_BORDER)
+    row = {c.name: None for c in schema.CROSS_BORDER.columns}
+    row.update(year=2023, indicator=schema.INDICATOR_CODES[0], sex="T", age_band="TOTAL",
+               comparison="SIDES", fr_geo="FR", be_geo="BE", unit="pct", fr_value=12.0, be_value=13.5, difference=-1.5)
+    comparison.validate(pd.DataFrame([row]))  # a negative difference is a fact, not an error
+    row["fr_value"] = -2.0  # gap indicators are negative too
+    comparison.validate(pd.DataFrame([row]))
+
+    jobs = validation.published_schema(schema.JOBS)
+    assert not next(c for c in schema.JOBS.columns if c.name == "jobs").signed
+    assert any(c.statistics.get("min_value") == 0 for c in jobs.columns["jobs"].checks)
+    with pytest.raises(pandera.errors.SchemaError):
+        jobs.columns["jobs"].validate(pd.DataFrame({"jobs": [-1.0]}))

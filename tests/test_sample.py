@@ -115,6 +115,11 @@ def test_layout_and_sidecars(sample: Path) -> None:
         expected += [Path(f"fr/flores/flores_postes_{year}.csv"),
                      Path(f"fr/flores/flores_etablissements_{year}.csv"),
                      Path(f"be/onss/onss_postes_{year}Q4.csv"), Path(f"be/onss/onss_unites_{year}Q4.csv")]
+    # Population files cover the jobs years and the next one (population on 1 January of Y+1).
+    expected += [Path("eu/eurostat/demo_r_pjangrp3.csv.gz"), Path("eu/eurostat/lfst_r_lfe2en2.tsv.gz"),
+                 Path("fr/insee_population/estim-pop-dep-sexe-aq-1975-2025.xlsx")]
+    expected += [Path(f"be/statbel_population/TF_SOC_POP_STRUCT_{year}.zip")
+                 for year in range(YEARS[0], YEARS[-1] + 2)]
     data = sorted(p.relative_to(sample) for p in sample.rglob("*")
                   if p.is_file() and not p.name.endswith(".origin.json") and p.name != "README.md")
     assert data == sorted(expected)

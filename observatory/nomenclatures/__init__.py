@@ -77,9 +77,12 @@ def check_mappings() -> list[str]:
             hi = max(_age(v, 999) for v in rows["age_to"])
             if (lo, hi) != (_age(bands.loc[band, "age_from"], -1), _age(bands.loc[band, "age_to"], 999)):
                 problems.append(f"age_classes.csv: {system} classes of {band} span {lo}-{hi}, not the band")
-        published = set(bands.index) - {"TOTAL"}
+        published = set(bands.index[bands["scope"] == "jobs+population"]) - {"TOTAL"}
         if set(group["age_band"]) != published:
             problems.append(f"age_classes.csv: {system} does not cover bands {sorted(published - set(group['age_band']))}")
+
+    problems += _check_population_ages(bands)
+    problems += _check_cross_border_pairs()
 
     # France: legal-form ranges are well formed and do not overlap.
     forms = load("fr_legal_forms")
@@ -131,4 +134,43 @@ def check_mappings() -> list[str]:
         hits = [r.nace_a10 for r in a10.itertuples() if int(r.division_from) <= d <= int(r.division_to)]
         if len(hits) != 1:
             problems.append(f"nace_a10.csv: division {division} falls in {hits or 'no group'}")
+    return problems
+
+
+def _check_population_ages(bands: pd.DataFrame) -> list[str]:
+    """Population classes used for bands are contiguous from age 0 to an open end, and every band below TOTAL
+    starts and ends on their cut points (so a band is an exact sum of classes, never a share of one)."""
+    problems = []
+    classes = load("population_age_classes")
+    for system, group in classes.groupby("source_system"):
+        if group["source_class"].duplicated().any():
+            problems.append(f"population_age_classes.csv: {system} has a class listed twice")
+        if set(group["role"]) - {"band", "detail", "total", "unknown"}:
+            problems.append(f"population_age_classes.csv: {system} has an unknown role")
+        used = sorted((_age(r.age_from, -1), _age(r.age_to, 999)) for r in group.itertuples() if r.role == "band")
+        if not used or used[0][0] != 0 or used[-1][1] != 999:
+            problems.append(f"population_age_classes.csv: {system} band classes do not run from 0 to an open end")
+        for (_, a_to), (b_from, _) in zip(used, used[1:], strict=False):
+            if b_from != a_to + 1:
+                problems.append(f"population_age_classes.csv: {system} band classes are not contiguous at age {a_to}")
+        cuts_from = {a for a, _ in used}
+        cuts_to = {b for _, b in used}
+        for band, row in bands.drop(index=["TOTAL", "UNK"]).iterrows():
+            lo, hi = _age(row["age_from"], 0), _age(row["age_to"], 999)
+            if lo not in cuts_from or hi not in cuts_to:
+                problems.append(f"population_age_classes.csv: {system} has no cut point for band {band} ({lo}-{hi})")
+    return problems
+
+
+def _check_cross_border_pairs() -> list[str]:
+    """Neighbour pairs join a French and a Belgian NUTS3 of the area, each pair once."""
+    problems = []
+    pairs = load("cross_border_pairs")
+    geo = load("geo").set_index("geo")
+    for row in pairs.itertuples():
+        for code, country in ((row.fr_geo, "FR"), (row.be_geo, "BE")):
+            if code not in geo.index or geo.loc[code, "geo_level"] != "NUTS3" or geo.loc[code, "country"] != country:
+                problems.append(f"cross_border_pairs.csv: {code} is not an area NUTS3 of {country}")
+    if pairs[["fr_geo", "be_geo"]].duplicated().any():
+        problems.append("cross_border_pairs.csv: a pair is listed twice")
     return problems

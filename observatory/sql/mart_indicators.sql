@@ -47,6 +47,7 @@ UNION ALL SELECT year, country, geo, geo_level, 'ess_jobs_per_unit', ess0 / null
     essc FROM t;
 
 INSERT INTO mart.indicators
-SELECT year, country, geo, geo_level, indicator, CASE WHEN NOT c THEN value END, unit, CASE WHEN c THEN 'C' END
+SELECT year, country, geo, geo_level, indicator, 'T', 'TOTAL', CASE WHEN NOT c THEN value END, unit,
+       CASE WHEN c THEN 'C' END, NULL
 FROM _indicators
 ORDER BY year, country, geo, indicator;
