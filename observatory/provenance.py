@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +17,8 @@ from pathlib import Path
 import duckdb
 
 SIDECAR_SUFFIX = ".origin.json"
+# A dated vintage folder under <raw>/<country>/<source>/ (see observatory.vintages).
+VINTAGE_NAME = re.compile(r"\d{4}-\d{2}-\d{2}(?:T\d{6})?(?:-\d+)?")
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,7 @@ class Origin:
     reference_period: str = ""
     synthetic: bool = False
     note: str = ""
+    retrieved: str = ""  # when the file was fetched (sidecar), '' when unknown
 
 
 def sha256(path: Path, chunk_size: int = 1 << 20) -> str:
@@ -53,7 +57,19 @@ CREATE TABLE IF NOT EXISTS meta.sources (
     reference_period VARCHAR, loaded_at TIMESTAMP WITH TIME ZONE, producer VARCHAR, url VARCHAR, licence VARCHAR,
     synthetic BOOLEAN, note VARCHAR, path VARCHAR
 );
+-- Staging databases made before vintages existed gain the columns.
+ALTER TABLE meta.sources ADD COLUMN IF NOT EXISTS vintage VARCHAR;
+ALTER TABLE meta.sources ADD COLUMN IF NOT EXISTS retrieved VARCHAR;
 """
+
+
+def vintage_of(path: Path) -> str:
+    """The vintage a file was read from (its dated folder under ``<country>/<source>``), or '' for a file read from
+    the source folder itself (the embedded sample, a delivery dropped in by hand without a dated folder)."""
+    for parent in list(Path(path).parents)[:3]:
+        if VINTAGE_NAME.fullmatch(parent.name):
+            return parent.name
+    return ""
 
 
 def record_source(
@@ -75,6 +91,8 @@ def record_source(
         "synthetic": origin.synthetic,
         "note": origin.note,
         "path": str(path),
+        "vintage": vintage_of(path),
+        "retrieved": origin.retrieved,
     }
     con.execute("DELETE FROM meta.sources WHERE source_id = ? AND file_name = ?", [source_id, path.name])
     con.execute(

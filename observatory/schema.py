@@ -256,6 +256,9 @@ SOURCES = Table(
         Col("licence", "VARCHAR", "Licence or agreement that governs the file", False),
         Col("synthetic", "BOOLEAN", "True for the embedded synthetic sample", False),
         Col("note", "VARCHAR", "Note from the file's origin sidecar"),
+        Col("vintage", "VARCHAR", "The dated folder (vintage) the file was read from, data/raw/<country>/<source>/"
+            "<vintage>/; empty when read from the source folder itself (the embedded sample)"),
+        Col("retrieved", "VARCHAR", "When the file was retrieved from its producer (UTC), from its origin sidecar"),
     ),
 )
 REJECTS = Table(

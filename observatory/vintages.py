@@ -20,9 +20,9 @@ else the newest, else the source folder itself (the embedded sample has no vinta
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
-import re
 import shutil
 import tempfile
 from datetime import UTC, datetime
@@ -30,9 +30,8 @@ from pathlib import Path, PurePosixPath
 from types import TracebackType
 
 from observatory.errors import InputError
-from observatory.provenance import SIDECAR_SUFFIX, sha256
+from observatory.provenance import SIDECAR_SUFFIX, VINTAGE_NAME, sha256
 
-VINTAGE_NAME = re.compile(r"\d{4}-\d{2}-\d{2}(?:T\d{6})?(?:-\d+)?")
 PARTIAL_SUFFIX = ".partial"
 PROVENANCE_FILE = "provenance.json"
 INCOMING_DIR = ".incoming"
@@ -80,6 +79,44 @@ def resolve(raw_dir: Path, country: str, source: str, vintage: str | None = None
         raise InputError(folder, f"no vintage {vintage!r} of {country}/{source} (present: {present}; set by {env} or "
                                  f"the caller)")
     return found[-1] if found else folder
+
+
+def current(raw_dir: Path, folder: Path) -> Path:
+    """The folder a loader reads for source ``folder`` (``Path("be") / "kbo"``): the vintage pinned by
+    ``$OBSERVATORY_VINTAGE_<COUNTRY>_<SOURCE>``, else the newest vintage, else the source folder itself."""
+    country, source = Path(folder).parts
+    return resolve(raw_dir, country, source, vintage_setting(f"{country}_{source}"))
+
+
+def source_version(raw_dir: Path, folder: Path) -> str:
+    """What identifies the data a loader would read now, for change detection (Dagster data versions).
+
+    A fetched vintage: the producer's own version (ETag, Last-Modified, extract number, LAST UPDATE) with the
+    checksums of its files, both from ``provenance.json``. Files without provenance (the sample, a hand-dropped
+    delivery): the names, sizes and sha256 of the data files. The same bytes always give the same version.
+    """
+    where = current(raw_dir, folder)
+    if not where.is_dir():
+        return "absent"
+    digest = hashlib.sha256()
+    provenance = where / PROVENANCE_FILE
+    if provenance.is_file():
+        recorded = read_provenance(where)
+        digest.update(json.dumps(recorded.get("producer_version", {}), sort_keys=True).encode())
+        for item in sorted(recorded.get("files", []), key=lambda f: f["name"]):
+            digest.update(f"{item['name']}\0{item['sha256']}\n".encode())
+        label = where.name
+    else:
+        for name in data_files_here(where):
+            digest.update(f"{name}\0{sha256(where / name)}\n".encode())
+        label = "files"
+    return f"{label}:{digest.hexdigest()[:16]}"
+
+
+def data_files_here(folder: Path) -> list[str]:
+    """The data files directly in ``folder`` (not in vintage sub-folders nor the hidden incoming folder)."""
+    return sorted(p.name for p in Path(folder).iterdir()
+                  if p.is_file() and p.name != PROVENANCE_FILE and not p.name.endswith(_NOT_DATA))
 
 
 def read_provenance(vintage_dir: Path) -> dict:

@@ -57,7 +57,8 @@ def test_commit_publishes_the_folder_with_provenance_and_sidecars(tmp_path: Path
     assert provenance["urls"] == ["https://kbo/x.zip"] and provenance["vintage"] == "2025-01-05"
     origin = read_origin(final / "a.zip", DEFAULT)
     assert origin == Origin(producer="SPF Economie", url="https://kbo/a.zip", licence="KBO Open data licence",
-                            reference_period="2024-12-31", synthetic=False, note="")
+                            reference_period="2024-12-31", synthetic=False, note="",
+                            retrieved="2025-01-05T08:30:00Z")
 
 
 def test_failure_inside_leaves_no_folder_and_previous_vintage_intact(tmp_path: Path) -> None:

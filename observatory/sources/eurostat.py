@@ -45,6 +45,7 @@ from pathlib import Path
 
 import duckdb
 
+from observatory import vintages
 from observatory.errors import InputError, describe_duckdb_read_error
 from observatory.provenance import META_SOURCES_DDL, Origin, read_origin, record_source
 
@@ -99,7 +100,7 @@ class EurostatFile:
 
 def candidates(raw_dir: Path, dataset: str) -> list[Path]:
     """Files of ``dataset`` in ``raw_dir/eu/eurostat`` (``<dataset>*.csv|.tsv[.gz]``, optional ``estat_`` prefix)."""
-    folder = raw_dir / FOLDER
+    folder = vintages.current(raw_dir, FOLDER)
     if not folder.is_dir():
         return []
     name = re.compile(rf"(estat_)?{re.escape(dataset)}[^/]*\.(csv|tsv)(\.gz)?", re.IGNORECASE)
@@ -115,7 +116,7 @@ def available(raw_dir: Path, dataset: str) -> Path | None:
 def find(raw_dir: Path, dataset: str) -> Path:
     """The one file of ``dataset``; none or several is an error (which one to use is the analyst's decision)."""
     found = candidates(raw_dir, dataset)
-    folder = raw_dir / FOLDER
+    folder = vintages.current(raw_dir, FOLDER)
     if not found:
         raise InputError(folder, f"no {dataset} file ({dataset}*.csv, .csv.gz, .tsv or .tsv.gz) in {folder}")
     if len(found) > 1:

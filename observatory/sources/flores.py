@@ -12,6 +12,7 @@ from pathlib import Path
 
 import duckdb
 
+from observatory import vintages
 from observatory.delivery import NEGATIVE, Column, FileContract, check_pair, check_year, load_delivery
 from observatory.provenance import Origin, read_origin, record_source
 
@@ -70,12 +71,12 @@ CREATE TABLE IF NOT EXISTS src.fr_flores_units (
 
 
 def available_years(raw_dir: Path) -> list[int]:
-    folder = raw_dir / FOLDER
+    folder = vintages.current(raw_dir, FOLDER)
     return sorted(int(m.group(1)) for p in folder.glob("flores_postes_*.csv") if (m := JOBS_NAME.fullmatch(p.name)))
 
 
 def paths(raw_dir: Path, year: int) -> tuple[Path, Path]:
-    folder = raw_dir / FOLDER
+    folder = vintages.current(raw_dir, FOLDER)
     return folder / f"flores_postes_{year}.csv", folder / f"flores_etablissements_{year}.csv"
 
 

@@ -33,6 +33,7 @@ from pathlib import Path
 import duckdb
 import pyarrow
 
+from observatory import vintages
 from observatory.errors import InputError
 from observatory.provenance import META_SOURCES_DDL, Origin, read_origin, record_source
 
@@ -84,7 +85,7 @@ class SheetRows:
 
 def candidates(raw_dir: Path) -> list[Path]:
     """Workbooks in ``raw_dir/fr/insee_population`` (``estim-pop-dep-sexe-aq-*.xlsx``)."""
-    folder = raw_dir / FOLDER
+    folder = vintages.current(raw_dir, FOLDER)
     if not folder.is_dir():
         return []
     return sorted(p for p in folder.glob(FILE_PATTERN) if p.is_file())
@@ -92,7 +93,7 @@ def candidates(raw_dir: Path) -> list[Path]:
 
 def find(raw_dir: Path) -> Path:
     """The one workbook; none or several is an error (which one to use is the analyst's decision)."""
-    folder = raw_dir / FOLDER
+    folder = vintages.current(raw_dir, FOLDER)
     found = candidates(raw_dir)
     if not found:
         raise InputError(folder, f"no INSEE population workbook ({FILE_PATTERN}) in {folder}")

@@ -30,6 +30,7 @@ from pathlib import Path, PurePosixPath
 
 import duckdb
 
+from observatory import vintages
 from observatory.errors import InputError, describe_duckdb_read_error
 from observatory.provenance import META_SOURCES_DDL, Origin, read_origin, record_source
 from observatory.rejects import replace_rejects
@@ -89,7 +90,7 @@ def _valid_enterprise_sql(column: str) -> str:
 
 def find_extract(raw_dir: Path) -> Path:
     """The Full extract with the highest extract number (then the latest date) in ``raw_dir/be/kbo``."""
-    folder = raw_dir / FOLDER
+    folder = vintages.current(raw_dir, FOLDER)
     found = []
     if folder.is_dir():
         for path in folder.iterdir():

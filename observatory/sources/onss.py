@@ -12,6 +12,7 @@ from pathlib import Path
 
 import duckdb
 
+from observatory import vintages
 from observatory.delivery import NEGATIVE, Column, FileContract, check_pair, check_year, load_delivery
 from observatory.provenance import Origin, read_origin, record_source
 
@@ -72,12 +73,12 @@ CREATE TABLE IF NOT EXISTS src.be_onss_units (
 
 
 def available_years(raw_dir: Path) -> list[int]:
-    folder = raw_dir / FOLDER
+    folder = vintages.current(raw_dir, FOLDER)
     return sorted(int(m.group(1)) for p in folder.glob("onss_postes_*.csv") if (m := JOBS_NAME.fullmatch(p.name)))
 
 
 def paths(raw_dir: Path, year: int) -> tuple[Path, Path]:
-    folder = raw_dir / FOLDER
+    folder = vintages.current(raw_dir, FOLDER)
     return folder / f"onss_postes_{year}Q4.csv", folder / f"onss_unites_{year}Q4.csv"
 
 

@@ -24,6 +24,7 @@ from pathlib import Path, PurePosixPath
 
 import duckdb
 
+from observatory import vintages
 from observatory.errors import InputError, describe_duckdb_read_error
 from observatory.provenance import SIDECAR_SUFFIX, Origin, read_origin, record_source
 from observatory.rejects import replace_rejects
@@ -85,7 +86,7 @@ class _File:
 
 def find_files(raw_dir: Path) -> tuple[Path, Path]:
     """The legal-unit and establishment files in ``raw_dir/fr/sirene``: Parquet, else CSV, else ZIP, for each."""
-    folder = raw_dir / FOLDER
+    folder = vintages.current(raw_dir, FOLDER)
     found: dict[str, Path | None] = {}
     for stem in (UNITS, ESTABLISHMENTS):
         found[stem] = next((p for s in SUFFIXES if (p := folder / f"{stem}_utf8{s}").is_file()), None)

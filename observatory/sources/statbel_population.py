@@ -35,6 +35,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 
 import duckdb
 
+from observatory import vintages
 from observatory.errors import InputError, describe_duckdb_read_error
 from observatory.provenance import META_SOURCES_DDL, Origin, read_origin, record_source
 from observatory.textfile import check_delimited
@@ -90,7 +91,7 @@ class StatbelFile:
 
 def candidates(raw_dir: Path) -> list[Path]:
     """Files in ``raw_dir/be/statbel_population`` named ``TF_SOC_POP_STRUCT_<yyyy>.zip`` or ``.txt``."""
-    folder = raw_dir / FOLDER
+    folder = vintages.current(raw_dir, FOLDER)
     if not folder.is_dir():
         return []
     return sorted(p for p in folder.iterdir() if p.is_file() and FILE_NAME.fullmatch(p.name))
@@ -98,7 +99,7 @@ def candidates(raw_dir: Path) -> list[Path]:
 
 def find(raw_dir: Path) -> list[StatbelFile]:
     """One file per year; a year with both the ZIP and a text file is an error (which one to load is ambiguous)."""
-    folder = raw_dir / FOLDER
+    folder = vintages.current(raw_dir, FOLDER)
     by_year: dict[int, list[Path]] = {}
     for path in candidates(raw_dir):
         by_year.setdefault(int(FILE_NAME.fullmatch(path.name).group(1)), []).append(path)
