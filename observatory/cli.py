@@ -1,4 +1,4 @@
-"""The ``observatory`` command: build, open the Dagster UI, make the synthetic sample, check the mappings.
+"""The ``observatory`` command: build, open the Dagster UI, fetch sources, make the synthetic sample, check the mappings.
 
 ``build`` and ``ui`` run Dagster against this project's ``dagster.yaml`` with run history stored under the
 warehouse folder, so a build from the command line shows up in the UI. (Dagster is imported only here and in
@@ -85,6 +85,32 @@ def sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def fetch(args: argparse.Namespace) -> int:
+    from observatory.download import DownloadError
+    from observatory.fetch import DELIVERED, FetchError, FetchSettings, fetchers
+    from observatory.fetch import fetch as fetch_sources
+
+    if args.list:
+        for name, fetcher in fetchers().items():
+            print(f"{name:<20} data/raw/{fetcher.folder.as_posix():<28} {fetcher.description}")
+        for name, where in DELIVERED.items():
+            print(f"{name:<20} {where}: not fetched, dropped into the raw folder by hand")
+        return 0
+    raw = (args.raw_dir or default_raw_dir()).resolve()
+    print(f"Fetching {', '.join(args.sources) or 'every public source'} into {raw} (network) ...", flush=True)
+    try:
+        outcomes = fetch_sources(args.sources, FetchSettings(raw_dir=raw, progress=lambda m: print(m, flush=True)))
+    except (FetchError, DownloadError) as exc:
+        print(f"\nThe fetch failed: {exc}\nEarlier vintages are untouched.", file=sys.stderr)
+        return 1
+    for outcome in outcomes:
+        state = f"new vintage {outcome.vintage}" if outcome.changed else "nothing new"
+        print(f"- {outcome.source}: {state}")
+    if any(o.changed for o in outcomes):
+        print("Run `observatory build` (or let the nightly run) to rebuild what changed.")
+    return 0
+
+
 def check_mappings(_: argparse.Namespace) -> int:
     from observatory.nomenclatures import check_mappings as check
 
@@ -116,6 +142,11 @@ def main(argv: list[str] | None = None) -> int:
     cmd.add_argument("--scale", type=float, default=1.0)
     cmd.add_argument("--seed", type=int, default=20260101)
     cmd.set_defaults(func=sample)
+    cmd = sub.add_parser("fetch", help="download public sources from their producers into dated vintages (network)")
+    cmd.add_argument("sources", nargs="*", metavar="SOURCE", help="sources to fetch (default: all; see --list)")
+    cmd.add_argument("--raw-dir", type=Path, help=f"raw inputs (default: ${RAW_DIR_ENV} or data/raw)")
+    cmd.add_argument("--list", action="store_true", help="list the sources and exit")
+    cmd.set_defaults(func=fetch)
     sub.add_parser("check-mappings", help="check the mapping files").set_defaults(func=check_mappings)
     args = parser.parse_args(argv)
     return args.func(args)

@@ -92,7 +92,8 @@ def _write_release(con: duckdb.DuckDBPyConnection, run_id: str | None) -> None:
     synthetic = bool(con.execute("SELECT coalesce(bool_or(synthetic), false) FROM meta.sources").fetchone()[0])
     years = con.execute("SELECT string_agg(DISTINCT year::VARCHAR, ',' ORDER BY year::VARCHAR) FROM mart.jobs").fetchone()[0]
     sources = con.execute(
-        "SELECT string_agg(source_id || ':' || file_name || '@' || left(sha256, 12), '; ' ORDER BY source_id, file_name) "
+        "SELECT string_agg(source_id || ':' || coalesce(nullif(vintage, '') || '/', '') || file_name || '@' || "
+        "left(sha256, 12), '; ' ORDER BY source_id, file_name) "
         "FROM meta.sources"
     ).fetchone()[0]
     con.execute(

@@ -296,7 +296,7 @@ RELEASE = Table(
         Col("synthetic", "BOOLEAN", "True if any input is the embedded synthetic sample", False),
         Col("notice", "VARCHAR", "Notice to readers", False),
         Col("years", "VARCHAR", "Reference years of the employment tables", False),
-        Col("sources", "VARCHAR", "Input files (source_id:file_name@sha256 prefix)", False),
+        Col("sources", "VARCHAR", "Input files (source_id:[vintage/]file_name@sha256 prefix)", False),
     ),
 )
 

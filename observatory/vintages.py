@@ -145,6 +145,18 @@ def same_as_latest(raw_dir: Path, country: str, source: str, sha256s: dict[str, 
     return recorded == dict(sha256s)
 
 
+def latest_markers_equal(raw_dir: Path, folder: Path, markers: dict[str, dict]) -> bool:
+    """Whether the newest vintage of ``folder`` recorded exactly these producer markers (per file: ETag,
+    Last-Modified, length), so nothing needs downloading; False when the markers cannot tell versions apart."""
+    found = list_vintages(raw_dir, *Path(folder).parts)
+    if not found or not all(m.get("etag") or m.get("last_modified") for m in markers.values()):
+        return False
+    try:
+        return read_provenance(found[-1]).get("producer_version") == markers
+    except (OSError, ValueError):
+        return False
+
+
 class Vintage:
     """A vintage being built in ``path`` (a ``.partial`` folder); ``commit()`` publishes it, ``discard()`` drops it.
 

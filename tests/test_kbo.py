@@ -166,6 +166,7 @@ def test_hand_computed_aggregate(tmp_path: Path) -> None:
         "zip": ZIP, "extract_number": 136, "extract_type": "full", "version": "1.0.0", "snapshot_date": "2025-05-30",
         "rows": ROWS, "units_aggregated": 10, "units_without_address": 1, "aggregate_rows": 9, "rejects": 3,
         "rejects_by_reason": {kbo.ORPHAN: 1, kbo.INVALID_ENTERPRISE: 1, kbo.INVALID_UNIT: 1},
+        "updates": [], "updates_ignored": [], "missing_extract_numbers": [],
     }
     json.dumps(meta)  # Dagster metadata: serialisable as it is
     # Nothing left behind: no temporary table, no extracted member.

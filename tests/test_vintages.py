@@ -10,14 +10,16 @@ from pathlib import Path
 import pytest
 
 from observatory.errors import InputError
-from observatory.provenance import Origin, read_origin
+from observatory.provenance import Origin, read_origin, vintage_of
 from observatory.vintages import (
+    current,
     incoming_dir,
     list_vintages,
     new_vintage,
     read_provenance,
     resolve,
     same_as_latest,
+    source_version,
     vintage_setting,
 )
 
@@ -153,3 +155,70 @@ def test_file_names_must_stay_inside(tmp_path: Path) -> None:
             with pytest.raises(ValueError, match="plain file name"):
                 vintage.file(bad)
         vintage.discard()
+
+
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "raw"
+
+
+def _flores_vintage(raw: Path, when: datetime, year: int, edit: bytes = b"") -> Path:
+    """A hand-dropped delivery kept as a vintage: the sample's FLORES files of ``year``, optionally changed."""
+    with new_vintage(raw, "fr", "flores", now=when) as vintage:
+        vintage.describe(producer="INSEE", licence="agreement", urls=["delivered by hand"])
+        for stem in ("flores_postes", "flores_etablissements"):
+            name = f"{stem}_{year}.csv"
+            vintage.file(name).write_bytes((SAMPLE / "fr" / "flores" / name).read_bytes() + edit)
+    assert vintage.final is not None
+    return vintage.final
+
+
+def test_loader_reads_the_newest_or_pinned_vintage_and_meta_sources_names_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import duckdb
+
+    from observatory.sources import flores
+
+    monkeypatch.delenv("OBSERVATORY_VINTAGE_FR_FLORES", raising=False)
+    raw = tmp_path / "raw"
+    _flores_vintage(raw, DAY1, 2023)
+    _flores_vintage(raw, DAY2, 2023)
+    assert current(raw, flores.FOLDER).name == "2025-02-05"
+    con = duckdb.connect()
+    flores.load_year(con, raw, 2023)
+    rows = con.execute("SELECT DISTINCT vintage, retrieved FROM meta.sources WHERE source_id = 'fr_flores'").fetchall()
+    assert rows == [("2025-02-05", "2025-02-05T09:00:00Z")]
+
+    monkeypatch.setenv("OBSERVATORY_VINTAGE_FR_FLORES", "2025-01-05")
+    flores.load_year(con, raw, 2023)
+    rows = con.execute("SELECT DISTINCT vintage FROM meta.sources WHERE source_id = 'fr_flores'").fetchall()
+    assert rows == [("2025-01-05",)]
+    monkeypatch.setenv("OBSERVATORY_VINTAGE_FR_FLORES", "2024-12-31")
+    with pytest.raises(InputError, match="no vintage '2024-12-31' of fr/flores .*OBSERVATORY_VINTAGE_FR_FLORES"):
+        flores.load_year(con, raw, 2023)
+
+
+def test_files_outside_any_vintage_have_an_empty_vintage() -> None:
+    assert vintage_of(SAMPLE / "fr" / "flores" / "flores_postes_2023.csv") == ""
+    assert vintage_of(Path("raw/be/kbo/2025-01-05T083000/KboOpenData_0130_2025_01_Full.zip/meta.csv")) == \
+        "2025-01-05T083000"
+
+
+def test_source_version_changes_with_the_data_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OBSERVATORY_VINTAGE_FR_FLORES", raising=False)
+    folder = Path("fr") / "flores"
+    raw = tmp_path / "raw"
+    assert source_version(raw, folder) == "absent"
+    # Files dropped straight into the source folder: their checksums.
+    (raw / folder).mkdir(parents=True)
+    (raw / folder / "flores_postes_2023.csv").write_bytes(b"a")
+    loose = source_version(raw, folder)
+    assert loose.startswith("files:") and source_version(raw, folder) == loose
+    (raw / folder / "flores_postes_2023.csv").write_bytes(b"b")
+    assert source_version(raw, folder) != loose
+    # A vintage: its provenance; the same bytes fetched again on another day give the same version.
+    _flores_vintage(raw, DAY1, 2023)
+    first = source_version(raw, folder)
+    assert first.startswith("2025-01-05:")
+    _flores_vintage(raw, DAY2, 2023)
+    assert source_version(raw, folder).split(":")[1] == first.split(":")[1]
+    _flores_vintage(raw, datetime(2025, 3, 1, tzinfo=UTC), 2023, edit=b"\n")
+    assert source_version(raw, folder).split(":")[1] != first.split(":")[1]

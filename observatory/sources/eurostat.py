@@ -29,6 +29,13 @@ line, and gzip from the magic bytes, never from the name. Facts about the format
   (TOTAL, A*10 groups ``A``, ``B-E``, ``F``, ``G-I``, ``J``, ``K``, ``L``, ``M_N``, ``O-Q``, ``R-U`` and sections)
   and NUTS 0/1/2 geo; unit THS_PER.
 
+Fetching (:func:`fetch`, registered in :mod:`observatory.fetch` as ``eurostat``): both datasets into one vintage
+``raw_dir/eu/eurostat/<date>/`` (:mod:`observatory.vintages`). By default the SDMX 2.1 data query for the area only
+(NUTS3 for the population, NUTS2 for the LFS; the key built from the DSD's dimension order, read from the dataflow's
+structure message), as gzip SDMX-CSV; the bulk TSV of the whole dataset on request (``bulk=True`` or
+``$OBSERVATORY_EUROSTAT_BULK``) or when a structure cannot be had. The producer's version is LAST UPDATE (TSV: the
+HTTP validators or the checksum); the dataflow's UPDATE_DATA annotation [U] avoids downloading unchanged data.
+
 The dimension order is read from the header, never assumed. DuckDB reads the whole file (the real
 ``demo_r_pjangrp3`` TSV is ~100k series x 30 periods), every column as text, and SQL checks and types it; errors are
 :class:`InputError` naming the file, line, column and value. Every geo is staged: harmonisation filters and counts.
@@ -38,16 +45,22 @@ from __future__ import annotations
 
 import csv
 import gzip
+import hashlib
+import os
 import re
+import xml.etree.ElementTree as ET
 import zlib
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
 
 from observatory import vintages
+from observatory.download import DownloadError, Opener, download, looks_like_html, new_session
 from observatory.errors import InputError, describe_duckdb_read_error
-from observatory.provenance import META_SOURCES_DDL, Origin, read_origin, record_source
+from observatory.fetch import FetchError, FetchOutcome, FetchSettings
+from observatory.provenance import META_SOURCES_DDL, Origin, read_origin, record_source, sha256
 
 POPULATION_DATASET = "demo_r_pjangrp3"
 LFS_DATASET = "lfst_r_lfe2en2"
@@ -407,6 +420,13 @@ FROM {{table}}
 """
 
 
+# Per dataset: its dimensions (no other) and the dimensions holding one value; checked by the loaders and the fetcher.
+CONTENT: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
+    POPULATION_DATASET: (("freq", "unit", "sex", "age", "geo"), {"freq": "A", "unit": "NR"}),
+    LFS_DATASET: (("freq", "unit", "sex", "age", "nace_r2", "geo"), {"freq": "A"}),
+}
+
+
 def _check_dataset(con: duckdb.DuckDBPyConnection, read: EurostatFile, dataset: str, required: tuple[str, ...],
                    fixed: dict[str, str]) -> None:
     """The dataset's dimensions, no other; annual data; the fixed dimensions hold their one value."""
@@ -473,12 +493,381 @@ def load_population(con: duckdb.DuckDBPyConnection, raw_dir: Path) -> dict:
     """Stage ``demo_r_pjangrp3`` in ``src.eu_eurostat_population`` (the layout shared with the INSEE and Statbel
     loaders: year, area_code, sex_code, age_class, population, obs_flag, conf_status, file_name, line, rows) and
     record the file in ``meta.sources``. Returns what was loaded, for Dagster metadata."""
-    return _stage(con, raw_dir, POPULATION_DATASET, "_eurostat_population", ("freq", "unit", "sex", "age", "geo"),
-                  {"freq": "A", "unit": "NR"}, POPULATION_DDL, POPULATION_INSERT_SQL)
+    required, fixed = CONTENT[POPULATION_DATASET]
+    return _stage(con, raw_dir, POPULATION_DATASET, "_eurostat_population", required, fixed, POPULATION_DDL,
+                  POPULATION_INSERT_SQL)
 
 
 def load_lfs_employment(con: duckdb.DuckDBPyConnection, raw_dir: Path) -> dict:
     """Stage ``lfst_r_lfe2en2`` in ``src.eu_eurostat_lfs_employment`` (every geo and unit: harmonisation filters and
     rejects) and record the file in ``meta.sources``. Returns what was loaded, for Dagster metadata."""
-    return _stage(con, raw_dir, LFS_DATASET, "_eurostat_lfs", ("freq", "unit", "sex", "age", "nace_r2", "geo"),
-                  {"freq": "A"}, LFS_DDL, LFS_INSERT_SQL)
+    required, fixed = CONTENT[LFS_DATASET]
+    return _stage(con, raw_dir, LFS_DATASET, "_eurostat_lfs", required, fixed, LFS_DDL, LFS_INSERT_SQL)
+
+
+# --- fetching from the dissemination API ---------------------------------------------------------------------------
+#
+# Facts (sources-eu.md unless marked): base https://ec.europa.eu/eurostat/api/dissemination; SDMX 2.1 data
+# {base}/sdmx/2.1/data/{dataset}/{key}?format=SDMX-CSV&compressed=true&startPeriod=YYYY, the key being the dimension
+# values in DSD order, dot-separated, empty = all, '+' = OR; bulk TSV {base}/sdmx/2.1/data/{DATASET}?format=TSV
+# &compressed=true; structure {base}/sdmx/2.1/dataflow/ESTAT/{dataset}?references=children; the API keeps only the
+# latest version of a dataset (archive every extract); updates at 11:00 and 23:00 CET.
+# [U] The dataflow carries an annotation of type UPDATE_DATA whose AnnotationTitle is the time of the last data
+# update (e.g. 2026-02-09T23:00:00+0100): seen in several public projects' Eurostat fixtures and parsers, not in
+# Eurostat's documentation. When absent, nothing is skipped: the data are downloaded and compared.
+# [U] Whether the gzip answers carry a time stamp (then identical data give different file checksums) is unknown:
+# unchanged data are also recognised by the checksum of the uncompressed content.
+
+DEFAULT_BASE_URL = "https://ec.europa.eu/eurostat/api/dissemination"
+START_PERIOD = "2015"  # first year asked for in SDMX mode (sources-eu.md example; the observatory starts later)
+COUNTRY, SOURCE = FOLDER.parts
+BULK_ENV = "OBSERVATORY_EUROSTAT_BULK"  # "1"/"true": always fetch the bulk TSV (the whole dataset, every geo)
+UPDATE_ANNOTATION = "UPDATE_DATA"
+MAX_DATA_BYTES = 2 << 30
+MAX_STRUCTURE_BYTES = 64 << 20
+GEO_DIMENSION = "geo"
+# Level of the geo codes asked for, per dataset (population by NUTS3, LFS published down to NUTS2 only).
+GEO_LEVEL = {POPULATION_DATASET: "NUTS3", LFS_DATASET: "NUTS2"}
+# The area's NUTS 2021 codes (sources-eu.md, Interreg France-Wallonie-Vlaanderen cooperation area, 32 NUTS3; Meuse
+# FRF32, Brussels BE100 and the rest of Oost-Vlaanderen are outside). The fetcher reads them from
+# observatory/nomenclatures/geo.csv (area_geo_codes); these copies document them and a test keeps both equal.
+AREA_NUTS3 = ("FRE11", "FRE12", "FRE21", "FRE22", "FRE23", "FRF21", "FRF23", "BE234", "BE235", "BE251", "BE252",
+              "BE253", "BE254", "BE255", "BE256", "BE257", "BE258", "BE323", "BE328", "BE329", "BE32A", "BE32B",
+              "BE32C", "BE32D", "BE341", "BE342", "BE343", "BE344", "BE345", "BE351", "BE352", "BE353")
+AREA_NUTS2 = ("FRE1", "FRE2", "FRF2", "BE23", "BE25", "BE32", "BE34", "BE35")  # BE23: only BE234 and BE235 inside
+
+SDMX_NAMESPACE = "http://www.sdmx.org/resources/sdmxml/schemas/v2_1/"
+
+
+def area_geo_codes(level: str) -> tuple[str, ...]:
+    """The area's NUTS codes at ``level`` ("NUTS3", or "NUTS2": the regions containing them), from geo.csv."""
+    from observatory import nomenclatures  # pandas: only when fetching
+
+    geo = nomenclatures.load("geo")
+    nuts3 = geo[geo["geo_level"] == "NUTS3"].sort_values("sort_order", key=lambda c: c.astype(int))
+    if level == "NUTS3":
+        return tuple(nuts3["geo"])
+    if level == "NUTS2":
+        return tuple(dict.fromkeys(nuts3["nuts2"]))
+    raise ValueError(f"no area codes at level {level!r}")
+
+
+def structure_url(base: str, dataset: str) -> str:
+    return f"{base}/sdmx/2.1/dataflow/ESTAT/{dataset}?references=children"
+
+
+def data_url(base: str, dataset: str, key: str, start_period: str = START_PERIOD) -> str:
+    return f"{base}/sdmx/2.1/data/{dataset}/{key}?format=SDMX-CSV&compressed=true&startPeriod={start_period}"
+
+
+def bulk_url(base: str, dataset: str) -> str:
+    return f"{base}/sdmx/2.1/data/{dataset.upper()}?format=TSV&compressed=true"
+
+
+@dataclass(frozen=True)
+class Structure:
+    """What the fetcher takes from a dataflow's structure message."""
+
+    dataset: str
+    dimensions: tuple[str, ...]  # DSD order, time dimension excluded, as spelt in the DSD
+    update_data: str | None  # the UPDATE_DATA annotation [U], None when absent
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _children(element: ET.Element, name: str) -> list[ET.Element]:
+    return [e for e in element.iter() if _local(e.tag) == name]
+
+
+def parse_structure(xml: bytes, dataset: str) -> Structure:
+    """The dimension order and the update annotation of ``dataset`` from an SDMX 2.1 structure message.
+
+    Elements are matched by local name (Eurostat's prefixes are m:, s:, c:; any prefix works). The DSD is the one the
+    dataflow's ``Structure/Ref`` names, else the only one in the message. Raises ValueError when it cannot be used.
+    """
+    # Python's expat (>= 2.4) refuses entity-expansion bombs; the size was capped by the download.
+    root = ET.fromstring(xml)
+    if _local(root.tag) != "Structure":
+        raise ValueError(f"not an SDMX structure message (root element {_local(root.tag)})")
+    flows = [f for f in _children(root, "Dataflow") if (f.get("id") or "").lower() == dataset.lower()]
+    if not flows:
+        raise ValueError(f"no dataflow {dataset} in the structure message")
+    flow = flows[0]
+    update = None
+    for annotation in _children(flow, "Annotation"):
+        kinds = [e.text for e in annotation if _local(e.tag) == "AnnotationType"]
+        titles = [(e.text or "").strip() for e in annotation if _local(e.tag) == "AnnotationTitle"]
+        if kinds and (kinds[0] or "").strip() == UPDATE_ANNOTATION and titles and titles[0]:
+            update = titles[0]
+    refs = [r.get("id") for s in _children(flow, "Structure") for r in s if _local(r.tag) == "Ref"]
+    dsds = _children(root, "DataStructure")
+    chosen = [d for d in dsds if refs and d.get("id") == refs[0]] or (dsds if len(dsds) == 1 else [])
+    if not chosen:
+        raise ValueError(f"the structure message has no data structure for {dataset} "
+                         f"(looked for {refs[0] if refs else 'the only one'}; found {len(dsds)})")
+    dims = [d for d in _children(chosen[0], "Dimension")]  # TimeDimension has another local name
+    order = sorted(range(len(dims)), key=lambda i: (int(dims[i].get("position") or i + 1), i))
+    names = tuple(dims[i].get("id") or "" for i in order)
+    if not names or not all(names):
+        raise ValueError(f"the data structure of {dataset} lists no dimension (or one without id)")
+    return Structure(dataset=dataset, dimensions=names, update_data=update)
+
+
+def series_key(dimensions: tuple[str, ...], geo_codes: tuple[str, ...]) -> str:
+    """The SDMX key: the geo codes joined by '+' at the geo dimension's place, every other place empty (all)."""
+    places = [d.lower() for d in dimensions]
+    if places.count(GEO_DIMENSION) != 1:
+        raise ValueError(f"the data structure has no single {GEO_DIMENSION} dimension ({', '.join(dimensions)})")
+    return ".".join("+".join(geo_codes) if p == GEO_DIMENSION else "" for p in places)
+
+
+@dataclass(frozen=True)
+class _Planned:
+    dataset: str
+    url: str
+    bulk: bool
+    update_data: str | None
+
+
+@dataclass(frozen=True)
+class _Fetched:
+    dataset: str
+    url: str
+    path: Path  # in the incoming folder, named as it will be in the vintage
+    bulk: bool
+    update_data: str | None
+    last_update: str | None  # SDMX-CSV LAST UPDATE as written (dd/mm/yy HH:MM:SS)
+    last_modified: str | None
+    etag: str | None
+    content_sha256: str  # of the uncompressed bytes
+    reference_period: str
+
+    @property
+    def version(self) -> str:
+        """The producer's version: LAST UPDATE; for the TSV (none) the HTTP validators, else the content checksum."""
+        return self.last_update or self.last_modified or self.etag or f"sha256:{self.content_sha256}"
+
+    def details(self) -> dict:
+        return {"format": TSV if self.bulk else SDMX_CSV, "url": self.url, "last_update": self.last_update,
+                "update_data": self.update_data, "last_modified": self.last_modified, "etag": self.etag,
+                "content_sha256": self.content_sha256, "file": self.path.name}
+
+
+def _vintage_state(raw_dir: Path) -> tuple[str, dict]:
+    """What a failure leaves (for error messages) and the newest vintage's producer_version ({} when none)."""
+    found = vintages.list_vintages(raw_dir, COUNTRY, SOURCE)
+    if not found:
+        return "no Eurostat vintage was written", {}
+    try:
+        recorded = vintages.read_provenance(found[-1]).get("producer_version", {})
+    except (OSError, ValueError):
+        recorded = {}
+    return f"the newest vintage {found[-1].name} is intact", recorded if isinstance(recorded, dict) else {}
+
+
+def _structure(settings: FetchSettings, session: Opener, base: str, dataset: str, incoming: Path) -> Structure:
+    url = structure_url(base, dataset)
+    target = incoming / f"{dataset}.structure.xml"
+    result = download(url, target, session=session, max_bytes=MAX_STRUCTURE_BYTES, kind="binary",
+                      retries=settings.retries, backoff_seconds=settings.backoff_seconds, timeout=settings.timeout,
+                      progress=settings.progress)
+    try:
+        data = result.path.read_bytes()
+        if data[:2] == GZIP_MAGIC:
+            data = gzip.decompress(data)
+        if looks_like_html(result.path):
+            raise ValueError("an HTML page, not an SDMX structure message")
+        return parse_structure(data, dataset)
+    except (ET.ParseError, ValueError, OSError, EOFError, zlib.error) as exc:
+        raise FetchError(f"{url}: unusable structure: {exc}") from None
+    finally:
+        result.path.unlink(missing_ok=True)  # not archived: its header time stamp would make every vintage new
+
+
+def _sdmx_message(data: bytes) -> str:
+    """The text of an SDMX (error) message, shortened, for the error."""
+    try:
+        root = ET.fromstring(data)
+    except ET.ParseError:
+        return data[:200].decode("utf-8", "replace")
+    texts = [" ".join((e.text or "").split()) for e in root.iter() if _local(e.tag) in ("Text", "ErrorMessage")]
+    return "; ".join(t for t in texts if t)[:300] or f"root element {_local(root.tag)}"
+
+
+def _content(path: Path) -> tuple[bool, str, bytes]:
+    """(gzip?, sha256 of the uncompressed bytes, their first bytes); a truncated or corrupt gzip raises."""
+    gz = _is_gzip(path)
+    digest = hashlib.sha256()
+    head = b""
+    with (gzip.open(path, "rb") if gz else path.open("rb")) as stream:
+        while chunk := stream.read(1 << 20):
+            if len(head) < 4096:
+                head += chunk[:4096]
+            digest.update(chunk)
+    return gz, digest.hexdigest(), head
+
+
+def _check_file(path: Path, dataset: str, bulk: bool) -> tuple[str, str | None, str, str]:
+    """The checks before a file may enter a vintage; returns (final name, LAST UPDATE, content sha256, period).
+
+    Raises ValueError with the problem (the caller names the URL).
+    """
+    if looks_like_html(path):
+        raise ValueError("the server sent an HTML page, not Eurostat data (a portal, maintenance or error page)")
+    try:
+        gz, content_sha, head = _content(path)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise ValueError(f"corrupt or truncated gzip file: {exc}") from None
+    start = head.removeprefix(b"\xef\xbb\xbf").lstrip()
+    if start.startswith(b"<"):
+        # Eurostat answers errors (and queued asynchronous requests) with an SDMX XML message, not data.
+        whole = gzip.decompress(path.read_bytes()) if gz else path.read_bytes()
+        raise ValueError(f"an SDMX message, not data: {_sdmx_message(whole[:1 << 20])}")
+    if not start:
+        raise ValueError("an empty answer")
+    con = duckdb.connect()
+    try:
+        read = read_dataset(con, path, "_eurostat_fetched")
+        if read.format != (TSV if bulk else SDMX_CSV):
+            raise ValueError(f"expected {'TSV' if bulk else 'SDMX-CSV'}, got {read.format}")
+        required, fixed = CONTENT[dataset]
+        _check_dataset(con, read, dataset, required, fixed)
+        if not read.observations:
+            raise ValueError("no observation in the answer")
+        updates, first, last = con.execute("SELECT list(DISTINCT last_update) FILTER (WHERE last_update IS NOT NULL), "
+                                           "min(time_period), max(time_period) FROM _eurostat_fetched").fetchone()
+    except InputError as exc:
+        raise ValueError(f"the reader refuses it: {exc}") from None
+    finally:
+        con.close()
+    last_update = None
+    if updates:
+        # One value expected; keep the latest if several (dd/mm/yy is not sortable as text).
+        last_update = max(updates, key=_last_update_key)
+    name = f"{dataset}.{'tsv' if bulk else 'csv'}{'.gz' if gz else ''}"
+    return name, last_update, content_sha, f"{first}-{last}" if first != last else first
+
+
+def _last_update_key(text: str) -> tuple[int, str]:
+    try:
+        return int(datetime.strptime(text, "%d/%m/%y %H:%M:%S").timestamp()), text
+    except ValueError:
+        return 0, text
+
+
+def _plan(settings: FetchSettings, session: Opener, base: str, incoming: Path, bulk: bool,
+          start_period: str) -> list[_Planned]:
+    plans = []
+    for dataset in (POPULATION_DATASET, LFS_DATASET):
+        try:
+            structure: Structure | None = _structure(settings, session, base, dataset, incoming)
+        except (DownloadError, FetchError) as exc:
+            structure = None
+            if bulk:
+                settings.say(f"eurostat {dataset}: no UPDATE_DATA to compare, the structure is unavailable ({exc})")
+            else:
+                # Without the DSD no key can be built: the bulk file holds the same data, for every geo.
+                settings.say(f"eurostat {dataset}: structure unavailable ({exc}); falling back to the bulk TSV")
+        use_bulk = bulk or structure is None
+        if use_bulk:
+            url = bulk_url(base, dataset)
+        else:
+            assert structure is not None
+            try:
+                key = series_key(structure.dimensions, area_geo_codes(GEO_LEVEL[dataset]))
+            except ValueError as exc:
+                raise FetchError(f"{structure_url(base, dataset)}: {exc}") from None
+            url = data_url(base, dataset, key, start_period)
+        plans.append(_Planned(dataset, url, use_bulk, structure.update_data if structure else None))
+    return plans
+
+
+def _unchanged_upstream(plans: list[_Planned], recorded: dict) -> bool:
+    """Whether every dataset's UPDATE_DATA and request equal what the newest vintage recorded."""
+    details = recorded.get("details") or {}
+    return all(p.update_data is not None and isinstance(details.get(p.dataset), dict)
+               and details[p.dataset].get("update_data") == p.update_data and details[p.dataset].get("url") == p.url
+               for p in plans)
+
+
+def _same_content(fetched: list[_Fetched], recorded: dict) -> bool:
+    details = recorded.get("details") or {}
+    return all(isinstance(details.get(f.dataset), dict) and details[f.dataset].get("file") == f.path.name
+               and details[f.dataset].get("content_sha256") == f.content_sha256 for f in fetched)
+
+
+def fetch(settings: FetchSettings, *, bulk: bool | None = None, start_period: str = START_PERIOD) -> FetchOutcome:
+    """Fetch ``demo_r_pjangrp3`` and ``lfst_r_lfe2en2`` into one vintage ``<raw>/eu/eurostat/<date>/``.
+
+    SDMX mode (default): the dimension order comes from each dataflow's structure, the key selects the area's NUTS3
+    (population) or NUTS2 (LFS) codes, the answer is gzip SDMX-CSV from ``start_period``. Bulk mode (``bulk=True``,
+    or ``$OBSERVATORY_EUROSTAT_BULK``; also per dataset when its structure cannot be had): the whole gzip TSV.
+
+    No download when every dataflow's UPDATE_DATA annotation [U] and request equal the newest vintage's; no new
+    vintage when the files (or their uncompressed content) equal the newest vintage's. Each file must be an intact
+    gzip or plain file, not HTML nor an SDMX message, and pass :func:`read_dataset` and the loader's dimension checks
+    before it is adopted. A failure raises :class:`DownloadError` or :class:`FetchError` naming the URL; earlier
+    vintages are untouched.
+    """
+    if bulk is None:
+        bulk = settings.environ().get(BULK_ENV, "").strip().lower() in ("1", "true", "yes")
+    raw_dir = Path(settings.raw_dir)
+    base = settings.base_url("eurostat", DEFAULT_BASE_URL)
+    session = settings.session or new_session()
+    incoming = vintages.incoming_dir(raw_dir, COUNTRY, SOURCE)
+    state, recorded = _vintage_state(raw_dir)
+
+    plans = _plan(settings, session, base, incoming, bulk, start_period)
+    if _unchanged_upstream(plans, recorded):
+        return FetchOutcome("eurostat", None, recorded, "eurostat: nothing new (UPDATE_DATA "
+                            + ", ".join(f"{p.dataset} {p.update_data}" for p in plans) + " as in the newest vintage)")
+
+    fetched: list[_Fetched] = []
+    try:
+        for plan in plans:
+            fetched.append(_fetch_one(settings, session, plan, incoming, state))
+        files = {f.path.name: sha256(f.path) for f in fetched}
+        if vintages.same_as_latest(raw_dir, COUNTRY, SOURCE, files) or _same_content(fetched, recorded):
+            return FetchOutcome("eurostat", None, recorded, "eurostat: nothing new (same data as the newest vintage)")
+        version: dict = {f.dataset: f.version for f in fetched}
+        version["details"] = {f.dataset: f.details() for f in fetched}
+        with vintages.new_vintage(raw_dir, COUNTRY, SOURCE, now=settings.now) as vintage:
+            vintage.describe(producer="Eurostat", licence=LICENCE, urls=[f.url for f in fetched],
+                             producer_version=version,
+                             note="SDMX-CSV of the area's NUTS codes" if not any(f.bulk for f in fetched)
+                             else "bulk TSV (every geo) for " + ", ".join(f.dataset for f in fetched if f.bulk))
+            for f in fetched:
+                vintage.adopt(f.path, url=f.url, reference_period=f.reference_period)
+        assert vintage.final is not None
+        return FetchOutcome("eurostat", vintage.final, version,
+                            f"eurostat: new vintage {vintage.final.name} ("
+                            + ", ".join(f"{f.dataset} {f.version}" for f in fetched) + ")")
+    finally:
+        for f in fetched:  # adopted files are gone; what is left was not used
+            f.path.unlink(missing_ok=True)
+
+
+def _fetch_one(settings: FetchSettings, session: Opener, plan: _Planned, incoming: Path, state: str) -> _Fetched:
+    # One incoming name per request kind, so that an interrupted download resumes on the next run (same URL).
+    target = incoming / f"{plan.dataset}.{'tsv' if plan.bulk else 'csv'}.download"
+    try:
+        result = download(plan.url, target, session=session, max_bytes=MAX_DATA_BYTES, kind="binary",
+                          retries=settings.retries, backoff_seconds=settings.backoff_seconds, timeout=settings.timeout,
+                          progress=settings.progress)
+    except DownloadError as exc:
+        hint = ("; Eurostat answers 404 to a key that selects nothing" if exc.status == 404 and not plan.bulk else "")
+        raise DownloadError(plan.url, None, exc.problem + hint, status=exc.status, state=state) from None
+    try:
+        name, last_update, content_sha, period = _check_file(result.path, plan.dataset, plan.bulk)
+    except ValueError as exc:
+        result.path.unlink(missing_ok=True)
+        raise DownloadError(plan.url, None, f"{plan.dataset}: {exc}", state=state) from None
+    final = result.path.with_name(name)
+    os.replace(result.path, final)
+    settings.say(f"eurostat {plan.dataset}: {final.name} checked ({period}"
+                 + (f", LAST UPDATE {last_update})" if last_update else ")"))
+    return _Fetched(dataset=plan.dataset, url=plan.url, path=final, bulk=plan.bulk, update_data=plan.update_data,
+                    last_update=last_update, last_modified=result.last_modified, etag=result.etag,
+                    content_sha256=content_sha, reference_period=period)

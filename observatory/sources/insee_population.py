@@ -20,10 +20,14 @@ workbook and sheet (``<workbook>:<sheet>``), the Excel row, the column header (`
 
 The workbook is small (~100 rows x ~65 columns x ~50 sheets): openpyxl reads it in read-only mode, values only.
 Every département is staged, in the area or not: harmonisation maps them to NUTS3 and counts those outside.
+
+:func:`fetch` downloads it into a dated vintage ``fr/insee_population/<date>/`` (the URL changes with each yearly
+edition: ``$OBSERVATORY_URL_INSEE_POPULATION`` and ``$OBSERVATORY_INSEE_POPULATION_FILE`` point to the new one).
 """
 
 from __future__ import annotations
 
+import fnmatch
 import math
 import re
 import zipfile
@@ -34,7 +38,9 @@ import duckdb
 import pyarrow
 
 from observatory import vintages
+from observatory.download import download, head_or_probe, new_session
 from observatory.errors import InputError
+from observatory.fetch import FetchError, FetchOutcome, FetchSettings
 from observatory.provenance import META_SOURCES_DDL, Origin, read_origin, record_source
 
 SOURCE_ID = "fr_insee_population"
@@ -325,3 +331,58 @@ def load(con: duckdb.DuckDBPyConnection, raw_dir: Path, years: list[int] | None 
         con.unregister("_insee_population")
     return {"source_id": SOURCE_ID, "file": path.name, "years": loaded, "rows": rows,
             "skipped_rows": sum(s.skipped for s in sheets), "sources": sources}
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Fetching the workbook from insee.fr (``observatory fetch insee_population``)
+# ------------------------------------------------------------------------------------------------------------
+# The URL is [C] (sources-fr.md) for the 2025 edition; INSEE publishes each edition under a new page number and a
+# file name ending with the last year, so both are settings: $OBSERVATORY_URL_INSEE_POPULATION replaces the folder
+# URL, $OBSERVATORY_INSEE_POPULATION_FILE the file name. Check them on insee.fr once a year.
+FETCH_BASE = ORIGIN.url.rsplit("/", 1)[0]
+FETCH_FILE = ORIGIN.url.rsplit("/", 1)[1]
+FILE_ENV = "OBSERVATORY_INSEE_POPULATION_FILE"
+MAX_BYTES = 64 << 20  # the workbook is ~2 MB
+
+
+def fetch_url(settings: FetchSettings) -> tuple[str, str]:
+    """(file name, URL) of the workbook to fetch; the name must match :data:`FILE_PATTERN` for the loader."""
+    name = (settings.environ().get(FILE_ENV) or FETCH_FILE).strip()
+    if not fnmatch.fnmatchcase(name, FILE_PATTERN) or "/" in name:
+        raise FetchError(f"{FILE_ENV}={name!r}: the loader reads a file named {FILE_PATTERN}")
+    return name, f"{settings.base_url('insee_population', FETCH_BASE)}/{name}"
+
+
+def fetch(settings: FetchSettings) -> FetchOutcome:
+    """Fetch the workbook into a new vintage, unless HEAD (ETag, Last-Modified, length) or, after downloading, the
+    sha256 says the newest vintage already holds it. The workbook is checked (an xlsx ZIP, not an HTML page) and
+    read with :func:`read_workbook` before it is committed, so a vintage is always loadable."""
+    name, url = fetch_url(settings)
+    session = settings.session or new_session()
+    head = head_or_probe(url, session, timeout=settings.timeout)
+    markers = {name: {"etag": head.get("etag"), "last_modified": head.get("last_modified"),
+                      "content_length": head.get("content_length")}}
+    if vintages.latest_markers_equal(settings.raw_dir, FOLDER, markers):
+        return FetchOutcome("insee_population", None, markers,
+                            "insee_population: ETag/Last-Modified unchanged since the newest vintage; nothing downloaded")
+    incoming = vintages.incoming_dir(settings.raw_dir, *FOLDER.parts)
+    result = download(url, incoming / name, session=session, max_bytes=MAX_BYTES, kind="xlsx",
+                      retries=settings.retries, backoff_seconds=settings.backoff_seconds, timeout=settings.timeout,
+                      progress=settings.progress)
+    if vintages.same_as_latest(settings.raw_dir, *FOLDER.parts, {name: result.sha256}):
+        result.path.unlink(missing_ok=True)
+        return FetchOutcome("insee_population", None, markers,
+                            "insee_population: the workbook downloaded is identical to the newest vintage")
+    try:
+        sheets = read_workbook(result.path)
+    except InputError as exc:
+        # Kept (not deleted) so that the analyst can open it: INSEE may have changed the layout.
+        raise FetchError(f"{url}: the workbook does not read as expected: {exc}; kept in {result.path} for "
+                         "inspection; no vintage was written") from exc
+    period = f"{sheets[0].year}-{sheets[-1].year}" if sheets else ""
+    with vintages.new_vintage(settings.raw_dir, *FOLDER.parts, now=settings.now) as vintage:
+        vintage.describe(producer=ORIGIN.producer, licence=ORIGIN.licence, urls=[url], producer_version=markers,
+                         reference_period=period)
+        vintage.adopt(result.path, name=name, url=url)
+    return FetchOutcome("insee_population", vintage.final, markers,
+                        f"insee_population: new vintage {vintage.final} (years {period})")

@@ -1,4 +1,5 @@
-"""KBO/BCE open data (SPF Economie), Full extract: code list and establishment units, read straight from the ZIP.
+"""KBO/BCE open data (SPF Economie): the Full extract and the Update files after it, read straight from the ZIPs;
+and the downloader that fetches them (:func:`fetch`).
 
 ``be/kbo/KboOpenData_<nnnn>_<yyyy>_<mm>[_<dd>]_Full.zip`` holds one CSV per table (sources-be.md): comma, text in
 double quotes, dates ``dd-mm-yyyy`` unquoted, NULL an empty unquoted field, UTF-8. Only the six members the
@@ -12,27 +13,47 @@ Results:
   juridical form of the enterprise (CAC form first), type of enterprise, NACE version and code of the unit's main
   activity, employer flag). Harmonisation maps postcodes to NUTS3 and forms to families;
 - ``meta.rejects``: units kept out (invalid identifiers, enterprise missing from enterprise.csv), one row per unit;
-- ``meta.sources``: one row per member, named ``<zip>:<member>``.
+- ``meta.sources``: one row per member used, named ``<zip>:<member>``.
+
+Update files (sources-be.md, "Update ZIP" [V-file]): ``KboOpenData_<nnnn>_..._Update.zip`` holds meta.csv
+(ExtractType ``update``), a complete code.csv and, per table, ``<table>_delete.csv`` (key column only) and
+``<table>_insert.csv`` (all current rows of the entities affected). The Updates lying next to the chosen Full with a
+higher extract number are applied in extract-number order, each table's deletes before its inserts, on the staged
+tables (DuckDB does the work; activity.csv is 36 M rows nationally). An Update whose number is not above the Full's
+is already in it and is ignored.
+
+Download (sources-be.md, "Scripted download" [C]): log in with a form POST (Spring Security), read the file list,
+download the newest Full and the Updates after it into a dated vintage (:mod:`observatory.vintages`).
 """
 
 from __future__ import annotations
 
 import csv
 import difflib
+import http.client
+import io
+import os
 import re
 import shutil
 import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path, PurePosixPath
 
 import duckdb
 
 from observatory import vintages
+from observatory.download import TRANSIENT_STATUSES, DownloadError, Opener, download, new_session, post_form
 from observatory.errors import InputError, describe_duckdb_read_error
-from observatory.provenance import META_SOURCES_DDL, Origin, read_origin, record_source
+from observatory.fetch import FetchError, FetchOutcome, FetchSettings
+from observatory.provenance import META_SOURCES_DDL, Origin, read_origin, record_source, sha256, vintage_of
 from observatory.rejects import replace_rejects
 
 SOURCE_ID = "be_kbo"
@@ -57,6 +78,24 @@ REQUIRED = {
 OPTIONAL = {"enterprise.csv": ("JuridicalFormCAC",)}
 MEMBERS = tuple(REQUIRED)
 META_VARIABLES = ("SnapshotDate", "ExtractNumber", "ExtractType", "Version")
+
+# Key column of each table in <table>_delete.csv (sources-be.md, "Update ZIP": key column only [V-file]; the names
+# are those of the Full's headers).
+UPDATE_KEYS = {
+    "enterprise": "EnterpriseNumber",
+    "establishment": "EstablishmentNumber",
+    "denomination": "EntityNumber",
+    "address": "EntityNumber",
+    "contact": "EntityNumber",
+    "activity": "EntityNumber",
+    "branch": "Id",
+}
+# The tables the loader stages, in the order an Update is applied to them (they are independent of each other).
+UPDATED_TABLES = ("enterprise", "establishment", "address", "activity")
+# Members read from an Update. Every update is expected to carry the delete and insert files of every table, empty
+# (header only) when nothing changed [U: the cookbook lists them; a missing one is refused rather than guessed].
+UPDATE_MEMBERS = ("meta.csv",) + tuple(f"{t}_{op}.csv" for t in UPDATED_TABLES for op in ("delete", "insert"))
+UPDATE_OPTIONAL = ("code.csv",)
 
 ENTERPRISE_NUMBER = r"\d{4}\.\d{3}\.\d{3}"
 UNIT_NUMBER = r"\d\.\d{3}\.\d{3}\.\d{3}"
@@ -88,64 +127,134 @@ def _valid_enterprise_sql(column: str) -> str:
             f"97 - TRY_CAST(left({digits}, 8) AS BIGINT) % 97 = TRY_CAST(right({digits}, 2) AS BIGINT), false)")
 
 
+@dataclass(frozen=True)
+class ExtractName:
+    """What a KBO file name says: ``KboOpenData_<nnnn>_<yyyy>_<mm>[_<dd>]_<Full|Update>.zip``."""
+
+    name: str
+    number: int
+    year: int
+    month: int
+    day: int  # 0 for the monthly names without a day
+    kind: str  # "Full" or "Update"
+
+    @property
+    def order(self) -> tuple[int, int, int, int]:
+        """Extract number first, then the date (the daily files of Oct 2025 on can share a number [U])."""
+        return (self.number, self.year, self.month, self.day)
+
+    @property
+    def period(self) -> str:
+        return f"{self.year:04d}-{self.month:02d}" + (f"-{self.day:02d}" if self.day else "")
+
+
+def parse_name(name: str) -> ExtractName | None:
+    """The parts of a KBO open-data file name, or None when ``name`` is not one (case matters, as on the server)."""
+    m = FILE_NAME.fullmatch(name)
+    if not m:
+        return None
+    return ExtractName(name, int(m.group(1)), int(m.group(2)), int(m.group(3)), int(m.group(4) or 0), m.group(5))
+
+
 def find_extract(raw_dir: Path) -> Path:
     """The Full extract with the highest extract number (then the latest date) in ``raw_dir/be/kbo``."""
     folder = vintages.current(raw_dir, FOLDER)
     found = []
     if folder.is_dir():
         for path in folder.iterdir():
-            if path.is_file() and (m := FILE_NAME.fullmatch(path.name)) and m.group(5) == "Full":
-                found.append(((int(m.group(1)), m.group(2), m.group(3), m.group(4) or "00"), path))
+            if path.is_file() and (parsed := parse_name(path.name)) and parsed.kind == "Full":
+                found.append((parsed.order, path))
     if not found:
         raise InputError(folder, f"no KBO Full extract (KboOpenData_<nnnn>_<yyyy>_<mm>[_<dd>]_Full.zip) in {folder}")
     return max(found)[1]
 
 
-def load(con: duckdb.DuckDBPyConnection, raw_dir: Path, work_dir: Path) -> dict:
-    """Stage ``src.be_kbo_codes`` and ``src.be_kbo_establishments`` from the newest Full extract; record rejects and
-    sources. Returns what was loaded, for Dagster metadata.
+def find_updates(full: Path) -> tuple[list[Path], list[dict]]:
+    """The Update ZIPs next to the Full extract ``full`` to apply after it, in order, and those ignored (with why).
 
-    ``work_dir`` receives the six members while they are read (about 2 GB for a national extract) and is left as it
+    An Update carries the changes from the previous extract to its own number; one whose number is not above the
+    Full's is already in the Full (the producer publishes a Full and an Update under each number).
+    """
+    base = parse_name(full.name)
+    assert base is not None, full
+    applied, ignored = [], []
+    for path in full.parent.iterdir():
+        if not path.is_file() or not (parsed := parse_name(path.name)) or parsed.kind != "Update":
+            continue
+        if parsed.number > base.number:
+            applied.append((parsed.order, path))
+        else:
+            ignored.append((parsed.order, {"zip": path.name, "reason": f"extract number {parsed.number} is not after "
+                                                                       f"the Full's ({base.number}): already in it"}))
+    return [p for _, p in sorted(applied)], [d for _, d in sorted(ignored, key=lambda item: item[0])]
+
+
+# What each staged table keeps of its member (Full) or of ``<table>_insert.csv`` (Update), and its key.
+_STAGED = {
+    "code": ("_kbo_codes", None, """
+        SELECT coalesce(Category, '') AS category, coalesce(Code, '') AS code,
+               coalesce(Language, '') AS language, coalesce(Description, '') AS description FROM {source}"""),
+    "enterprise": ("_kbo_enterprises", "enterprise", """
+        SELECT coalesce(EnterpriseNumber, '') AS enterprise, coalesce(TypeOfEnterprise, '') AS type,
+               coalesce(NULLIF(JuridicalFormCAC, ''), JuridicalForm, '') AS form FROM {source}"""),
+    "establishment": ("_kbo_units_raw", "unit", """
+        SELECT coalesce(EstablishmentNumber, '') AS unit, coalesce(EnterpriseNumber, '') AS enterprise
+        FROM {source}"""),
+    # Only current establishment-unit addresses matter; the rest are counted, not kept.
+    "address": ("_kbo_addresses", "entity", """
+        SELECT EntityNumber AS entity, coalesce(Zipcode, '') AS postcode,
+               coalesce(CountryFR, '') <> '' OR coalesce(CountryNL, '') <> '' AS is_foreign
+        FROM {source} WHERE TypeOfAddress = 'BAET' AND coalesce(DateStrikingOff, '') = ''"""),
+    "activity": ("_kbo_activity", "entity", None),  # aggregated per entity: see _activity_sql
+}
+_TEMP_TABLES = ("_kbo_codes", "_kbo_enterprises", "_kbo_units_raw", "_kbo_addresses", "_kbo_activity", "_kbo_units",
+                "_kbo_delete", "_kbo_activity_new", "_kbo_activity_merged", "_kbo_codes_new")
+
+
+def load(con: duckdb.DuckDBPyConnection, raw_dir: Path, work_dir: Path) -> dict:
+    """Stage ``src.be_kbo_codes`` and ``src.be_kbo_establishments`` from the newest Full extract and the Updates after
+    it; record rejects and sources. Returns what was loaded, for Dagster metadata.
+
+    ``work_dir`` receives the members while they are read (about 2 GB for a national extract) and is left as it
     was found. The tables, rejects and sources are replaced together, in one transaction, once everything is read.
     """
     zip_path = find_extract(raw_dir)
-    name_number = int(FILE_NAME.fullmatch(zip_path.name).group(1))
+    updates, ignored = find_updates(zip_path)
     work_dir.mkdir(parents=True, exist_ok=True)
     folder = Path(tempfile.mkdtemp(prefix="kbo_", dir=work_dir))
     try:
-        files = _extract(zip_path, folder)
-        meta = _read_meta(con, zip_path, files["meta.csv"])
-        if meta["extract_number"] != name_number:
-            raise InputError(zip_path / "meta.csv", f"ExtractNumber {meta['extract_number']} differs from the "
-                                                    f"number in the file name ({name_number})", column="Value")
+        files = _extract(zip_path, folder / "full", MEMBERS, (),
+                         f"a Full extract holds {', '.join(MEMBERS)} and others")
+        meta = _read_meta(con, zip_path, files["meta.csv"], "full")
         rows = {"meta.csv": meta["rows"]}
-        rows["code.csv"] = _stage(con, zip_path, files["code.csv"], "_kbo_codes", """
-            SELECT coalesce(Category, '') AS category, coalesce(Code, '') AS code,
-                   coalesce(Language, '') AS language, coalesce(Description, '') AS description FROM {source}""")
-        rows["enterprise.csv"] = _stage(con, zip_path, files["enterprise.csv"], "_kbo_enterprises", """
-            SELECT coalesce(EnterpriseNumber, '') AS enterprise, coalesce(TypeOfEnterprise, '') AS type,
-                   coalesce(NULLIF(JuridicalFormCAC, ''), JuridicalForm, '') AS form FROM {source}""")
+        rows["code.csv"] = _stage(con, zip_path, files["code.csv"], "_kbo_codes", _STAGED["code"][2])
+        rows["enterprise.csv"] = _stage(con, zip_path, files["enterprise.csv"], "_kbo_enterprises",
+                                        _STAGED["enterprise"][2])
         _refuse_repeats(con, zip_path / "enterprise.csv", "_kbo_enterprises", "enterprise", "EnterpriseNumber")
-        rows["establishment.csv"] = _stage(con, zip_path, files["establishment.csv"], "_kbo_units_raw", """
-            SELECT coalesce(EstablishmentNumber, '') AS unit, coalesce(EnterpriseNumber, '') AS enterprise
-            FROM {source}""")
+        rows["establishment.csv"] = _stage(con, zip_path, files["establishment.csv"], "_kbo_units_raw",
+                                           _STAGED["establishment"][2])
         if rows["establishment.csv"] == 0:
             raise InputError(zip_path / "establishment.csv", "no establishment unit in the extract")
         _refuse_repeats(con, zip_path / "establishment.csv", "_kbo_units_raw", "unit", "EstablishmentNumber")
-        # Only current establishment-unit addresses matter; the rest are counted, not kept.
-        rows["address.csv"] = _stage_counted(con, zip_path, files["address.csv"], "_kbo_addresses", """
-            SELECT EntityNumber AS entity, coalesce(Zipcode, '') AS postcode,
-                   coalesce(CountryFR, '') <> '' OR coalesce(CountryNL, '') <> '' AS is_foreign
-            FROM {source} WHERE TypeOfAddress = 'BAET' AND coalesce(DateStrikingOff, '') = ''""")
+        rows["address.csv"] = _stage_counted(con, zip_path, files["address.csv"], "_kbo_addresses",
+                                             _STAGED["address"][2])
         rows["activity.csv"] = _stage_activity(con, zip_path, files["activity.csv"])
+
+        # Updates, in extract-number order; each one's members are kept until they are recorded below.
+        applied = []
+        used = [(zip_path, [files[m] for m in MEMBERS], rows, meta["snapshot_date"])]
+        for index, update in enumerate(updates):
+            report, members, update_rows, update_meta = _apply_update(con, update, folder / f"update_{index}")
+            applied.append(report)
+            used.append((update, members, update_rows, update_meta["snapshot_date"]))
         _build_units(con)
 
         counted, without_address = con.execute(
             "SELECT count(*) FILTER (WHERE reason IS NULL), count(*) FILTER (WHERE reason IS NULL AND postcode = '') "
             "FROM _kbo_units"
         ).fetchone()
-        snapshot = meta["snapshot_date"]
-        origin = read_origin(zip_path, ORIGIN)
+        # The data is as of the last Update applied.
+        snapshot = used[-1][3]
         con.execute("BEGIN TRANSACTION")
         try:
             con.execute("CREATE SCHEMA IF NOT EXISTS src")
@@ -166,7 +275,11 @@ def load(con: duckdb.DuckDBPyConnection, raw_dir: Path, work_dir: Path) -> dict:
             # The tables hold this extract only: so does meta.sources (an older extract's rows go).
             con.execute(META_SOURCES_DDL)
             con.execute("DELETE FROM meta.sources WHERE source_id = ?", [SOURCE_ID])
-            sources = [_record(con, zip_path, files[m], rows[m], origin, snapshot.isoformat()) for m in MEMBERS]
+            sources = []
+            for path, members, member_rows, period in used:
+                origin = read_origin(path, ORIGIN)
+                sources += [_record(con, path, member, member_rows[member.name], origin, period.isoformat())
+                            for member in members]
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
@@ -176,8 +289,7 @@ def load(con: duckdb.DuckDBPyConnection, raw_dir: Path, work_dir: Path) -> dict:
         ).fetchall())
         aggregate_rows = con.execute("SELECT count(*) FROM src.be_kbo_establishments").fetchone()[0]
     finally:
-        for table in ("_kbo_codes", "_kbo_enterprises", "_kbo_units_raw", "_kbo_addresses", "_kbo_activity",
-                      "_kbo_units"):
+        for table in _TEMP_TABLES:
             con.execute(f"DROP TABLE IF EXISTS {table}")
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -193,8 +305,60 @@ def load(con: duckdb.DuckDBPyConnection, raw_dir: Path, work_dir: Path) -> dict:
         "aggregate_rows": aggregate_rows,
         "rejects": rejected,
         "rejects_by_reason": by_reason,
+        "updates": applied,
+        "updates_ignored": ignored,
+        "missing_extract_numbers": _gaps(meta["extract_number"], [u["extract_number"] for u in applied]),
         "sources": sources,
     }
+
+
+def _gaps(full: int, numbers: list[int]) -> list[int]:
+    """Extract numbers between the Full and the last Update with no Update in the folder. Reported, not refused:
+    whether every number gets an Update (daily files since Oct 2025) is not verified [U]."""
+    return [n for n in range(full + 1, max(numbers, default=full)) if n not in set(numbers)]
+
+
+def _apply_update(con: duckdb.DuckDBPyConnection, zip_path: Path, folder: Path
+                  ) -> tuple[dict, list[Path], dict[str, int], dict]:
+    """Apply one Update ZIP to the staged tables: per table its deletes, then its inserts; a non-empty code.csv
+    replaces the codes. Returns the report, the members read, their rows and the update's meta."""
+    files = _extract(zip_path, folder, UPDATE_MEMBERS, UPDATE_OPTIONAL,
+                     "an Update extract holds meta.csv, code.csv and <table>_delete.csv and <table>_insert.csv "
+                     f"for {', '.join(UPDATED_TABLES)} and other tables")
+    meta = _read_meta(con, zip_path, files["meta.csv"], "update")
+    rows = {"meta.csv": meta["rows"]}
+    codes_replaced = False
+    if "code.csv" in files:
+        # Staged aside first: an empty code list (header only) keeps the codes rather than erasing them.
+        rows["code.csv"] = _stage(con, zip_path, files["code.csv"], "_kbo_codes_new", _STAGED["code"][2])
+        if rows["code.csv"]:
+            con.execute("CREATE OR REPLACE TEMP TABLE _kbo_codes AS SELECT * FROM _kbo_codes_new")
+            codes_replaced = True
+        con.execute("DROP TABLE _kbo_codes_new")
+    for table in UPDATED_TABLES:
+        staged, key, select = _STAGED[table]
+        delete, insert = files[f"{table}_delete.csv"], files[f"{table}_insert.csv"]
+        # Every row of the entities listed goes: the insert file then holds all their current rows.
+        rows[delete.name] = _stage(con, zip_path, delete, "_kbo_delete",
+                                   f"SELECT {_quoted(UPDATE_KEYS[table])} AS key FROM {{source}}")
+        con.execute(f"DELETE FROM {staged} WHERE {key} IN (SELECT key FROM _kbo_delete)")
+        if table == "activity":
+            rows[insert.name] = _insert_activity(con, zip_path, insert)
+        else:
+            source = _source(zip_path, insert)
+            with _reading(zip_path, insert):
+                con.execute(f"INSERT INTO {staged} {select.format(source=source)}")
+                rows[insert.name] = con.execute(f"SELECT count(*) FROM {source}").fetchone()[0]
+    problem = "{column} {value!r} is inserted while the extract already holds it (not in the delete file)"
+    _refuse_repeats(con, zip_path / "enterprise_insert.csv", "_kbo_enterprises", "enterprise", "EnterpriseNumber",
+                    problem)
+    _refuse_repeats(con, zip_path / "establishment_insert.csv", "_kbo_units_raw", "unit", "EstablishmentNumber",
+                    problem)
+    members = [files[m] for m in UPDATE_MEMBERS[:1] + UPDATE_OPTIONAL + UPDATE_MEMBERS[1:] if m in files]
+    report = {"zip": zip_path.name, "extract_number": meta["extract_number"],
+              "snapshot_date": meta["snapshot_date"].isoformat(), "codes_replaced": codes_replaced,
+              "rows": {m.name: rows[m.name] for m in members}}
+    return report, members, rows, meta
 
 
 def juridical_form_labels(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, str]]:
@@ -215,18 +379,253 @@ def snapshot_year(con: duckdb.DuckDBPyConnection) -> int:
     return snapshot.year
 
 
+# --- the download -----------------------------------------------------------------------------------------------
+
+# sources-be.md, "Scripted download" [C]: the paths below, a Spring Security form login and the session cookies.
+DEFAULT_BASE_URL = "https://kbopub.economie.fgov.be"
+LOGIN_PATH = "/kbo-open-data/static/j_spring_security_check"
+LISTING_PATH = "/kbo-open-data/affiliation/xml/?files"
+FILES_PATH = "/kbo-open-data/affiliation/xml/files/"
+SIGNUP_URL = "https://kbopub.economie.fgov.be/kbo-open-data/signup"
+USERNAME_ENV, PASSWORD_ENV = "KBO_USERNAME", "KBO_PASSWORD"
+FETCH_PRODUCER = "SPF Economie / FOD Economie – KBO/BCE"
+COUNTRY, SOURCE = FOLDER.parts
+# A Full ZIP holds ~2.1 GB of CSV (sources-be.md); its compressed size is not documented [U]: the cap is the
+# uncompressed size with a margin, so it only stops a runaway answer.
+MAX_ZIP_BYTES = 4 << 30
+MAX_LISTING_BYTES = 8 << 20
+# A name anywhere in the listing (href, link text, XML element), not inside a longer name (.zip.md5 etc.).
+_LISTED_NAME = re.compile(r"(?<![\w.-])" + FILE_NAME.pattern + r"(?!\.?\w)")
+# The login page (Spring Security's form): the password field is the tell, whatever the page's language.
+_PASSWORD_FIELD = re.compile(r"j_password|type\s*=\s*[\"']?password", re.IGNORECASE)
+
+
+def fetch(settings: FetchSettings) -> FetchOutcome:
+    """Log in to KBO open data, list its files and put the newest Full extract and the Updates after it in a new
+    vintage of ``<raw>/be/kbo``; nothing is written when the newest vintage already holds exactly those files.
+
+    Credentials come from ``$KBO_USERNAME`` and ``$KBO_PASSWORD`` (free registration) and go nowhere else: not in
+    the progress messages, the logs, the vintage nor an error message. A failure (refused login, dropped transfer,
+    HTML page instead of a ZIP) raises and leaves the earlier vintages as they were; interrupted downloads resume from
+    ``<raw>/be/kbo/.incoming`` on the next call.
+    """
+    env = settings.environ()
+    username, password = env.get(USERNAME_ENV, "").strip(), env.get(PASSWORD_ENV, "")
+    if missing := [name for name, value in ((USERNAME_ENV, username), (PASSWORD_ENV, password)) if not value]:
+        raise FetchError(f"KBO open data needs an account: set {' and '.join(missing)} in the environment (the user "
+                         f"name and password of a KBO open-data account; register for free at {SIGNUP_URL})")
+    base = settings.base_url("kbo", DEFAULT_BASE_URL)
+    session = settings.session or new_session()
+    _login(session, base, username, password, settings)
+    listed = _list_files(session, base, settings)
+    wanted = select_files(listed)
+    full, updates = wanted[0], wanted[1:]
+    settings.say(f"KBO: {len(listed)} file(s) listed; newest Full {full.name}"
+                 + (f", then {len(updates)} Update(s) up to extract {updates[-1].number}" if updates else
+                    ", no Update after it"))
+    names = [w.name for w in wanted]
+    version = {"extract_number": wanted[-1].number, "full_extract_number": full.number, "files": names}
+
+    found = vintages.list_vintages(settings.raw_dir, COUNTRY, SOURCE)
+    if found and sorted(_vintage_files(found[-1])) == sorted(names):
+        message = f"kbo: nothing new (vintage {found[-1].name} already holds {', '.join(names)})"
+        return FetchOutcome("kbo", None, version, message)
+
+    incoming = vintages.incoming_dir(settings.raw_dir, COUNTRY, SOURCE)
+    ready: list[tuple[ExtractName, Path, str, str]] = []
+    for item in wanted:
+        url = base + FILES_PATH + urllib.parse.quote(item.name)
+        path, how = _reuse(found, incoming, item.name)
+        if path is None:
+            result = download(url, incoming / item.name, session=session, max_bytes=MAX_ZIP_BYTES, kind="zip",
+                              retries=settings.retries, backoff_seconds=settings.backoff_seconds,
+                              timeout=settings.timeout, progress=settings.progress)
+            path, how = result.path, "downloaded" + (" (resumed)" if result.resumed else "")
+        else:
+            settings.say(f"KBO: {item.name} {how}, not downloaded again")
+        if not how.startswith("taken from vintage"):
+            _check_extract(path, item, url)
+        ready.append((item, path, url, how))
+
+    with vintages.new_vintage(settings.raw_dir, COUNTRY, SOURCE, now=settings.now) as vintage:
+        vintage.describe(producer=FETCH_PRODUCER, licence=ORIGIN.licence, urls=[url for _, _, url, _ in ready],
+                         producer_version=version, reference_period=wanted[-1].period,
+                         note=f"KBO open data: Full extract {full.number} and the Updates after it, applied in order "
+                              "by the loader")
+        for item, path, url, how in ready:
+            vintage.adopt(path, name=item.name, url=url, reference_period=item.period,
+                          note=f"{item.kind} extract {item.number}; {how}")
+    final = vintage.final
+    assert final is not None
+    _clean_incoming(incoming, set(names))
+    message = (f"kbo: new vintage {final.name}: {full.name}"
+               + (f" and {len(updates)} Update(s) up to extract {updates[-1].number}" if updates else ""))
+    return FetchOutcome("kbo", final, version, message)
+
+
+def listed_names(page: str) -> list[str]:
+    """The KBO file names in a listing page (HTML or XML), each once, in page order."""
+    return list(dict.fromkeys(m.group(0) for m in _LISTED_NAME.finditer(page)))
+
+
+def select_files(names: Iterable[str]) -> list[ExtractName]:
+    """The newest Full (extract number, then date) followed by every Update with a higher number, in order."""
+    parsed = [p for name in set(names) if (p := parse_name(name))]
+    fulls = [p for p in parsed if p.kind == "Full"]
+    if not fulls:
+        raise FetchError("the KBO file list names no Full extract (KboOpenData_<nnnn>_<yyyy>_<mm>[_<dd>]_Full.zip); "
+                         "nothing was downloaded")
+    full = max(fulls, key=lambda p: p.order)
+    updates = sorted((p for p in parsed if p.kind == "Update" and p.number > full.number), key=lambda p: p.order)
+    return [full, *updates]
+
+
+def _login(session: Opener, base: str, username: str, password: str, settings: FetchSettings) -> None:
+    """The Spring Security form login; the session keeps the cookie. A refusal ends at ``...login?error``."""
+    status, final_url, _ = post_form(session, base + LOGIN_PATH, {"j_username": username, "j_password": password},
+                                     timeout=settings.timeout, progress=settings.progress)
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(final_url).query, keep_blank_values=True)
+    if status in (401, 403) or "error" in query:
+        raise _refused(f"the login form answered {'HTTP ' + str(status) if status >= 400 else 'with its error page'}")
+    if status >= 400:
+        raise FetchError(f"KBO login failed: {base + LOGIN_PATH} answered HTTP {status}; try again later (no vintage "
+                         "was written; earlier vintages are intact)")
+
+
+def _list_files(session: Opener, base: str, settings: FetchSettings) -> list[str]:
+    """The file names of the listing. A login page here means the login did not take (wrong account, no cookie)."""
+    url = base + LISTING_PATH
+    final_url, page = _get_page(session, url, settings)
+    names = listed_names(page)
+    if not names and (_PASSWORD_FIELD.search(page) or "login" in urllib.parse.urlsplit(final_url).path.lower()):
+        raise _refused("the file list answered with the login page")
+    if not names:
+        raise FetchError(f"the KBO file list {url} names no KboOpenData_*.zip file ({len(page)} characters received; "
+                         "the page may have changed); nothing was downloaded")
+    return names
+
+
+def _get_page(session: Opener, url: str, settings: FetchSettings) -> tuple[str, str]:
+    """GET a small page with the session, retrying transient failures; returns (final URL, text)."""
+    attempt = 0
+    while True:
+        attempt += 1
+        settings.say(f"GET {url}")
+        try:
+            with session.open(urllib.request.Request(url, headers={"Accept": "text/html,application/xml,*/*"}),
+                              timeout=settings.timeout) as response:
+                final_url, body = response.geturl(), response.read(MAX_LISTING_BYTES)
+            return final_url, body.decode("utf-8", "replace")
+        except urllib.error.HTTPError as exc:
+            exc.close()
+            if exc.code in (401, 403):
+                raise _refused(f"the file list answered HTTP {exc.code}") from None
+            problem = f"HTTP {exc.code} {exc.reason}"
+            if exc.code not in TRANSIENT_STATUSES or attempt > settings.retries:
+                raise DownloadError(url, None, f"{problem}; no vintage was written, earlier vintages are intact",
+                                    status=exc.code, state="") from None
+        except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
+            problem = f"connection failed: {exc}"
+            if attempt > settings.retries:
+                raise DownloadError(url, None, f"{problem}; no vintage was written, earlier vintages are intact",
+                                    state="") from None
+        delay = settings.backoff_seconds * 2 ** (attempt - 1)
+        settings.say(f"{url}: {problem}; retry {attempt}/{settings.retries} in {delay:g} s")
+        if delay > 0:
+            time.sleep(delay)
+
+
+def _refused(why: str) -> FetchError:
+    return FetchError(f"KBO login refused ({why}): check {USERNAME_ENV} and {PASSWORD_ENV} (an account is created at "
+                      f"{SIGNUP_URL}); no vintage was written, earlier vintages are intact")
+
+
+def _vintage_files(vintage: Path) -> list[str]:
+    """The data files of a vintage, from its provenance.json (else from the folder)."""
+    try:
+        return [f["name"] for f in vintages.read_provenance(vintage)["files"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return vintages.data_files(vintage)
+
+
+def _reuse(found: list[Path], incoming: Path, name: str) -> tuple[Path | None, str]:
+    """A copy of ``name`` that need not be downloaded again (a KBO file name carries its extract number, so its
+    content does not change [U]): in an earlier vintage, with the sha256 its provenance recorded (hard-linked into
+    the incoming folder, the earlier vintage keeps its file); or complete in the incoming folder, left by a fetch
+    that failed on a later file (download() installs a file there only once checked)."""
+    target = incoming / name
+    if target.is_file() and not target.with_name(name + ".part").exists():
+        try:
+            with zipfile.ZipFile(target) as archive:
+                if archive.testzip() is None:
+                    return target, "complete in the incoming folder"
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError):
+            pass
+        target.unlink()
+    for vintage in reversed(found):
+        source = vintage / name
+        try:
+            recorded = {f["name"]: f["sha256"] for f in vintages.read_provenance(vintage)["files"]}
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if source.is_file() and recorded.get(name) == sha256(source):
+            try:
+                os.link(source, target)
+            except OSError:
+                shutil.copy2(source, target)
+            return target, f"taken from vintage {vintage.name}"
+    return None, ""
+
+
+def _check_extract(path: Path, item: ExtractName, url: str) -> None:
+    """The downloaded ZIP is the extract its name says (meta.csv's ExtractType and ExtractNumber), before a vintage
+    keeps it; otherwise it is deleted."""
+    problem = None
+    try:
+        with zipfile.ZipFile(path) as archive:
+            metas = [i for i in archive.infolist() if PurePosixPath(i.filename).name.lower() == "meta.csv"]
+            if not metas:
+                problem = "it holds no meta.csv"
+            else:
+                text = archive.read(metas[0]).decode("utf-8-sig", "replace")
+                values = {row[0].strip(): row[1].strip() for row in csv.reader(io.StringIO(text)) if len(row) >= 2}
+                if values.get("ExtractType", "").lower() != item.kind.lower():
+                    problem = f"its meta.csv says ExtractType {values.get('ExtractType')!r}, not {item.kind.lower()!r}"
+                elif not values.get("ExtractNumber", "").isdigit() or int(values["ExtractNumber"]) != item.number:
+                    problem = f"its meta.csv says ExtractNumber {values.get('ExtractNumber')!r}, not {item.number}"
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        problem = f"it cannot be read: {exc}"
+    if problem:
+        path.unlink(missing_ok=True)
+        raise FetchError(f"{url}: {item.name} is not the extract its name says ({problem}); deleted, no vintage was "
+                         "written, earlier vintages are intact")
+
+
+def _clean_incoming(incoming: Path, keep: set[str]) -> None:
+    """Drop what older fetches left in the incoming folder for KBO files no longer wanted (partial downloads of
+    superseded extracts are large)."""
+    for path in incoming.iterdir():
+        base = path.name.removesuffix(".part.json").removesuffix(".part")
+        if path.is_file() and parse_name(base) and base not in keep:
+            path.unlink(missing_ok=True)
+
+
 # --- the ZIP -----------------------------------------------------------------------------------------------------
 
 
-def _extract(zip_path: Path, folder: Path) -> dict[str, Path]:
-    """Stream the needed members (names matched case-insensitively) to ``folder``; never into memory."""
+def _extract(zip_path: Path, folder: Path, required: Sequence[str], optional: Sequence[str], what: str
+             ) -> dict[str, Path]:
+    """Stream the needed members (names matched case-insensitively, in any sub-folder) to ``folder``, under their
+    lower-case names; never into memory. ``what`` says what the ZIP should hold, for the error."""
+    wanted = set(required) | set(optional)
+    folder.mkdir(parents=True, exist_ok=True)
     files: dict[str, Path] = {}
     try:
         with zipfile.ZipFile(zip_path) as archive:
             members: dict[str, zipfile.ZipInfo] = {}
             for info in archive.infolist():
                 key = PurePosixPath(info.filename).name.lower()
-                if info.is_dir() or key not in REQUIRED:
+                if info.is_dir() or key not in wanted:
                     continue
                 # A name with '..' or an absolute path ("zip slip") is a broken or hostile archive: refuse it.
                 if not (folder / info.filename).resolve().is_relative_to(folder.resolve()):
@@ -236,10 +635,12 @@ def _extract(zip_path: Path, folder: Path) -> dict[str, Path]:
                     raise InputError(zip_path, f"the ZIP holds {key} twice ({members[key].filename!r} and "
                                                f"{info.filename!r})")
                 members[key] = info
-            for member in MEMBERS:
+            for member in required:
                 if member not in members:
-                    raise InputError(zip_path, f"the ZIP has no member {member} (a Full extract holds "
-                                               f"{', '.join(MEMBERS)} and others)")
+                    raise InputError(zip_path, f"the ZIP has no member {member} ({what})")
+            for member in [*required, *optional]:
+                if member not in members:
+                    continue
                 files[member] = folder / member
                 with archive.open(members[member]) as source, files[member].open("wb") as sink:
                     shutil.copyfileobj(source, sink, 1 << 20)
@@ -252,10 +653,11 @@ def _record(con: duckdb.DuckDBPyConnection, zip_path: Path, member: Path, rows: 
             period: str) -> dict:
     """``meta.sources`` row of one member: sha256 and size of the MEMBER (uncompressed), named ``<zip>:<member>``."""
     row = record_source(con, SOURCE_ID, member, rows, origin, period)
-    name, path = f"{zip_path.name}:{member.name}", f"{zip_path}:{member.name}"
-    con.execute("UPDATE meta.sources SET file_name = ?, path = ? WHERE source_id = ? AND file_name = ?",
-                [name, path, SOURCE_ID, member.name])
-    return {**row, "file_name": name, "path": path}
+    # The member sits in a temporary folder: the vintage is the one of the ZIP.
+    name, path, vintage = f"{zip_path.name}:{member.name}", f"{zip_path}:{member.name}", vintage_of(zip_path)
+    con.execute("UPDATE meta.sources SET file_name = ?, path = ?, vintage = ? WHERE source_id = ? AND file_name = ?",
+                [name, path, vintage, SOURCE_ID, member.name])
+    return {**row, "file_name": name, "path": path, "vintage": vintage}
 
 
 # --- reading a member --------------------------------------------------------------------------------------------
@@ -293,7 +695,7 @@ def _source(zip_path: Path, member: Path) -> str:
     counts): a malformed line then fails with its line number instead of a sniffing guess.
     """
     names = _header(zip_path, member)
-    required = REQUIRED[member.name]
+    required, optional = _columns(member.name)
     missing = [name for name in required if name not in names]
     if missing:
         hints = [f"{name} ~ {close[0]}" for name in missing if (close := difflib.get_close_matches(name, names, 1))]
@@ -302,11 +704,22 @@ def _source(zip_path: Path, member: Path) -> str:
                          column=", ".join(missing))
     projected = [_quoted(name) for name in required]
     projected += [_quoted(name) if name in names else f"NULL::VARCHAR AS {_quoted(name)}"
-                  for name in OPTIONAL.get(member.name, ())]
+                  for name in optional]
     columns = ", ".join(f"{_sql_string(name)}: 'VARCHAR'" for name in names)
     relation = (f"read_csv({_sql_string(str(member))}, header = true, delim = ',', quote = '\"', escape = '\"', "
                 f"auto_detect = false, columns = {{{columns}}})")
     return f"(SELECT {', '.join(projected)} FROM {relation})"
+
+
+def _columns(member: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(required, optional) columns of a member: a Full member, ``<table>_insert.csv`` (the table's columns) or
+    ``<table>_delete.csv`` (the key only)."""
+    table, _, op = member.removesuffix(".csv").rpartition("_")
+    if op == "insert" and f"{table}.csv" in REQUIRED:
+        return REQUIRED[f"{table}.csv"], OPTIONAL.get(f"{table}.csv", ())
+    if op == "delete" and table in UPDATE_KEYS:
+        return (UPDATE_KEYS[table],), ()
+    return REQUIRED[member], OPTIONAL.get(member, ())
 
 
 @contextmanager
@@ -336,8 +749,9 @@ def _stage_counted(con: duckdb.DuckDBPyConnection, zip_path: Path, member: Path,
         return con.execute(f"SELECT count(*) FROM {_source(zip_path, member)}").fetchone()[0]
 
 
-def _read_meta(con: duckdb.DuckDBPyConnection, zip_path: Path, member: Path) -> dict:
-    """SnapshotDate, ExtractNumber, ExtractType (must be full) and Version from meta.csv."""
+def _read_meta(con: duckdb.DuckDBPyConnection, zip_path: Path, member: Path, expected: str) -> dict:
+    """SnapshotDate, ExtractNumber (that of the file name), ExtractType (``expected``: full or update) and Version
+    from meta.csv."""
     path = zip_path / member.name
     with _reading(zip_path, member):
         pairs = con.execute(f"SELECT Variable, Value FROM {_source(zip_path, member)}").fetchall()
@@ -351,9 +765,10 @@ def _read_meta(con: duckdb.DuckDBPyConnection, zip_path: Path, member: Path) -> 
         raise InputError(path, f"missing variable(s): {', '.join(missing)}", column="Variable")
 
     line, kind = values["ExtractType"]
-    if kind.lower() != "full":
-        raise InputError(path, "ExtractType is not 'full': load a Full extract (Update extracts only hold changes)",
-                         line=line, column="Value", value=kind)
+    if kind.lower() != expected:
+        why = ("load a Full extract (Update extracts only hold changes)" if expected == "full"
+               else f"{zip_path.name} is named as an Update")
+        raise InputError(path, f"ExtractType is not '{expected}': {why}", line=line, column="Value", value=kind)
     line, text = values["SnapshotDate"]
     try:
         snapshot: date = datetime.strptime(text, "%d-%m-%Y").date()
@@ -363,38 +778,66 @@ def _read_meta(con: duckdb.DuckDBPyConnection, zip_path: Path, member: Path) -> 
     line, number = values["ExtractNumber"]
     if not number.isdigit():
         raise InputError(path, "ExtractNumber is not a number", line=line, column="Value", value=number)
+    named = parse_name(zip_path.name)
+    if named is not None and int(number) != named.number:
+        raise InputError(path, f"ExtractNumber {int(number)} differs from the number in the file name "
+                               f"({named.number})", line=line, column="Value")
     return {"snapshot_date": snapshot, "extract_number": int(number), "extract_type": kind.lower(),
             "version": values["Version"][1], "rows": len(pairs)}
 
 
-def _refuse_repeats(con: duckdb.DuckDBPyConnection, path: Path, table: str, key: str, column: str) -> None:
+def _refuse_repeats(con: duckdb.DuckDBPyConnection, path: Path, table: str, key: str, column: str,
+                    problem: str | None = None) -> None:
     """A repeated number would count its units twice in the joins."""
     first, repeats = con.execute(
         f"SELECT min({key}), count(*) FROM (SELECT {key} FROM {table} GROUP BY {key} HAVING count(*) > 1)"
     ).fetchone()
     if repeats:
-        raise InputError(path, f"a {column} appears on more than one line", column=column, value=first,
+        raise InputError(path, problem or f"a {column} appears on more than one line", column=column, value=first,
                          more=repeats - 1)
 
 
 # --- activities and units ----------------------------------------------------------------------------------------
 
 
+def _activity_sql(source: str) -> str:
+    """Per entity (enterprise or unit): its best MAIN activity (and that activity's preference key, so that an
+    Update's rows can be merged in), whether it has an ONSS (006) activity, and its rows. One hash aggregation over
+    activity.csv (36 M rows): arg_min over the ordered preference key picks the same row as row_number() over that
+    key would, in one pass and a fraction of the memory."""
+    return f"""SELECT EntityNumber AS entity, count(*) AS rows,
+                      coalesce(bool_or(ActivityGroup = '006'), false) AS employer,
+                      arg_min({{'version': coalesce(NaceVersion, ''), 'code': coalesce(NaceCode, '')}},
+                              {_ACTIVITY_KEY}) FILTER (WHERE Classification = 'MAIN') AS main,
+                      min({_ACTIVITY_KEY}) FILTER (WHERE Classification = 'MAIN') AS main_key
+               FROM {source} GROUP BY EntityNumber"""
+
+
 def _stage_activity(con: duckdb.DuckDBPyConnection, zip_path: Path, member: Path) -> int:
-    """``_kbo_activity``: per entity (enterprise or unit), its best MAIN activity, whether it has an ONSS (006)
-    activity, and its rows. One hash aggregation over activity.csv (36 M rows): arg_min over the ordered preference
-    key picks the same row as row_number() over that key would, in one pass and a fraction of the memory."""
+    """``_kbo_activity`` from the Full's activity.csv; returns the member's rows."""
     source = _source(zip_path, member)
     with _reading(zip_path, member):
-        con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE _kbo_activity AS
-                SELECT EntityNumber AS entity, count(*) AS rows,
-                       coalesce(bool_or(ActivityGroup = '006'), false) AS employer,
-                       arg_min({{'version': coalesce(NaceVersion, ''), 'code': coalesce(NaceCode, '')}},
-                               {_ACTIVITY_KEY}) FILTER (WHERE Classification = 'MAIN') AS main
-                FROM {source} GROUP BY EntityNumber"""
-        )
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _kbo_activity AS {_activity_sql(source)}")
     return int(con.execute("SELECT coalesce(sum(rows), 0) FROM _kbo_activity").fetchone()[0])
+
+
+def _insert_activity(con: duckdb.DuckDBPyConnection, zip_path: Path, member: Path) -> int:
+    """Add the rows of an Update's activity_insert.csv to ``_kbo_activity`` (after its deletes), as if appended to
+    activity.csv: an entity still holding rows is re-aggregated with the new ones. Returns the member's rows."""
+    source = _source(zip_path, member)
+    with _reading(zip_path, member):
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _kbo_activity_new AS {_activity_sql(source)}")
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE _kbo_activity_merged AS
+           SELECT entity, sum(rows) AS rows, bool_or(employer) AS employer, arg_min(main, main_key) AS main,
+                  min(main_key) AS main_key
+           FROM (SELECT * FROM _kbo_activity WHERE entity IN (SELECT entity FROM _kbo_activity_new)
+                 UNION ALL SELECT * FROM _kbo_activity_new)
+           GROUP BY entity"""
+    )
+    con.execute("DELETE FROM _kbo_activity WHERE entity IN (SELECT entity FROM _kbo_activity_new)")
+    con.execute("INSERT INTO _kbo_activity SELECT * FROM _kbo_activity_merged")
+    return int(con.execute("SELECT coalesce(sum(rows), 0) FROM _kbo_activity_new").fetchone()[0])
 
 
 def _build_units(con: duckdb.DuckDBPyConnection) -> None:

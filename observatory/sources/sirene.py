@@ -5,6 +5,10 @@ Two monthly files from data.gouv (sources-fr.md): ``StockUniteLegale`` (~30 M le
 columns are read by header name (INSEE adds columns over time) and as text. DuckDB does all the reading, joining and
 aggregating; Python never holds rows. The result, ``src.fr_sirene_establishments``, counts the ACTIVE
 establishments per (commune, legal category, ESS flag, activity, employer): harmonisation classifies it by territory.
+
+:func:`fetch` downloads both files (ZIP by default, Parquet with ``OBSERVATORY_SIRENE_FORMAT=parquet``) into a dated
+vintage ``fr/sirene/<date>/``, which :func:`find_files` then reads; HEAD (ETag, Last-Modified, length) spares the
+download when the newest vintage already holds the producer's version.
 """
 
 from __future__ import annotations
@@ -25,7 +29,9 @@ from pathlib import Path, PurePosixPath
 import duckdb
 
 from observatory import vintages
+from observatory.download import DownloadError, DownloadResult, download, head_or_probe, new_session
 from observatory.errors import InputError, describe_duckdb_read_error
+from observatory.fetch import FetchError, FetchOutcome, FetchSettings
 from observatory.provenance import SIDECAR_SUFFIX, Origin, read_origin, record_source
 from observatory.rejects import replace_rejects
 from observatory.textfile import BOM
@@ -363,3 +369,115 @@ def _snapshot_date(establishments: Path, units: Path, last_processed: date | Non
                                          f"{SIDECAR_SUFFIX} sidecar with a reference_period)",
                          column="dateDernierTraitementEtablissement")
     return last_processed, "max(dateDernierTraitementEtablissement), a proxy for the stock date"
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Fetching both stock files from data.gouv into one vintage (``observatory fetch sirene``)
+# ------------------------------------------------------------------------------------------------------------
+# Where each format is served [C, sources-fr.md]: the ZIPs under stable data.gouv resource ids (they redirect to the
+# month's file), the Parquet files on data.gouv's object store. $OBSERVATORY_URL_SIRENE replaces the base of the
+# format fetched (a mirror, a test server): <base>/<resource id> for ZIP, <base>/<stem>_utf8.parquet for Parquet.
+ZIP_BASE = "https://www.data.gouv.fr/datasets/r"
+ZIP_IDS = {UNITS: "825f4199-cadd-486c-ac46-a65a8ea1a047", ESTABLISHMENTS: "0651fb76-bcf3-4f6a-a38d-bc04fa708576"}
+PARQUET_BASE = _PARQUET_URL.rsplit("/", 1)[0]
+FORMAT_ENV = "OBSERVATORY_SIRENE_FORMAT"
+FORMATS = ("zip", "parquet")
+# zip by default: the embedded sample and the loader's tests use the ZIP, and it is the format INSEE documents.
+DEFAULT_FORMAT = "zip"
+# The establishment ZIP is ~2 GB (CSV 5-8 GB), its Parquet ~1.9 GB [C]: room to grow, but a runaway is cut.
+MAX_BYTES = 16 << 30
+PARQUET_MAGIC = b"PAR1"
+
+
+def fetch_format(settings: FetchSettings) -> str:
+    """The format to fetch: ``$OBSERVATORY_SIRENE_FORMAT`` (``zip`` or ``parquet``), default ``zip``."""
+    value = (settings.environ().get(FORMAT_ENV) or DEFAULT_FORMAT).strip().lower()
+    if value not in FORMATS:
+        raise FetchError(f"{FORMAT_ENV}={value!r}: expected one of {', '.join(FORMATS)}")
+    return value
+
+
+def fetch_urls(settings: FetchSettings, fmt: str) -> dict[str, str]:
+    """File name in the vintage -> URL, for both stock files in format ``fmt``."""
+    if fmt == "zip":
+        base = settings.base_url("sirene", ZIP_BASE)
+        return {f"{stem}_utf8.zip": f"{base}/{ZIP_IDS[stem]}" for stem in (UNITS, ESTABLISHMENTS)}
+    base = settings.base_url("sirene", PARQUET_BASE)
+    return {f"{stem}_utf8.parquet": f"{base}/{stem}_utf8.parquet" for stem in (UNITS, ESTABLISHMENTS)}
+
+
+def _markers(head: dict) -> dict:
+    """What tells a producer's versions of a file apart without downloading it."""
+    return {"etag": head.get("etag"), "last_modified": head.get("last_modified"),
+            "content_length": head.get("content_length")}
+
+
+def _check_parquet(result: DownloadResult) -> None:
+    """A Parquet file starts and ends with PAR1; anything else (an HTML page, a cut file) is refused and removed."""
+    with result.path.open("rb") as handle:
+        head = handle.read(4)
+        handle.seek(max(0, result.size - 4))
+        tail = handle.read(4)
+    if head != PARQUET_MAGIC or tail != PARQUET_MAGIC or result.size < 12:
+        result.path.unlink(missing_ok=True)
+        raise DownloadError(result.url, result.path, f"not a Parquet file: starts with {head!r} and ends with "
+                                                     f"{tail!r}, not {PARQUET_MAGIC!r} at both ends",
+                            state="the file was removed; no vintage was written")
+
+
+def _check_zip_members(result: DownloadResult, stem: str) -> None:
+    """The loader needs one CSV in each ZIP; say so now rather than at the next build."""
+    with zipfile.ZipFile(result.path) as archive:
+        csvs = [n for n in archive.namelist() if n.lower().endswith(".csv")]
+    if len(csvs) != 1:
+        result.path.unlink(missing_ok=True)
+        raise FetchError(f"{result.url}: expected one CSV ({stem}_utf8.csv) in the ZIP, found "
+                         f"{', '.join(csvs) or 'none'}; no vintage was written")
+
+
+def fetch(settings: FetchSettings, fmt: str | None = None) -> FetchOutcome:
+    """Fetch StockUniteLegale and StockEtablissement (``fmt`` or :func:`fetch_format`) into one vintage.
+
+    HEAD first: when both files' ETag, Last-Modified and length equal what the newest vintage recorded, nothing is
+    downloaded. Otherwise both are downloaded (the loader needs the pair: a vintage never mixes months), checked
+    (ZIP: every member's CRC and one CSV; Parquet: PAR1 at both ends) and adopted together; identical bytes make
+    no new vintage.
+    """
+    fmt = fmt or fetch_format(settings)
+    if fmt not in FORMATS:
+        raise FetchError(f"SIRENE format {fmt!r}: expected one of {', '.join(FORMATS)}")
+    session = settings.session or new_session()
+    urls = fetch_urls(settings, fmt)
+    markers = {name: _markers(head_or_probe(url, session, timeout=settings.timeout)) for name, url in urls.items()}
+    if vintages.latest_markers_equal(settings.raw_dir, FOLDER, markers):
+        return FetchOutcome("sirene", None, markers, "sirene: ETag/Last-Modified unchanged since the newest vintage; "
+                                                     "nothing downloaded")
+    incoming = vintages.incoming_dir(settings.raw_dir, *FOLDER.parts)
+    results: dict[str, DownloadResult] = {}
+    try:
+        for name, url in urls.items():
+            result = download(url, incoming / name, session=session, max_bytes=MAX_BYTES,
+                              kind="zip" if fmt == "zip" else "binary", retries=settings.retries,
+                              backoff_seconds=settings.backoff_seconds, timeout=settings.timeout,
+                              progress=settings.progress)
+            if fmt == "parquet":
+                _check_parquet(result)
+            else:
+                _check_zip_members(result, name.removesuffix("_utf8.zip"))
+            results[name] = result
+    except BaseException:
+        # A finished file alone is useless (a vintage needs the pair) and GBs large; a resumable .part stays.
+        for result in results.values():
+            result.path.unlink(missing_ok=True)
+        raise
+    if vintages.same_as_latest(settings.raw_dir, *FOLDER.parts, {n: r.sha256 for n, r in results.items()}):
+        for result in results.values():
+            result.path.unlink(missing_ok=True)
+        return FetchOutcome("sirene", None, markers, "sirene: the files downloaded are identical to the newest "
+                                                     "vintage; no new vintage")
+    with vintages.new_vintage(settings.raw_dir, *FOLDER.parts, now=settings.now) as vintage:
+        vintage.describe(producer=ORIGIN.producer, licence=ORIGIN.licence, urls=list(urls.values()),
+                         producer_version=markers, note=f"SIRENE stock files, {fmt}")
+        for name, result in results.items():
+            vintage.adopt(result.path, name=name, url=result.url)
+    return FetchOutcome("sirene", vintage.final, markers, f"sirene: new vintage {vintage.final} ({fmt})")

@@ -22,6 +22,9 @@ numbers; DuckDB then reads the file as text and SQL checks every value (``CD_REF
 (``<zip>:<member>``), the line (the header is line 1), the column and the value. Lines are summed over nationality and
 civil status per commune x sex x age (``rows`` = lines summed). Every commune is staged, Brussels included:
 harmonisation maps REFNIS to NUTS3 and counts those outside the area.
+
+:func:`fetch` downloads the years of ``$OBSERVATORY_STATBEL_YEARS`` (default: the last four) into one dated vintage
+``be/statbel_population/<date>/``; the download URL is [U] and configurable (``$OBSERVATORY_URL_STATBEL_POPULATION``).
 """
 
 from __future__ import annotations
@@ -31,12 +34,15 @@ import shutil
 import tempfile
 import zipfile
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 import duckdb
 
 from observatory import vintages
+from observatory.download import DownloadError, DownloadResult, download, new_session
 from observatory.errors import InputError, describe_duckdb_read_error
+from observatory.fetch import FetchError, FetchOutcome, FetchSettings
 from observatory.provenance import META_SOURCES_DDL, Origin, read_origin, record_source
 from observatory.textfile import check_delimited
 
@@ -233,3 +239,98 @@ def load(con: duckdb.DuckDBPyConnection, raw_dir: Path) -> dict:
         con.execute("DROP TABLE IF EXISTS _statbel_all")
     return {"source_id": SOURCE_ID, "files": [name for _, _, name, _ in read], "years": [f.year for f in files],
             "lines": sum(lines for *_, lines in read), "rows": rows, "sources": sources}
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Fetching the yearly ZIPs from statbel.fgov.be (``observatory fetch statbel_population``)
+# ------------------------------------------------------------------------------------------------------------
+# [U] The folder of the open-data files, as used by public scripts (not checked against the live site, whose page
+# links may move): $OBSERVATORY_URL_STATBEL_POPULATION replaces it; the file is TF_SOC_POP_STRUCT_<yyyy>.zip [C].
+FETCH_BASE = ("https://statbel.fgov.be/sites/default/files/files/opendata/bevolking%20naar%20woonplaats%2C%20"
+              "nationaliteit%20burgelijke%20staat%20%2C%20leeftijd%20en%20geslacht")
+YEARS_ENV = "OBSERVATORY_STATBEL_YEARS"
+# Jobs at 31 December of Y are compared with the population on 1 January of Y + 1, and jobs come a year or two
+# late: the last four years cover the years built, the current one included (a 404 until Statbel publishes it).
+DEFAULT_YEAR_COUNT = 4
+MAX_BYTES = 256 << 20  # a year is ~10 MB zipped
+
+
+def fetch_years(settings: FetchSettings) -> list[int]:
+    """``$OBSERVATORY_STATBEL_YEARS`` (``2023,2024`` or ``2022-2025``), else the last four years up to now."""
+    text = (settings.environ().get(YEARS_ENV) or "").strip()
+    if not text:
+        now = settings.now or datetime.now(UTC)
+        return list(range(now.year - DEFAULT_YEAR_COUNT + 1, now.year + 1))
+    years: set[int] = set()
+    for part in (p.strip() for p in text.split(",") if p.strip()):
+        found = re.fullmatch(r"(\d{4})(?:\s*-\s*(\d{4}))?", part)
+        if not found or (found.group(2) and int(found.group(2)) < int(found.group(1))):
+            raise FetchError(f"{YEARS_ENV}={text!r}: expected years like 2023,2024 or a range 2022-2025")
+        years.update(range(int(found.group(1)), int(found.group(2) or found.group(1)) + 1))
+    return sorted(years)
+
+
+def fetch_url(settings: FetchSettings, year: int) -> str:
+    return f"{settings.base_url('statbel_population', FETCH_BASE)}/TF_SOC_POP_STRUCT_{year}.zip"
+
+
+def fetch(settings: FetchSettings) -> FetchOutcome:
+    """Fetch ``TF_SOC_POP_STRUCT_<yyyy>.zip`` for each year of :func:`fetch_years` into one vintage.
+
+    A year not published yet (HTTP 404) is skipped with a message, as long as one year at least was fetched. An
+    HTML page instead of a ZIP (Statbel's CAPTCHA for scripts, HTTP 200) stops the fetch with a
+    :class:`FetchError` saying so: nothing is committed and the earlier vintages stay as they were. Identical
+    files (sha256) make no new vintage.
+    """
+    session = settings.session or new_session()
+    incoming = vintages.incoming_dir(settings.raw_dir, *FOLDER.parts)
+    fetched: dict[int, DownloadResult] = {}
+    skipped: list[int] = []
+    try:
+        for year in fetch_years(settings):
+            url = fetch_url(settings, year)
+            try:
+                result = download(url, incoming / f"TF_SOC_POP_STRUCT_{year}.zip", session=session,
+                                  max_bytes=MAX_BYTES, kind="zip", retries=settings.retries,
+                                  backoff_seconds=settings.backoff_seconds, timeout=settings.timeout,
+                                  progress=settings.progress)
+            except DownloadError as exc:
+                if exc.status == 404:
+                    settings.say(f"statbel_population: {year} not published (HTTP 404 at {url}); skipped")
+                    skipped.append(year)
+                    continue
+                if "HTML page" in exc.problem:
+                    raise FetchError(f"statbel_population: {url} answered an HTML page (a CAPTCHA: statbel.fgov.be "
+                                     "refuses scripts this way, with HTTP 200), not the ZIP. Download "
+                                     f"TF_SOC_POP_STRUCT_{year}.zip in a browser and put it in "
+                                     f"{settings.raw_dir / FOLDER}; the earlier vintages are intact") from exc
+                raise
+            with zipfile.ZipFile(result.path) as archive:
+                texts = [n for n in archive.namelist() if n.lower().endswith(".txt")]
+            if len(texts) != 1:
+                raise FetchError(f"statbel_population: {url}: expected one .txt in the ZIP, found "
+                                 f"{', '.join(texts) or 'none'}; no vintage was written")
+            fetched[year] = result
+    except BaseException:
+        for result in fetched.values():
+            result.path.unlink(missing_ok=True)
+        raise
+    if not fetched:
+        raise FetchError(f"statbel_population: none of the years {', '.join(map(str, skipped))} is published (HTTP "
+                         f"404 under {settings.base_url('statbel_population', FETCH_BASE)}); set {YEARS_ENV} or "
+                         "$OBSERVATORY_URL_STATBEL_POPULATION")
+    version = {r.path.name: {"etag": r.etag, "last_modified": r.last_modified, "size": r.size}
+               for r in fetched.values()}
+    note = f"; not published: {', '.join(map(str, skipped))}" if skipped else ""
+    if vintages.same_as_latest(settings.raw_dir, *FOLDER.parts, {r.path.name: r.sha256 for r in fetched.values()}):
+        for result in fetched.values():
+            result.path.unlink(missing_ok=True)
+        return FetchOutcome("statbel_population", None, version,
+                            f"statbel_population: same files as the newest vintage{note}")
+    with vintages.new_vintage(settings.raw_dir, *FOLDER.parts, now=settings.now) as vintage:
+        vintage.describe(producer=ORIGIN.producer, licence=ORIGIN.licence, urls=[r.url for r in fetched.values()],
+                         producer_version=version, note=note.removeprefix("; "))
+        for year, result in fetched.items():
+            vintage.adopt(result.path, url=result.url, reference_period=f"{year}-01-01")
+    return FetchOutcome("statbel_population", vintage.final, version,
+                        f"statbel_population: new vintage {vintage.final} (years {', '.join(map(str, fetched))}{note})")
