@@ -20,6 +20,7 @@ else the newest, else the source folder itself (the embedded sample has no vinta
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -108,9 +109,17 @@ def source_version(raw_dir: Path, folder: Path) -> str:
         label = where.name
     else:
         for name in data_files_here(where):
-            digest.update(f"{name}\0{sha256(where / name)}\n".encode())
+            stat = (where / name).stat()
+            digest.update(f"{name}\0{_cached_sha256(str(where / name), stat.st_size, stat.st_mtime_ns)}\n".encode())
         label = "files"
     return f"{label}:{digest.hexdigest()[:16]}"
+
+
+@functools.lru_cache(maxsize=256)
+def _cached_sha256(path: str, size: int, mtime_ns: int) -> str:
+    # The nightly evaluates source versions in a long-lived process: a multi-GB file dropped by hand is hashed once,
+    # again only when its size or modification time changes.
+    return sha256(Path(path))
 
 
 def data_files_here(folder: Path) -> list[str]:

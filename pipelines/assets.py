@@ -1,12 +1,14 @@
-"""Assets by stage: ``sources`` (parse and validate each producer's files), ``harmonised`` (common codes),
-``published`` (the mart tables and the atomically swapped database)."""
+"""Assets by stage: ``raw`` (the observed raw folders), ``sources`` (parse and validate each producer's files),
+``harmonised`` (common codes), ``published`` (the mart tables and the atomically swapped database)."""
 
 
 import functools
+import warnings
+from pathlib import Path
 
 import dagster as dg
 
-from observatory import harmonise, mart, nomenclatures, population, publication, validation
+from observatory import harmonise, mart, nomenclatures, population, publication, validation, vintages
 from observatory.config import default_raw_dir
 from observatory.errors import InputError
 from observatory.sources import eurostat, flores, insee_population, kbo, onss, sirene, statbel_population
@@ -44,6 +46,55 @@ def _fail_on_input_error(func):
     return wrapper
 
 
+# ---------------------------------------------------------------- raw
+
+
+def _raw_source(module, description: str) -> dg.SourceAsset:
+    """An observable source asset for one raw folder: its data version is what the loader would read now."""
+    folder = module.FOLDER
+
+    @_fail_on_input_error
+    def _observe(warehouse: Warehouse) -> dg.ObserveResult:
+        return dg.ObserveResult(data_version=dg.DataVersion(vintages.source_version(warehouse.raw_path, folder)),
+                                metadata=source_metadata(warehouse.raw_path, folder))
+
+    with warnings.catch_warnings():
+        # Beta in Dagster 1.13 (pinned <1.14 in pyproject): said once here rather than seven times at every load.
+        warnings.filterwarnings("ignore", message=".*observable_source_asset.*beta", category=dg.BetaWarning)
+        return dg.observable_source_asset(
+            key=dg.AssetKey(["raw", *folder.parts]), group_name="raw",
+            description=f"{description} — raw/{folder.as_posix()}; observed, never built: its data version is the "
+                        "producer's version and the files' checksums.")(_observe)
+
+
+def source_metadata(raw: Path, folder: Path) -> dict:
+    """What an observation shows: the vintage read now and, for a fetched one, the producer's version."""
+    where = vintages.current(raw, folder)
+    if not where.is_dir():
+        return {"vintage": "absent", "folder": str(where)}
+    fetched = (where / vintages.PROVENANCE_FILE).is_file()
+    metadata: dict = {"vintage": where.name if fetched else "no vintage: files in the source folder",
+                      "folder": dg.MetadataValue.path(str(where)),
+                      "files": dg.MetadataValue.json(vintages.data_files_here(where))}
+    if fetched:
+        recorded = vintages.read_provenance(where)
+        metadata["producer_version"] = dg.MetadataValue.json(recorded.get("producer_version", {}))
+        metadata["retrieved_at"] = str(recorded.get("retrieved_at", ""))
+    return metadata
+
+
+raw_sirene = _raw_source(sirene, "INSEE SIRENE stock files")
+raw_flores = _raw_source(flores, "INSEE FLORES employment deliveries")
+raw_kbo = _raw_source(kbo, "KBO/BCE open-data extract")
+raw_onss = _raw_source(onss, "ONSS/RSZ employment deliveries")
+raw_eurostat = _raw_source(eurostat, "Eurostat datasets (population, LFS)")
+raw_insee_population = _raw_source(insee_population, "INSEE population estimates")
+raw_statbel_population = _raw_source(statbel_population, "Statbel population")
+RAW_SOURCES = [raw_sirene, raw_flores, raw_kbo, raw_onss, raw_eurostat, raw_insee_population, raw_statbel_population]
+# The raw folder of each source asset, for the nightly's change detection.
+RAW_FOLDERS: dict[dg.AssetKey, Path] = {s.key: Path(*s.key.path[1:]) for s in RAW_SOURCES}
+
+
 # ---------------------------------------------------------------- sources
 
 
@@ -57,7 +108,7 @@ def nomenclatures_table(warehouse: Warehouse) -> dg.MaterializeResult:
 
 
 @dg.asset(group_name="sources", kinds={"duckdb", "csv"}, pool=POOL, partitions_def=YEARS,
-          backfill_policy=dg.BackfillPolicy.single_run())
+          backfill_policy=dg.BackfillPolicy.single_run(), deps=[raw_flores])
 @_fail_on_input_error
 def fr_flores(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """INSEE FLORES employment extraction (jobs by commune, legal category, activity, sex, age; employer
@@ -66,7 +117,7 @@ def fr_flores(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Mat
 
 
 @dg.asset(group_name="sources", kinds={"duckdb", "csv"}, pool=POOL, partitions_def=YEARS,
-          backfill_policy=dg.BackfillPolicy.single_run())
+          backfill_policy=dg.BackfillPolicy.single_run(), deps=[raw_onss])
 @_fail_on_input_error
 def be_onss(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """ONSS/RSZ employment extraction (jobs at the end of Q4 by commune, juridical form, accreditation, NACE, sex,
@@ -95,7 +146,7 @@ def _load_delivery(context, warehouse: Warehouse, module, frame_schema, table: s
     })
 
 
-@dg.asset(group_name="sources", kinds={"duckdb", "csv"}, pool=POOL)
+@dg.asset(group_name="sources", kinds={"duckdb", "csv"}, pool=POOL, deps=[raw_sirene])
 @_fail_on_input_error
 def fr_sirene(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """INSEE SIRENE stock files (legal units and establishments; Parquet, CSV or ZIP), read by DuckDB and
@@ -106,7 +157,7 @@ def fr_sirene(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Mat
     return dg.MaterializeResult(metadata={**_scalar(info), "preview": preview})
 
 
-@dg.asset(group_name="sources", kinds={"duckdb", "csv"}, pool=POOL)
+@dg.asset(group_name="sources", kinds={"duckdb", "csv"}, pool=POOL, deps=[raw_kbo])
 @_fail_on_input_error
 def be_kbo(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """KBO/BCE open-data Full extract, read straight from its ZIP: code list and active establishment units
@@ -131,7 +182,7 @@ def _population_source(context: dg.AssetExecutionContext, warehouse: Warehouse, 
     return dg.MaterializeResult(metadata={**_scalar(info), "used_by_setting": chosen, "preview": preview})
 
 
-@dg.asset(group_name="sources", kinds={"duckdb", "csv"}, pool=POOL)
+@dg.asset(group_name="sources", kinds={"duckdb", "csv"}, pool=POOL, deps=[raw_eurostat])
 @_fail_on_input_error
 def eu_eurostat_population(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """Eurostat demo_r_pjangrp3 (population on 1 January by NUTS3, sex and five-year age), read from SDMX-CSV or
@@ -141,7 +192,7 @@ def eu_eurostat_population(context: dg.AssetExecutionContext, warehouse: Warehou
                               warehouse.population_setting == "eurostat", "src.eu_eurostat_population")
 
 
-@dg.asset(group_name="sources", kinds={"duckdb", "excel"}, pool=POOL)
+@dg.asset(group_name="sources", kinds={"duckdb", "excel"}, pool=POOL, deps=[raw_insee_population])
 @_fail_on_input_error
 def fr_insee_population(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """INSEE population estimates by département, sex and five-year age (estim-pop-dep-sexe-aq workbook), staged
@@ -151,7 +202,7 @@ def fr_insee_population(context: dg.AssetExecutionContext, warehouse: Warehouse)
                               warehouse.population_setting == "national", "src.fr_insee_population")
 
 
-@dg.asset(group_name="sources", kinds={"duckdb", "csv"}, pool=POOL)
+@dg.asset(group_name="sources", kinds={"duckdb", "csv"}, pool=POOL, deps=[raw_statbel_population])
 @_fail_on_input_error
 def be_statbel_population(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """Statbel population by commune, sex and single year of age (TF_SOC_POP_STRUCT_<yyyy>), aggregated over
@@ -161,7 +212,7 @@ def be_statbel_population(context: dg.AssetExecutionContext, warehouse: Warehous
                               warehouse.population_setting == "national", "src.be_statbel_population")
 
 
-@dg.asset(group_name="sources", kinds={"duckdb", "csv"}, pool=POOL)
+@dg.asset(group_name="sources", kinds={"duckdb", "csv"}, pool=POOL, deps=[raw_eurostat])
 @_fail_on_input_error
 def eu_eurostat_lfs(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """Eurostat lfst_r_lfe2en2 (LFS employment by NUTS2, sex, age and NACE section), staged with its flags in
@@ -329,7 +380,7 @@ def observatory_database(context: dg.AssetExecutionContext, warehouse: Warehouse
     })
 
 
-ALL_ASSETS = [nomenclatures_table, fr_flores, be_onss, fr_sirene, be_kbo, eu_eurostat_population, fr_insee_population,
-              be_statbel_population, eu_eurostat_lfs, harmonised_jobs, harmonised_establishments, harmonised_population,
-              mart_employment, mart_establishments, mart_dimensions, mart_population, mart_lfs_employment,
-              mart_cross_border_comparison, observatory_database]
+ALL_ASSETS = [*RAW_SOURCES, nomenclatures_table, fr_flores, be_onss, fr_sirene, be_kbo, eu_eurostat_population,
+              fr_insee_population, be_statbel_population, eu_eurostat_lfs, harmonised_jobs, harmonised_establishments,
+              harmonised_population, mart_employment, mart_establishments, mart_dimensions, mart_population,
+              mart_lfs_employment, mart_cross_border_comparison, observatory_database]

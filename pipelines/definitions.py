@@ -1,36 +1,23 @@
-"""The observatory's Dagster definitions: assets, checks, the whole-graph job and its nightly schedule."""
+"""The observatory's Dagster definitions: the observed raw folders, assets, checks, the whole-graph job, the nightly
+that rebuilds what is stale, the fetch job and its (stopped) schedule, and the run-failure alert."""
 
 
 import dagster as dg
 
-from pipelines.assets import ALL_ASSETS, YEARS
+from pipelines.alerts import alert_on_run_failure
+from pipelines.assets import ALL_ASSETS
+from pipelines.automation import all_years_tags, build_all, nightly_refresh
 from pipelines.checks import ALL_CHECKS
+from pipelines.fetching import fetch_sources, nightly_fetch
 from pipelines.resources import default_warehouse
 
-# Every asset; partitioned ones run all their years in the same run (single-run backfill policy).
-build_all = dg.define_asset_job(
-    "build_observatory",
-    selection=dg.AssetSelection.all(),
-    description="Rebuild everything from the raw folder and publish observatory.duckdb atomically.",
-)
-
-
-def all_years_tags() -> dict[str, str]:
-    keys = YEARS.get_partition_keys()
-    return {"dagster/asset_partition_range_start": keys[0], "dagster/asset_partition_range_end": keys[-1]}
-
-
-@dg.schedule(job=build_all, cron_schedule="30 2 * * *", execution_timezone="Europe/Paris",
-             default_status=dg.DefaultScheduleStatus.RUNNING)
-def nightly_refresh(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
-    """Every night at 02:30 Paris time, rebuild every year and publish."""
-    return dg.RunRequest(run_key=None, tags={**all_years_tags(), "observatory/trigger": "nightly"})
-
+__all__ = ["all_years_tags", "build_all", "defs"]
 
 defs = dg.Definitions(
     assets=ALL_ASSETS,
     asset_checks=ALL_CHECKS,
-    jobs=[build_all],
-    schedules=[nightly_refresh],
+    jobs=[build_all, fetch_sources],
+    schedules=[nightly_refresh, nightly_fetch],
+    sensors=[alert_on_run_failure],
     resources={"warehouse": default_warehouse()},
 )

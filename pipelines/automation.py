@@ -1,0 +1,156 @@
+"""The build job and the nightly that rebuilds only what is stale.
+
+The nightly schedule decides, when it is evaluated, what to run; the run it requests observes the sources it reads
+first, so every ingest materialisation records (Dagster's ``dagster/input_data_version/raw/...`` tag) the version of
+the raw folder it was built from. An asset is stale when:
+
+- it was never built (or a year partition of it is missing);
+- it is an ingest asset and the version of its raw folder (``vintages.source_version``) is not the one recorded at
+  its last materialisation (a new vintage, an edited file, a failed run that never got to build it);
+- it was built after the last publication: the run that built it did not publish (a failed step or blocking check,
+  a partial rebuild from the UI), so it is redone with its checks before publishing;
+- the working or the published database file is missing.
+
+The run then builds those assets and everything downstream of them, ``observatory_database`` last, in one run
+(every year of a partitioned asset in that run, like the full build). A night with nothing stale requests nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import dagster as dg
+
+from observatory import vintages
+from observatory.config import PUBLISHED_FILE_NAME, STAGING_FILE_NAME
+from observatory.sources import flores, onss
+from pipelines.assets import ALL_ASSETS, RAW_FOLDERS, YEARS, observatory_database
+from pipelines.checks import ALL_CHECKS
+from pipelines.resources import Warehouse
+
+BUILD_JOB = "build_observatory"
+TRIGGER_TAG = "observatory/trigger"
+DATABASE = observatory_database.key
+# Dagster records, on each materialisation, the data version of every upstream asset it read (here: the
+# observation of the raw folder made earlier in the same run).
+INPUT_VERSION_TAG = "dagster/input_data_version/"
+
+# Every asset, the raw folders included: their observation runs first, so the build records what it read.
+build_all = dg.define_asset_job(
+    BUILD_JOB,
+    selection=dg.AssetSelection.assets(*RAW_FOLDERS) | dg.AssetSelection.all(),
+    description="Observe the raw folders, rebuild everything from them and publish observatory.duckdb atomically.",
+)
+
+
+def all_years_tags() -> dict[str, str]:
+    """Run every year of the partitioned assets in one run (their backfill policy is single-run)."""
+    keys = YEARS.get_partition_keys()
+    return {"dagster/asset_partition_range_start": keys[0], "dagster/asset_partition_range_end": keys[-1]}
+
+
+_BUILT = [a for a in ALL_ASSETS if isinstance(a, dg.AssetsDefinition) and a.is_materializable]
+_ORDER = {key: i for i, key in enumerate(k for a in _BUILT for k in a.keys)}  # ALL_ASSETS is in build order
+_SPECS = {spec.key: spec for a in _BUILT for spec in a.specs}
+
+
+@dataclass
+class NightlyPlan:
+    """What the nightly found: the version of each raw folder, the stale assets and why, and what to run."""
+
+    versions: dict[dg.AssetKey, str]
+    reasons: dict[dg.AssetKey, str] = field(default_factory=dict)
+    assets: list[dg.AssetKey] = field(default_factory=list)  # stale, downstream, and the sources they read
+    checks: list[dg.AssetCheckKey] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def partitioned(self) -> bool:
+        return any(key in _SPECS and _SPECS[key].partitions_def is not None for key in self.assets)
+
+    def run_request(self) -> dg.RunRequest:
+        return dg.RunRequest(asset_selection=self.assets, asset_check_keys=self.checks,
+                             tags={TRIGGER_TAG: "nightly", **(all_years_tags() if self.partitioned else {})})
+
+    def skip_reason(self) -> dg.SkipReason:
+        versions = "; ".join(f"{k.to_user_string()} {v}" for k, v in self.versions.items())
+        return dg.SkipReason(f"Nothing stale: every raw folder is as at the last build ({versions}), and the last "
+                             "build was published.")
+
+
+def plan_nightly(instance: dg.DagsterInstance, warehouse: Warehouse) -> NightlyPlan:
+    """Compare the raw folders and the warehouse with what the instance recorded; see the module docstring."""
+    plan = NightlyPlan(versions={key: vintages.source_version(warehouse.raw_path, folder)
+                                 for key, folder in RAW_FOLDERS.items()})
+    latest_storage_id: dict[dg.AssetKey, int] = {}
+    for key, spec in _SPECS.items():
+        partitions = spec.partitions_def.get_partition_keys() if spec.partitions_def else [None]
+        latest = {p: _latest_materialization(instance, key, p) for p in partitions}
+        never = sorted(p or "" for p, record in latest.items() if record is None)
+        if never:
+            plan.reasons[key] = "never built" + (f" for {', '.join(never)}" if spec.partitions_def else "")
+            continue
+        latest_storage_id[key] = max(record.storage_id for record in latest.values())
+        for source in (d.asset_key for d in spec.deps if d.asset_key in RAW_FOLDERS):
+            read = {record.asset_materialization.tags.get(INPUT_VERSION_TAG + source.to_user_string(), "unknown")
+                    for record in latest.values()}
+            if read != {plan.versions[source]}:
+                plan.reasons[key] = (f"{source.to_user_string()} is now {plan.versions[source]}, it was built from "
+                                     f"{', '.join(sorted(read))}")
+
+    published = latest_storage_id.get(DATABASE)
+    if published is not None:
+        for key, storage_id in latest_storage_id.items():
+            if storage_id > published and key not in plan.reasons:
+                plan.reasons[key] = "built after the last publication (that run did not publish)"
+        if not (warehouse.warehouse_path / PUBLISHED_FILE_NAME).exists() and DATABASE not in plan.reasons:
+            plan.reasons[DATABASE] = f"{PUBLISHED_FILE_NAME} is missing"
+    if latest_storage_id and not (warehouse.warehouse_path / STAGING_FILE_NAME).exists():
+        # The staged tables are gone: building only part of the graph would fail on the missing ones.
+        for key in _SPECS:
+            plan.reasons.setdefault(key, f"{STAGING_FILE_NAME} is missing")
+
+    if plan.reasons:
+        selected = dg.AssetSelection.assets(*plan.reasons).downstream().resolve(ALL_ASSETS)
+        sources = {d.asset_key for key in selected for d in _SPECS[key].deps if d.asset_key in RAW_FOLDERS}
+        plan.assets = [*(k for k in RAW_FOLDERS if k in sources), *sorted(selected, key=_ORDER.__getitem__)]
+        plan.checks = [check for c in ALL_CHECKS for check in c.check_keys if check.asset_key in selected]
+
+    raw = warehouse.raw_path
+    years = {str(y) for y in (*flores.available_years(raw), *onss.available_years(raw))}
+    if new_years := sorted(years - set(YEARS.get_partition_keys())):
+        # Year partitions are read when the code location loads.
+        plan.notes.append(f"deliveries for {', '.join(new_years)} are not year partitions yet: reload the code "
+                          "location (or restart `observatory ui`) to build them")
+    return plan
+
+
+_UNFINISHED = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
+               dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING]
+
+
+def _latest_materialization(instance: dg.DagsterInstance, key: dg.AssetKey, partition: str | None):
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=key, asset_partitions=[partition] if partition else None), limit=1).records
+    return records[0] if records else None
+
+
+@dg.schedule(job=build_all, cron_schedule="30 2 * * *", execution_timezone="Europe/Paris",
+             default_status=dg.DefaultScheduleStatus.RUNNING)
+def nightly_refresh(context: dg.ScheduleEvaluationContext, warehouse: Warehouse) -> dg.RunRequest | dg.SkipReason:
+    """Every night at 02:30 Paris time, rebuild what is stale — the assets whose raw folder changed (a new vintage
+    fetched, a delivery dropped in), those a failed or partial run left unpublished, and everything downstream —
+    and publish. Skips when nothing changed."""
+    busy = context.instance.get_runs(dg.RunsFilter(job_name=BUILD_JOB, statuses=_UNFINISHED), limit=1)
+    if busy:
+        # Its half-done assets would look stale; what it leaves stale is seen on the next night.
+        return dg.SkipReason(f"build run {busy[0].run_id} is {busy[0].status.value.lower()}: nothing requested")
+    plan = plan_nightly(context.instance, warehouse)
+    for note in plan.notes:
+        context.log.warning(note)
+    if not plan.reasons:
+        return plan.skip_reason()
+    for key, reason in plan.reasons.items():
+        context.log.info(f"stale: {key.to_user_string()}: {reason}")
+    return plan.run_request()
+

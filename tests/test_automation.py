@@ -1,0 +1,293 @@
+"""The nightly rebuilds only what is stale (and nothing on a night without new data), a failed run stays stale until
+rebuilt, the fetch job reports new vintages and fails with the fetcher's message, and a failed run is alerted."""
+
+import json
+import shutil
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+from http_server import Reply, serve
+
+from observatory import alerts, fetch, vintages
+from observatory.download import DownloadError
+from observatory.fetch import Fetcher, FetchError, FetchOutcome, FetchSettings
+from pipelines.alerts import alert_on_run_failure, failure_report
+from pipelines.assets import ALL_ASSETS
+from pipelines.automation import BUILD_JOB, build_all, nightly_refresh
+from pipelines.checks import ALL_CHECKS
+from pipelines.fetching import fetch_sources
+from pipelines.resources import Warehouse
+
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "raw"
+RAW = {name: dg.AssetKey(["raw", *name.split("/")]) for name in (
+    "fr/sirene", "fr/flores", "be/kbo", "be/onss", "eu/eurostat", "fr/insee_population", "be/statbel_population")}
+INGEST = {dg.AssetKey(k) for k in ("fr_sirene", "be_kbo", "fr_flores", "be_onss", "eu_eurostat_population",
+                                   "eu_eurostat_lfs", "fr_insee_population", "be_statbel_population")}
+
+
+class Observatory:
+    """A copy of the sample, a warehouse and a Dagster instance, all temporary; the nightly evaluated on demand."""
+
+    def __init__(self, root: Path, instance: dg.DagsterInstance) -> None:
+        self.raw = root / "raw"
+        shutil.copytree(SAMPLE, self.raw)
+        self.warehouse_dir = root / "warehouse"
+        self.warehouse = Warehouse(raw_dir=str(self.raw), warehouse_dir=str(self.warehouse_dir))
+        self.instance = instance
+        self.defs = dg.Definitions(assets=ALL_ASSETS, asset_checks=ALL_CHECKS, jobs=[build_all],
+                                   schedules=[nightly_refresh], resources={"warehouse": self.warehouse})
+
+    def nightly(self) -> dg.RunRequest | str:
+        """One evaluation of the nightly schedule: its run request, or its skip message."""
+        # As a context manager: the context opens its own handle on the instance and closes it on leaving.
+        with dg.build_schedule_context(instance=self.instance, resources={"warehouse": self.warehouse}) as context:
+            data = nightly_refresh.evaluate_tick(context)
+        if not data.run_requests:
+            return data.skip_message
+        [request] = data.run_requests
+        return request
+
+    def run(self, request: dg.RunRequest) -> dg.ExecuteInProcessResult:
+        """What the daemon does with the request: run the build job on its selection, with its tags."""
+        job = self.defs.resolve_job_def(BUILD_JOB)
+        result = job.execute_in_process(instance=self.instance, asset_selection=list(request.asset_selection),
+                                        tags=dict(request.tags), raise_on_error=False)
+        checks_run = {e.asset_check_key for e in result.get_asset_check_evaluations()}
+        assert checks_run <= set(request.asset_check_keys)
+        return result
+
+
+@pytest.fixture
+def observatory(tmp_path):
+    with dg.instance_for_test() as instance:
+        yield Observatory(tmp_path, instance)
+
+
+def _sirene_vintage(raw: Path) -> Path:
+    """A fetched vintage of SIRENE (the sample's files, as the fetcher would store them)."""
+    with vintages.new_vintage(raw, "fr", "sirene") as vintage:
+        vintage.describe(producer="INSEE", licence="Licence Ouverte / Etalab 2.0", urls=["https://example.org/"],
+                         producer_version={"etag": '"v2"'})
+        for name in vintages.data_files_here(SAMPLE / "fr" / "sirene"):
+            shutil.copyfile(SAMPLE / "fr" / "sirene" / name, vintage.file(name))
+    return vintage.final
+
+
+def test_nightly_rebuilds_only_what_is_stale(observatory):
+    first = observatory.nightly()
+    assert isinstance(first, dg.RunRequest)
+    assert set(first.asset_selection) == {*RAW.values(), *(k for a in ALL_ASSETS if isinstance(a, dg.AssetsDefinition)
+                                                           and a.is_materializable for k in a.keys)}
+    assert first.tags["dagster/asset_partition_range_start"] == "2022"  # every year, in this one run
+    assert first.tags["observatory/trigger"] == "nightly"
+    result = observatory.run(first)
+    assert result.success
+    assert [e.check_name for e in result.get_asset_check_evaluations() if not e.passed] == []
+    assert (observatory.warehouse_dir / "observatory.duckdb").exists()
+    observed = observatory.instance.get_latest_data_version_record(RAW["fr/sirene"])
+    assert observed.asset_observation.data_version == vintages.source_version(observatory.raw, Path("fr/sirene"))
+
+    second = observatory.nightly()
+    assert isinstance(second, str) and second.startswith("Nothing stale")
+
+    vintage = _sirene_vintage(observatory.raw)
+    third = observatory.nightly()
+    assert isinstance(third, dg.RunRequest)
+    assert set(third.asset_selection) == {RAW["fr/sirene"], dg.AssetKey("fr_sirene"),
+                                          dg.AssetKey("harmonised_establishments"), dg.AssetKey("mart_establishments"),
+                                          dg.AssetKey("observatory_database")}
+    assert not (INGEST - {dg.AssetKey("fr_sirene")}) & set(third.asset_selection)  # the other sources: untouched
+    assert third.asset_selection[-1] == dg.AssetKey("observatory_database")
+    assert "dagster/asset_partition_range_start" not in third.tags  # nothing partitioned to rebuild
+    assert {c.asset_key for c in third.asset_check_keys} == {dg.AssetKey("fr_sirene"),
+                                                             dg.AssetKey("harmonised_establishments"),
+                                                             dg.AssetKey("mart_establishments")}
+    result = observatory.run(third)
+    assert result.success
+    con = duckdb.connect(str(observatory.warehouse_dir / "observatory.duckdb"), read_only=True)
+    try:
+        read = con.execute("SELECT DISTINCT vintage FROM meta.sources WHERE source_id = 'fr_sirene'").fetchall()
+    finally:
+        con.close()
+    assert read == [(vintage.name,)]
+
+    fourth = observatory.nightly()
+    assert isinstance(fourth, str) and fourth.startswith("Nothing stale")
+
+    # A partial rebuild from the UI that did not publish: the nightly finishes the job.
+    partial = observatory.defs.resolve_job_def(BUILD_JOB).execute_in_process(
+        instance=observatory.instance, asset_selection=[dg.AssetKey("mart_dimensions")])
+    assert partial.success
+    fifth = observatory.nightly()
+    assert set(fifth.asset_selection) == {dg.AssetKey("mart_dimensions"), dg.AssetKey("observatory_database")}
+
+
+def _spoil_flores(raw: Path) -> None:
+    jobs = raw / "fr" / "flores" / "flores_postes_2023.csv"
+    lines = jobs.read_text(encoding="utf-8-sig").splitlines()
+    fields = lines[4].split(";")
+    fields[6] = "-3"  # POSTES
+    lines[4] = ";".join(fields)
+    jobs.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def test_a_failed_run_stays_stale_and_is_alerted(observatory, monkeypatch):
+    _spoil_flores(observatory.raw)
+    first = observatory.nightly()
+    result = observatory.run(first)
+    assert not result.success
+    assert not (observatory.warehouse_dir / "observatory.duckdb").exists()
+
+    with serve() as server:
+        server.route("/hook", lambda seen: Reply(200, [("Content-Type", "text/plain")], b"ok"))
+        monkeypatch.setenv(alerts.WEBHOOK_ENV, server.url("/hook"))
+        context = dg.build_run_status_sensor_context(
+            sensor_name="alert_on_run_failure", dagster_event=result.get_run_failure_event(),
+            dagster_instance=observatory.instance, dagster_run=result.dagster_run).for_run_failure()
+        alert_on_run_failure(context)
+        [posted] = server.requests_to("/hook")
+    assert posted.method == "POST" and posted.headers["Content-Type"] == "application/json"
+    message = json.loads(posted.body)
+    assert message["job"] == BUILD_JOB and message["run_id"] == result.run_id and message["trigger"] == "nightly"
+    assert [s["step"] for s in message["failed_steps"]] == ["fr_flores"]
+    assert "flores_postes_2023.csv, line 5, column POSTES: a negative count" in message["failed_steps"][0]["error"]
+    assert result.run_id in message["text"] and "is unchanged" in message["text"]
+
+    # Nothing was published, the spoilt delivery was not built: the next night tries again.
+    again = observatory.nightly()
+    assert isinstance(again, dg.RunRequest)
+    assert {dg.AssetKey("fr_flores"), dg.AssetKey("observatory_database")} <= set(again.asset_selection)
+    assert dg.AssetKey("fr_sirene") not in again.asset_selection  # built by the failed run, not stale
+    shutil.copyfile(SAMPLE / "fr" / "flores" / "flores_postes_2023.csv",
+                    observatory.raw / "fr" / "flores" / "flores_postes_2023.csv")
+    assert observatory.run(observatory.nightly()).success
+    assert (observatory.warehouse_dir / "observatory.duckdb").exists()
+    assert isinstance(observatory.nightly(), str)
+
+
+# ---------------------------------------------------------------- the failure alert
+
+
+@dg.asset
+def delivered() -> None:
+    pass
+
+
+@dg.asset_check(asset=delivered, blocking=True)
+def delivered_adds_up() -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(passed=False, description="2 problem(s): FWVL 2023 T; FWVL 2024 T")
+
+
+@dg.asset(deps=[delivered])
+def published() -> None:
+    pass
+
+
+def _failed_tiny_run(instance: dg.DagsterInstance) -> dg.RunFailureSensorContext:
+    defs = dg.Definitions(assets=[delivered, published], asset_checks=[delivered_adds_up],
+                          jobs=[dg.define_asset_job("tiny", selection=dg.AssetSelection.all())])
+    result = defs.resolve_job_def("tiny").execute_in_process(instance=instance, raise_on_error=False)
+    assert not result.success
+    return dg.build_run_status_sensor_context(sensor_name="alert_on_run_failure",
+                                              dagster_event=result.get_run_failure_event(), dagster_instance=instance,
+                                              dagster_run=result.dagster_run).for_run_failure()
+
+
+def test_failed_blocking_check_is_reported():
+    with dg.instance_for_test() as instance:
+        report = failure_report(_failed_tiny_run(instance))
+    assert report["failed_blocking_checks"] == [{"asset": "delivered", "check": "delivered_adds_up",
+                                                 "description": "2 problem(s): FWVL 2023 T; FWVL 2024 T"}]
+    assert "blocking check delivered/delivered_adds_up failed: 2 problem(s)" in report["text"]
+
+
+@pytest.mark.parametrize("where", ["error", "closed"])
+def test_an_unreachable_webhook_is_logged_never_raised(where, monkeypatch):
+    with dg.instance_for_test() as instance, serve() as server:
+        server.status("/hook", 500)
+        url = server.url("/hook")
+        if where == "closed":
+            url = "http://127.0.0.1:9/hook"  # discard port: nothing listens
+        monkeypatch.setenv(alerts.WEBHOOK_ENV, url)
+        alert_on_run_failure(_failed_tiny_run(instance))  # does not raise
+        assert len(server.requests_to("/hook")) == (1 if where == "error" else 0)
+    problem = alerts.post_json(url, {"text": "x"}, timeout=2)
+    assert problem and "/hook" not in problem  # the path (a token, often) is never repeated
+
+
+# ---------------------------------------------------------------- the fetch job
+
+
+def _fake_fetchers(log: list[str]) -> dict[str, Fetcher]:
+    def sirene(settings: FetchSettings) -> FetchOutcome:
+        settings.say("sirene: downloading StockEtablissement_utf8.zip")
+        with vintages.new_vintage(settings.raw_dir, "fr", "sirene") as vintage:
+            vintage.describe(producer="INSEE", licence="Licence Ouverte", urls=["https://example.org/"],
+                             producer_version={"etag": '"new"'})
+            vintage.file("StockEtablissement_utf8.csv").write_text("siret\n1\n", encoding="utf-8")
+        log.append("sirene")
+        return FetchOutcome("sirene", vintage.final, {"etag": '"new"'})
+
+    def eurostat(settings: FetchSettings) -> FetchOutcome:
+        log.append("eurostat")
+        return FetchOutcome("eurostat", None, {"last_update": "2025-03-01"}, "eurostat: nothing new")
+
+    def kbo(settings: FetchSettings) -> FetchOutcome:
+        raise FetchError("kbo: KBO_USERNAME and KBO_PASSWORD are not set; register for free at the KBO open-data "
+                         "portal and set them")
+
+    def tercet(settings: FetchSettings) -> FetchOutcome:
+        raise DownloadError("https://example.org/pc.zip", None, "HTTP 503 after 4 attempts")
+
+    return {f.name: f for f in (Fetcher("sirene", Path("fr/sirene"), "SIRENE", sirene),
+                                Fetcher("eurostat", Path("eu/eurostat"), "Eurostat", eurostat),
+                                Fetcher("kbo", Path("be/kbo"), "KBO", kbo),
+                                Fetcher("tercet", Path("eu/tercet"), "TERCET", tercet))}
+
+
+def _fetch(tmp_path: Path, instance: dg.DagsterInstance, sources: list[str]) -> dg.ExecuteInProcessResult:
+    warehouse = Warehouse(raw_dir=str(tmp_path / "raw"), warehouse_dir=str(tmp_path / "warehouse"))
+    defs = dg.Definitions(jobs=[fetch_sources], resources={"warehouse": warehouse})
+    return defs.resolve_job_def("fetch_sources").execute_in_process(
+        run_config={"ops": {"fetch_public_sources": {"config": {"sources": sources}}}}, instance=instance,
+        raise_on_error=False)
+
+
+def test_fetch_job_reports_new_vintages(tmp_path, monkeypatch):
+    fetched: list[str] = []
+    monkeypatch.setattr(fetch, "fetchers", lambda: _fake_fetchers(fetched))
+    with dg.instance_for_test() as instance:
+        result = _fetch(tmp_path, instance, ["sirene", "eurostat"])
+        assert result.success
+        logs = [r.user_message for r in instance.all_logs(result.run_id)]
+    assert fetched == ["sirene", "eurostat"]
+    [vintage] = vintages.list_vintages(tmp_path / "raw", "fr", "sirene")
+    output = next(e for e in result.all_events if e.event_type_value == "STEP_OUTPUT")
+    metadata = output.step_output_data.metadata
+    assert metadata["new_vintages"].value == {"sirene": str(vintage)}
+    assert metadata["unchanged"].value == ["eurostat"]
+    assert any("sirene: downloading StockEtablissement_utf8.zip" in m for m in logs)  # progress in the run's log
+    assert any(f"sirene: new vintage {vintage}" in m for m in logs)
+
+
+@pytest.mark.parametrize(("source", "expected"), [
+    ("kbo", "kbo: KBO_USERNAME and KBO_PASSWORD are not set"),
+    ("tercet", "https://example.org/pc.zip: HTTP 503 after 4 attempts"),
+    ("flores", "unknown source(s) flores"),
+])
+def test_fetch_job_fails_with_the_fetchers_message(tmp_path, monkeypatch, source, expected):
+    monkeypatch.setattr(fetch, "fetchers", lambda: _fake_fetchers([]))
+    with dg.instance_for_test() as instance:
+        result = _fetch(tmp_path, instance, [source])
+    assert not result.success
+    failure = next(e for e in result.all_events if e.is_step_failure)
+    description = failure.step_failure_data.user_failure_data.description
+    assert expected in description and "earlier vintages are untouched" in description
+
+
+def test_nightly_waits_while_a_build_is_under_way(observatory):
+    run = observatory.instance.create_run_for_job(observatory.defs.resolve_job_def(BUILD_JOB))
+    skipped = observatory.nightly()
+    assert isinstance(skipped, str) and run.run_id in skipped
