@@ -212,6 +212,12 @@ def head_or_probe(url: str, session: Opener | None = None, *, timeout: float = 3
         }
 
 
+def version_markers(head: dict) -> dict:
+    """What tells a producer's versions of a file apart without downloading it (from :func:`head_or_probe`)."""
+    return {"etag": head.get("etag"), "last_modified": head.get("last_modified"),
+            "content_length": head.get("content_length")}
+
+
 def download(url: str, target: Path | str, *, session: Opener | None = None, expected_sha256: str | None = None,
              expected_size: int | None = None, max_bytes: int, kind: Kind, retries: int = 4, backoff_seconds: float = 1.0,
              timeout: float = 60, progress: Progress = None, headers: Mapping[str, str] | None = None) -> DownloadResult:

@@ -38,7 +38,7 @@ import duckdb
 import pyarrow
 
 from observatory import vintages
-from observatory.download import download, head_or_probe, new_session
+from observatory.download import download, head_or_probe, new_session, version_markers
 from observatory.errors import InputError
 from observatory.fetch import FetchError, FetchOutcome, FetchSettings
 from observatory.provenance import META_SOURCES_DDL, Origin, read_origin, record_source
@@ -360,8 +360,7 @@ def fetch(settings: FetchSettings) -> FetchOutcome:
     name, url = fetch_url(settings)
     session = settings.session or new_session()
     head = head_or_probe(url, session, timeout=settings.timeout)
-    markers = {name: {"etag": head.get("etag"), "last_modified": head.get("last_modified"),
-                      "content_length": head.get("content_length")}}
+    markers = {name: version_markers(head)}
     if vintages.latest_markers_equal(settings.raw_dir, FOLDER, markers):
         return FetchOutcome("insee_population", None, markers,
                             "insee_population: ETag/Last-Modified unchanged since the newest vintage; nothing downloaded")

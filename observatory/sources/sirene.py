@@ -29,7 +29,7 @@ from pathlib import Path, PurePosixPath
 import duckdb
 
 from observatory import vintages
-from observatory.download import DownloadError, DownloadResult, download, head_or_probe, new_session
+from observatory.download import DownloadError, DownloadResult, download, head_or_probe, new_session, version_markers
 from observatory.errors import InputError, describe_duckdb_read_error
 from observatory.fetch import FetchError, FetchOutcome, FetchSettings
 from observatory.provenance import SIDECAR_SUFFIX, Origin, read_origin, record_source
@@ -406,12 +406,6 @@ def fetch_urls(settings: FetchSettings, fmt: str) -> dict[str, str]:
     return {f"{stem}_utf8.parquet": f"{base}/{stem}_utf8.parquet" for stem in (UNITS, ESTABLISHMENTS)}
 
 
-def _markers(head: dict) -> dict:
-    """What tells a producer's versions of a file apart without downloading it."""
-    return {"etag": head.get("etag"), "last_modified": head.get("last_modified"),
-            "content_length": head.get("content_length")}
-
-
 def _check_parquet(result: DownloadResult) -> None:
     """A Parquet file starts and ends with PAR1; anything else (an HTML page, a cut file) is refused and removed."""
     with result.path.open("rb") as handle:
@@ -448,7 +442,7 @@ def fetch(settings: FetchSettings, fmt: str | None = None) -> FetchOutcome:
         raise FetchError(f"SIRENE format {fmt!r}: expected one of {', '.join(FORMATS)}")
     session = settings.session or new_session()
     urls = fetch_urls(settings, fmt)
-    markers = {name: _markers(head_or_probe(url, session, timeout=settings.timeout)) for name, url in urls.items()}
+    markers = {name: version_markers(head_or_probe(url, session, timeout=settings.timeout)) for name, url in urls.items()}
     if vintages.latest_markers_equal(settings.raw_dir, FOLDER, markers):
         return FetchOutcome("sirene", None, markers, "sirene: ETag/Last-Modified unchanged since the newest vintage; "
                                                      "nothing downloaded")

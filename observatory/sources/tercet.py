@@ -29,7 +29,7 @@ import zipfile
 from pathlib import Path
 
 from observatory import nomenclatures, vintages
-from observatory.download import download, head_or_probe, new_session, safe_extract
+from observatory.download import download, head_or_probe, new_session, safe_extract, version_markers
 from observatory.errors import InputError
 from observatory.fetch import FetchError, FetchOutcome, FetchSettings
 
@@ -169,8 +169,7 @@ def fetch(settings: FetchSettings) -> FetchOutcome:
     name, url = fetch_url(settings)
     session = settings.session or new_session()
     head = head_or_probe(url, session, timeout=settings.timeout)
-    markers = {name: {"etag": head.get("etag"), "last_modified": head.get("last_modified"),
-                      "content_length": head.get("content_length")}}
+    markers = {name: version_markers(head)}
     if vintages.latest_markers_equal(settings.raw_dir, FOLDER, markers):
         return FetchOutcome("tercet", None, markers, "tercet: ETag/Last-Modified unchanged since the newest vintage; "
                                                      "nothing downloaded")
