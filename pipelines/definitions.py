@@ -1,12 +1,13 @@
 """The observatory's Dagster definitions: the observed raw folders, assets, checks, the whole-graph job, the nightly
-that rebuilds what is stale, the fetch job and its (stopped) schedule, and the run-failure alert."""
+that rebuilds what is stale, the fetch job, its (stopped) schedule and the rebuild that follows a fetch, and the
+run-failure alert."""
 
 
 import dagster as dg
 
 from pipelines.alerts import alert_on_run_failure
 from pipelines.assets import ALL_ASSETS
-from pipelines.automation import all_years_tags, build_all, nightly_refresh
+from pipelines.automation import all_years_tags, build_after_fetch, build_all, nightly_refresh
 from pipelines.checks import ALL_CHECKS
 from pipelines.fetching import fetch_sources, nightly_fetch
 from pipelines.resources import default_warehouse
@@ -18,6 +19,6 @@ defs = dg.Definitions(
     asset_checks=ALL_CHECKS,
     jobs=[build_all, fetch_sources],
     schedules=[nightly_refresh, nightly_fetch],
-    sensors=[alert_on_run_failure],
+    sensors=[alert_on_run_failure, build_after_fetch],
     resources={"warehouse": default_warehouse()},
 )

@@ -15,7 +15,7 @@ from observatory.download import DownloadError
 from observatory.fetch import Fetcher, FetchError, FetchOutcome, FetchSettings
 from pipelines.alerts import alert_on_run_failure, failure_report
 from pipelines.assets import ALL_ASSETS
-from pipelines.automation import BUILD_JOB, build_all, nightly_refresh
+from pipelines.automation import BUILD_JOB, build_after_fetch, build_all, nightly_refresh
 from pipelines.checks import ALL_CHECKS
 from pipelines.fetching import fetch_sources
 from pipelines.resources import Warehouse
@@ -291,3 +291,32 @@ def test_nightly_waits_while_a_build_is_under_way(observatory):
     run = observatory.instance.create_run_for_job(observatory.defs.resolve_job_def(BUILD_JOB))
     skipped = observatory.nightly()
     assert isinstance(skipped, str) and run.run_id in skipped
+
+
+def _after_fetch(observatory: Observatory, sources: list[str]) -> dg.RunRequest | dg.SkipReason:
+    """Run the fetch job, then evaluate the sensor that follows a successful fetch."""
+    fetched = _fetch(observatory.raw.parent, observatory.instance, sources)
+    assert fetched.success
+    context = dg.build_run_status_sensor_context(
+        sensor_name="build_after_fetch", dagster_event=fetched.get_run_success_event(),
+        dagster_instance=observatory.instance, dagster_run=fetched.dagster_run,
+        resources={"warehouse": observatory.warehouse})
+    return build_after_fetch(context)
+
+
+def test_a_successful_fetch_rebuilds_at_once_what_it_made_stale(observatory, monkeypatch):
+    assert observatory.run(observatory.nightly()).success
+
+    def sirene(settings: FetchSettings) -> FetchOutcome:
+        return FetchOutcome("sirene", _sirene_vintage(settings.raw_dir), {"etag": '"v2"'})
+
+    monkeypatch.setattr(fetch, "fetchers", lambda: {"sirene": Fetcher("sirene", Path("fr/sirene"), "SIRENE", sirene)})
+    request = _after_fetch(observatory, ["sirene"])
+    assert isinstance(request, dg.RunRequest)
+    assert RAW["fr/sirene"] in request.asset_selection and dg.AssetKey("fr_sirene") in request.asset_selection
+    assert not (INGEST - {dg.AssetKey("fr_sirene")}) & set(request.asset_selection)
+    assert observatory.run(request).success
+
+    monkeypatch.setattr(fetch, "fetchers", lambda: _fake_fetchers([]))
+    skipped = _after_fetch(observatory, ["eurostat"])  # nothing new: no rebuild
+    assert isinstance(skipped, dg.SkipReason) and skipped.skip_message.startswith("Nothing stale")
