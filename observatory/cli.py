@@ -72,7 +72,8 @@ def build(args: argparse.Namespace) -> int:
 
 def ui(args: argparse.Namespace) -> int:
     _dagster_environment(args.raw_dir, args.warehouse_dir, args.population_source)
-    command = ["dagster", "dev", "-m", "pipelines.definitions", "-h", "127.0.0.1", "-p", str(args.port)]
+    # The interpreter running this command: `dagster` may not be on PATH when the venv is not activated.
+    command = [sys.executable, "-m", "dagster", "dev", "-m", "pipelines.definitions", "-h", "127.0.0.1", "-p", str(args.port)]
     print(f"Starting the Dagster UI on http://127.0.0.1:{args.port} (Ctrl-C to stop)", flush=True)
     return subprocess.call(command, cwd=PROJECT_ROOT)
 
