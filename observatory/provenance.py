@@ -16,6 +16,8 @@ from pathlib import Path
 
 import duckdb
 
+from observatory.errors import InputError
+
 SIDECAR_SUFFIX = ".origin.json"
 # A dated vintage folder under <raw>/<country>/<source>/ (see observatory.vintages).
 VINTAGE_NAME = re.compile(r"\d{4}-\d{2}-\d{2}(?:T\d{6})?(?:-\d+)?")
@@ -72,6 +74,24 @@ def vintage_of(path: Path) -> str:
     return ""
 
 
+def check_recorded_checksum(path: Path, digest: str | None = None) -> str:
+    """Refuse a file of a fetched vintage whose bytes are no longer those its ``provenance.json`` recorded (a
+    vintage edited or damaged after the fetch could not be traced any more); return its sha256."""
+    digest = digest or sha256(path)
+    for parent in list(Path(path).parents)[:3]:
+        record = parent / "provenance.json"
+        if VINTAGE_NAME.fullmatch(parent.name) and record.is_file():
+            name = Path(path).relative_to(parent).as_posix()
+            files = json.loads(record.read_text(encoding="utf-8")).get("files", [])
+            recorded = next((f.get("sha256") for f in files if f.get("name") == name), None)
+            if recorded and recorded != digest:
+                raise InputError(path, f"its SHA-256 {digest[:12]}... is not the {recorded[:12]}... recorded when "
+                                       f"vintage {parent.name} was fetched ({record}): the file was changed or damaged "
+                                       "since; fetch again or restore it")
+            break
+    return digest
+
+
 def record_source(
     con: duckdb.DuckDBPyConnection, source_id: str, path: Path, rows: int, origin: Origin, reference_period: str
 ) -> dict:
@@ -80,7 +100,7 @@ def record_source(
     row = {
         "source_id": source_id,
         "file_name": path.name,
-        "sha256": sha256(path),
+        "sha256": check_recorded_checksum(path),
         "size_bytes": path.stat().st_size,
         "rows": rows,
         "reference_period": origin.reference_period or reference_period,

@@ -270,6 +270,11 @@ def test_fetch_full_and_updates_into_a_vintage(tmp_path: Path, server: TestServe
     assert con.execute("SELECT DISTINCT vintage, producer FROM meta.sources").fetchall() == [
         ("2025-08-02", kbo.FETCH_PRODUCER)]
 
+    # An Update damaged after the fetch no longer matches its provenance: refused, not loaded.
+    (folder / U138).write_bytes((folder / U138).read_bytes() + b"trailing bytes")
+    with pytest.raises(InputError, match=f"{U138}: its SHA-256 .* recorded when vintage 2025-08-02 was fetched"):
+        load(tmp_path, tmp_path / "raw")
+
 
 def test_second_fetch_with_nothing_new_writes_nothing(tmp_path: Path, server: TestServer, site: Kbopub) -> None:
     kbo.fetch(settings(tmp_path, server, []))

@@ -222,3 +222,19 @@ def test_source_version_changes_with_the_data_only(tmp_path: Path, monkeypatch: 
     assert source_version(raw, folder).split(":")[1] == first.split(":")[1]
     _flores_vintage(raw, datetime(2025, 3, 1, tzinfo=UTC), 2023, edit=b"\n")
     assert source_version(raw, folder).split(":")[1] != first.split(":")[1]
+
+
+def test_a_vintage_file_changed_after_the_fetch_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import duckdb
+
+    from observatory.sources import flores
+
+    monkeypatch.delenv("OBSERVATORY_VINTAGE_FR_FLORES", raising=False)
+    raw = tmp_path / "raw"
+    vintage = _flores_vintage(raw, DAY1, 2023)
+    jobs = vintage / "flores_postes_2023.csv"
+    recorded = {f["name"]: f["sha256"] for f in read_provenance(vintage)["files"]}["flores_postes_2023.csv"]
+    jobs.write_bytes(jobs.read_bytes().replace(b";", b";", 1) + b"\n")  # one more (blank) line: other bytes
+    with pytest.raises(InputError, match=rf"flores_postes_2023.csv: its SHA-256 .* is not the {recorded[:12]}\.\.\. "
+                                         r"recorded when vintage 2025-01-05 was fetched"):
+        flores.load_year(duckdb.connect(), raw, 2023)

@@ -53,7 +53,15 @@ from observatory import vintages
 from observatory.download import TRANSIENT_STATUSES, DownloadError, Opener, download, new_session, post_form
 from observatory.errors import InputError, describe_duckdb_read_error
 from observatory.fetch import FetchError, FetchOutcome, FetchSettings
-from observatory.provenance import META_SOURCES_DDL, Origin, read_origin, record_source, sha256, vintage_of
+from observatory.provenance import (
+    META_SOURCES_DDL,
+    Origin,
+    check_recorded_checksum,
+    read_origin,
+    record_source,
+    sha256,
+    vintage_of,
+)
 from observatory.rejects import replace_rejects
 
 SOURCE_ID = "be_kbo"
@@ -220,6 +228,9 @@ def load(con: duckdb.DuckDBPyConnection, raw_dir: Path, work_dir: Path) -> dict:
     """
     zip_path = find_extract(raw_dir)
     updates, ignored = find_updates(zip_path)
+    for archive in (zip_path, *updates):
+        # Members are recorded with their own checksums; the ZIPs are what the fetch recorded.
+        check_recorded_checksum(archive)
     work_dir.mkdir(parents=True, exist_ok=True)
     folder = Path(tempfile.mkdtemp(prefix="kbo_", dir=work_dir))
     try:
