@@ -5,13 +5,16 @@ published database stays in place."""
 import dagster as dg
 
 from observatory import checks, nomenclatures, schema, validation
+from observatory.sources import tercet
 from pipelines.assets import be_kbo, fr_sirene, harmonised_establishments, harmonised_population, nomenclatures_table
 from pipelines.resources import Warehouse
 
 
-def _result(problems: list[str], passed_text: str, **metadata) -> dg.AssetCheckResult:
+def _result(problems: list[str], passed_text: str, severity: dg.AssetCheckSeverity = dg.AssetCheckSeverity.ERROR,
+            **metadata) -> dg.AssetCheckResult:
     return dg.AssetCheckResult(
         passed=not problems,
+        severity=severity,
         description=passed_text if not problems else f"{len(problems)} problem(s): " + "; ".join(problems[:5]),
         metadata={"problems": dg.MetadataValue.json(problems[:50]), **metadata},
     )
@@ -22,6 +25,17 @@ def mappings_are_consistent() -> dg.AssetCheckResult:
     """Every mapping file names its source; age classes tile the bands; legal-form ranges do not overlap; every
     area NUTS3 is reached; every NACE division falls in one A*10 group."""
     return _result(nomenclatures.check_mappings(), "all mapping files are consistent")
+
+
+@dg.asset_check(asset=nomenclatures_table)
+def be_postcodes_match_tercet(warehouse: Warehouse) -> dg.AssetCheckResult:
+    """The embedded Belgian postcode→NUTS3 table agrees, for the area, with the newest TERCET file fetched
+    (`observatory fetch tercet`); nothing to compare until one is. A warning: the build keeps the embedded table,
+    whose rows name their source, until an analyst updates it."""
+    if tercet.newest_file(warehouse.raw_path) is None:
+        return dg.AssetCheckResult(passed=True, description="no TERCET file fetched: nothing to compare")
+    return _result(tercet.differences(warehouse.raw_path), "be_postcode_nuts3.csv agrees with TERCET for the area",
+                   dg.AssetCheckSeverity.WARN)
 
 
 @dg.asset_check(asset=be_kbo, blocking=True)
@@ -136,7 +150,7 @@ SCHEMA_CHECKS = [
     *[_schema_check(t, "mart_dimensions") for t in schema.DIMENSIONS],
 ]
 
-ALL_CHECKS = [mappings_are_consistent, kbo_mapped_forms_match_labels, sirene_aggregate_schema,
+ALL_CHECKS = [mappings_are_consistent, be_postcodes_match_tercet, kbo_mapped_forms_match_labels, sirene_aggregate_schema,
               registry_rows_accounted, jobs_total_preserved, delivery_rows_accounted, rejected_jobs_under_threshold,
               disclosure_rules_hold, reconciliation_parts_add_up, population_rows_accounted, population_adds_up,
               *SCHEMA_CHECKS]

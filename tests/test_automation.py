@@ -320,3 +320,27 @@ def test_a_successful_fetch_rebuilds_at_once_what_it_made_stale(observatory, mon
     monkeypatch.setattr(fetch, "fetchers", lambda: _fake_fetchers([]))
     skipped = _after_fetch(observatory, ["eurostat"])  # nothing new: no rebuild
     assert isinstance(skipped, dg.SkipReason) and skipped.skip_message.startswith("Nothing stale")
+
+
+# ---------------------------------------------------------------- TERCET against the embedded postcode table
+
+
+def test_embedded_postcodes_are_checked_against_a_fetched_tercet(tmp_path):
+    from observatory import nomenclatures
+    from pipelines.checks import be_postcodes_match_tercet
+
+    warehouse = Warehouse(raw_dir=str(tmp_path / "raw"), warehouse_dir=str(tmp_path / "warehouse"))
+    nothing = be_postcodes_match_tercet(warehouse=warehouse)
+    assert nothing.passed and nothing.description == "no TERCET file fetched: nothing to compare"
+
+    embedded = nomenclatures.load("be_postcode_nuts3")[["postcode", "nuts3"]].itertuples(index=False)
+    mapping = {code: ("BE352" if nuts3 == "BE351" else nuts3) for code, nuts3 in embedded}  # Dinant moved to Namur
+    moved = sum(1 for nuts3 in nomenclatures.load("be_postcode_nuts3")["nuts3"] if nuts3 == "BE351")
+    with vintages.new_vintage(tmp_path / "raw", "eu", "tercet") as vintage:
+        vintage.describe(producer="Eurostat (GISCO)", licence="Eurostat reuse policy", urls=["https://example.org/"])
+        lines = ["NUTS3;CODE", *(f"'{nuts3}';'{code}'" for code, nuts3 in mapping.items())]
+        vintage.file("pc2020_BE_NUTS-2021_v1.0.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = be_postcodes_match_tercet(warehouse=warehouse)
+    assert not result.passed and result.severity == dg.AssetCheckSeverity.WARN
+    assert result.description.startswith(f"{moved} problem(s): postcode ")
+    assert "BE351 in be_postcode_nuts3.csv, BE352 in TERCET" in result.description
