@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import io
+import zipfile
+from pathlib import Path
+
 import duckdb
 import pytest
 
@@ -36,3 +40,22 @@ def small_staging() -> duckdb.DuckDBPyConnection:
     build_small_staging(con)
     yield con
     con.close()
+
+
+def zip_bytes(members: dict[str, bytes], compression: int = zipfile.ZIP_DEFLATED) -> bytes:
+    """A ZIP archive of ``members`` (name -> bytes), built in memory for a test server to serve."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def spoil_flores(raw: Path) -> None:
+    """Make line 5 of the 2023 FLORES jobs file carry a negative POSTES: a delivery that must stop the run."""
+    jobs = raw / "fr" / "flores" / "flores_postes_2023.csv"
+    lines = jobs.read_text(encoding="utf-8-sig").splitlines()
+    fields = lines[4].split(";")
+    fields[6] = "-3"  # POSTES
+    lines[4] = ";".join(fields)
+    jobs.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -8,6 +8,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
+from conftest import spoil_flores
 from http_server import Reply, serve
 
 from observatory import alerts, fetch, vintages
@@ -124,17 +125,9 @@ def test_nightly_rebuilds_only_what_is_stale(observatory):
     assert set(fifth.asset_selection) == {dg.AssetKey("mart_dimensions"), dg.AssetKey("observatory_database")}
 
 
-def _spoil_flores(raw: Path) -> None:
-    jobs = raw / "fr" / "flores" / "flores_postes_2023.csv"
-    lines = jobs.read_text(encoding="utf-8-sig").splitlines()
-    fields = lines[4].split(";")
-    fields[6] = "-3"  # POSTES
-    lines[4] = ";".join(fields)
-    jobs.write_text("\n".join(lines) + "\n", encoding="utf-8")
-
 
 def test_a_failed_run_stays_stale_and_is_alerted(observatory, monkeypatch):
-    _spoil_flores(observatory.raw)
+    spoil_flores(observatory.raw)
     first = observatory.nightly()
     result = observatory.run(first)
     assert not result.success

@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import parse_qs
 
 import pytest
+from conftest import zip_bytes
 from http_server import LAST_MODIFIED, serve
 
 from observatory import download as dl
@@ -23,20 +24,13 @@ from observatory.download import DownloadError, download, head_or_probe, new_ses
 MiB = 1 << 20
 
 
-def make_zip(members: dict[str, bytes], compression: int = zipfile.ZIP_DEFLATED) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression) as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-    return buffer.getvalue()
-
 
 def random_bytes(n: int, seed: int = 1) -> bytes:
     return random.Random(seed).randbytes(n)
 
 
 # Stored (not deflated) random bytes: the ZIP is about as large as its content, so a cut lands mid-file.
-PAYLOAD = make_zip({"code.csv": random_bytes(300_000), "meta.csv": b"Variable,Value\nExtractNumber,0130\n"},
+PAYLOAD = zip_bytes({"code.csv": random_bytes(300_000), "meta.csv": b"Variable,Value\nExtractNumber,0130\n"},
                    zipfile.ZIP_STORED)
 OLD = b"previous copy, must survive every failure"
 
@@ -210,7 +204,7 @@ def test_gzip_valid_and_truncated(server, tmp_path: Path) -> None:
 
 def test_truncated_zip_and_xlsx_without_content_types(server, tmp_path: Path) -> None:
     server.static("/cut.zip", PAYLOAD[: len(PAYLOAD) - 100])
-    server.static("/book.xlsx", make_zip({"xl/workbook.xml": b"<workbook/>"}))
+    server.static("/book.xlsx", zip_bytes({"xl/workbook.xml": b"<workbook/>"}))
     with pytest.raises(DownloadError, match="corrupt a ZIP"):
         download(server.url("/cut.zip"), tmp_path / "cut.zip", max_bytes=MiB, kind="zip")
     with pytest.raises(DownloadError, match=r"without \[Content_Types\]\.xml"):
@@ -267,7 +261,7 @@ def test_protected_download_without_login_is_an_html_error(server, tmp_path: Pat
 
 
 def write_zip(path: Path, members: dict[str, bytes]) -> Path:
-    path.write_bytes(make_zip(members))
+    path.write_bytes(zip_bytes(members))
     return path
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import zip_bytes
 from http_server import serve
 
 from observatory import download as dl
@@ -124,7 +125,7 @@ def test_sirene_one_changed_file_fetches_the_pair_again(server, sample: Path, tm
     assert tree(raw / "fr" / "sirene" / ".incoming") == []
     # New establishment bytes (the same CSV, stored instead of deflated): both files go into the new vintage.
     with zipfile.ZipFile(io.BytesIO(files[ESTABLISHMENTS_ZIP])) as old:
-        stored = zipped({info.filename: old.read(info) for info in old.infolist()}, zipfile.ZIP_STORED)
+        stored = zip_bytes({info.filename: old.read(info) for info in old.infolist()}, zipfile.ZIP_STORED)
     server.static(ESTABLISHMENTS_ROUTE, stored, etag='"et-3"')
     outcome = sirene.fetch(settings(server, raw, now=DAY2))
     assert outcome.vintage == raw / "fr" / "sirene" / "2025-02-05"
@@ -300,19 +301,12 @@ def tercet_csv(mapping: dict[str, str]) -> bytes:
     return ("\ufeff" + "\n".join(lines) + "\n").encode("utf-8")
 
 
-def zipped(members: dict[str, bytes], compression: int = zipfile.ZIP_DEFLATED) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression) as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-    return buffer.getvalue()
-
 
 def test_tercet_fetch_read_and_differences(server, tmp_path: Path) -> None:
     raw = tmp_path / "raw"
     assert tercet.differences(raw) == []  # never fetched
     mapping = embedded()
-    server.static(TERCET_ROUTE, zipped({"pc2020_BE_NUTS-2021_v1.0.csv": tercet_csv(mapping)}), etag='"t1"')
+    server.static(TERCET_ROUTE, zip_bytes({"pc2020_BE_NUTS-2021_v1.0.csv": tercet_csv(mapping)}), etag='"t1"')
     first = tercet.fetch(settings(server, raw))
     assert sorted(vintages.data_files(first.vintage)) == ["pc2020_BE_NUTS-2021_v1.0.csv", tercet.FETCH_FILE]
     assert tercet.read_postcodes(first.vintage / "pc2020_BE_NUTS-2021_v1.0.csv") == mapping
@@ -323,7 +317,7 @@ def test_tercet_fetch_read_and_differences(server, tmp_path: Path) -> None:
     changed = {**mapping, area_code: "BE352", "1000": "BE241"}  # 1000 Brussels -> Leuven: both outside the area
     del changed[dropped]
     changed["7999"] = "BE32A"
-    server.static(TERCET_ROUTE, zipped({"pc2020_BE_NUTS-2021_v1.0.csv": tercet_csv(changed)}), etag='"t2"')
+    server.static(TERCET_ROUTE, zip_bytes({"pc2020_BE_NUTS-2021_v1.0.csv": tercet_csv(changed)}), etag='"t2"')
     second = tercet.fetch(settings(server, raw, now=DAY2))
     assert second.vintage is not None and "3 difference(s)" in second.message
     assert tercet.differences(raw) == [
@@ -338,7 +332,7 @@ def test_tercet_fetch_read_and_differences(server, tmp_path: Path) -> None:
 
 def test_tercet_zip_escaping_the_folder_is_refused(server, tmp_path: Path) -> None:
     raw = tmp_path / "raw"
-    hostile = zipped({"pc2020_BE_NUTS-2021_v1.0.csv": tercet_csv({"1000": "BE100"}),
+    hostile = zip_bytes({"pc2020_BE_NUTS-2021_v1.0.csv": tercet_csv({"1000": "BE100"}),
                       "../../escaped.csv": b"NUTS3;CODE\n'BE100';'1000'\n"})
     server.static(TERCET_ROUTE, hostile)
     with pytest.raises(DownloadError, match=r"'\.\.' component \(path traversal\)"):
@@ -349,7 +343,7 @@ def test_tercet_zip_escaping_the_folder_is_refused(server, tmp_path: Path) -> No
 
 
 def test_tercet_bad_layout_is_refused_before_any_vintage(server, tmp_path: Path) -> None:
-    server.static(TERCET_ROUTE, zipped({"x.csv": b"POSTCODE;NUTS\n'1000';'BE100'\n"}))
+    server.static(TERCET_ROUTE, zip_bytes({"x.csv": b"POSTCODE;NUTS\n'1000';'BE100'\n"}))
     with pytest.raises(InputError, match="missing column"):
         tercet.fetch(settings(server, tmp_path / "raw"))
     assert vintages.list_vintages(tmp_path / "raw", "eu", "tercet") == []
@@ -377,5 +371,5 @@ def test_read_postcodes_by_header_name(tmp_path: Path) -> None:
     path.write_bytes(b"CODE,NUTS3\n1000,BE100\n7500,BE328\n7500,BE328\n")
     assert tercet.read_postcodes(path) == {"1000": "BE100", "7500": "BE328"}
     zipped_path = tmp_path / "tercet.zip"
-    zipped_path.write_bytes(zipped({"pc.csv": tercet_csv({"8500": "BE254"})}))
+    zipped_path.write_bytes(zip_bytes({"pc.csv": tercet_csv({"8500": "BE254"})}))
     assert tercet.read_postcodes(zipped_path) == {"8500": "BE254"}

@@ -8,6 +8,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
+from conftest import spoil_flores
 
 from pipelines.assets import ALL_ASSETS
 from pipelines.checks import ALL_CHECKS
@@ -99,12 +100,7 @@ def test_population_source_is_one_setting(built, tmp_path):
 def test_bad_delivery_stops_the_run_and_keeps_the_published_file(built, tmp_path):
     raw = tmp_path / "raw"
     shutil.copytree(SAMPLE, raw)
-    jobs = raw / "fr" / "flores" / "flores_postes_2023.csv"
-    lines = jobs.read_text(encoding="utf-8-sig").splitlines()
-    fields = lines[4].split(";")
-    fields[6] = "-3"  # POSTES
-    lines[4] = ";".join(fields)
-    jobs.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    spoil_flores(raw)
     published = built / "observatory.duckdb"
     before = hashlib.sha256(published.read_bytes()).hexdigest()
 
