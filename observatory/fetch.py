@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from observatory.download import Opener, Progress
+from observatory.download import DownloadResult, Kind, Opener, Progress, download, new_session
 
 URL_ENV_PREFIX = "OBSERVATORY_URL_"
 
@@ -54,6 +54,15 @@ class FetchSettings:
     def say(self, message: str) -> None:
         if self.progress:
             self.progress(message)
+
+    def open_session(self) -> Opener:
+        """The session given, or a new cookie-keeping one: a fetch uses one session for its HEADs, login and files."""
+        return self.session or new_session()
+
+    def download(self, url: str, target: Path, *, session: Opener, max_bytes: int, kind: Kind) -> DownloadResult:
+        """:func:`observatory.download.download` with these settings' retries, back-off, timeout and progress."""
+        return download(url, target, session=session, max_bytes=max_bytes, kind=kind, retries=self.retries,
+                        backoff_seconds=self.backoff_seconds, timeout=self.timeout, progress=self.progress)
 
 
 @dataclass(frozen=True)

@@ -57,7 +57,7 @@ from pathlib import Path
 import duckdb
 
 from observatory import vintages
-from observatory.download import DownloadError, Opener, download, looks_like_html, new_session
+from observatory.download import DownloadError, Opener, looks_like_html
 from observatory.errors import InputError, describe_duckdb_read_error
 from observatory.fetch import FetchError, FetchOutcome, FetchSettings
 from observatory.provenance import META_SOURCES_DDL, Origin, read_origin, record_source, sha256
@@ -670,9 +670,7 @@ def _vintage_state(raw_dir: Path) -> tuple[str, dict]:
 def _structure(settings: FetchSettings, session: Opener, base: str, dataset: str, incoming: Path) -> Structure:
     url = structure_url(base, dataset)
     target = incoming / f"{dataset}.structure.xml"
-    result = download(url, target, session=session, max_bytes=MAX_STRUCTURE_BYTES, kind="binary",
-                      retries=settings.retries, backoff_seconds=settings.backoff_seconds, timeout=settings.timeout,
-                      progress=settings.progress)
+    result = settings.download(url, target, session=session, max_bytes=MAX_STRUCTURE_BYTES, kind="binary")
     try:
         data = result.path.read_bytes()
         if data[:2] == GZIP_MAGIC:
@@ -815,7 +813,7 @@ def fetch(settings: FetchSettings, *, bulk: bool | None = None, start_period: st
         bulk = settings.environ().get(BULK_ENV, "").strip().lower() in ("1", "true", "yes")
     raw_dir = Path(settings.raw_dir)
     base = settings.base_url("eurostat", DEFAULT_BASE_URL)
-    session = settings.session or new_session()
+    session = settings.open_session()
     incoming = vintages.incoming_dir(raw_dir, COUNTRY, SOURCE)
     state, recorded = _vintage_state(raw_dir)
 
@@ -853,9 +851,7 @@ def _fetch_one(settings: FetchSettings, session: Opener, plan: _Planned, incomin
     # One incoming name per request kind, so that an interrupted download resumes on the next run (same URL).
     target = incoming / f"{plan.dataset}.{'tsv' if plan.bulk else 'csv'}.download"
     try:
-        result = download(plan.url, target, session=session, max_bytes=MAX_DATA_BYTES, kind="binary",
-                          retries=settings.retries, backoff_seconds=settings.backoff_seconds, timeout=settings.timeout,
-                          progress=settings.progress)
+        result = settings.download(plan.url, target, session=session, max_bytes=MAX_DATA_BYTES, kind="binary")
     except DownloadError as exc:
         hint = ("; Eurostat answers 404 to a key that selects nothing" if exc.status == 404 and not plan.bulk else "")
         raise DownloadError(plan.url, None, exc.problem + hint, status=exc.status, state=state) from None

@@ -38,7 +38,7 @@ import duckdb
 import pyarrow
 
 from observatory import vintages
-from observatory.download import download, head_or_probe, new_session, version_markers
+from observatory.download import head_or_probe, version_markers
 from observatory.errors import InputError
 from observatory.fetch import FetchError, FetchOutcome, FetchSettings
 from observatory.provenance import META_SOURCES_DDL, Origin, read_origin, record_source
@@ -358,16 +358,14 @@ def fetch(settings: FetchSettings) -> FetchOutcome:
     sha256 says the newest vintage already holds it. The workbook is checked (an xlsx ZIP, not an HTML page) and
     read with :func:`read_workbook` before it is committed, so a vintage is always loadable."""
     name, url = fetch_url(settings)
-    session = settings.session or new_session()
+    session = settings.open_session()
     head = head_or_probe(url, session, timeout=settings.timeout)
     markers = {name: version_markers(head)}
     if vintages.latest_markers_equal(settings.raw_dir, FOLDER, markers):
         return FetchOutcome("insee_population", None, markers,
                             "insee_population: ETag/Last-Modified unchanged since the newest vintage; nothing downloaded")
     incoming = vintages.incoming_dir(settings.raw_dir, *FOLDER.parts)
-    result = download(url, incoming / name, session=session, max_bytes=MAX_BYTES, kind="xlsx",
-                      retries=settings.retries, backoff_seconds=settings.backoff_seconds, timeout=settings.timeout,
-                      progress=settings.progress)
+    result = settings.download(url, incoming / name, session=session, max_bytes=MAX_BYTES, kind="xlsx")
     if vintages.same_as_latest(settings.raw_dir, *FOLDER.parts, {name: result.sha256}):
         result.path.unlink(missing_ok=True)
         return FetchOutcome("insee_population", None, markers,

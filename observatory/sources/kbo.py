@@ -50,7 +50,7 @@ from pathlib import Path, PurePosixPath
 import duckdb
 
 from observatory import vintages
-from observatory.download import TRANSIENT_STATUSES, DownloadError, Opener, download, new_session, post_form
+from observatory.download import TRANSIENT_STATUSES, DownloadError, Opener, post_form
 from observatory.errors import InputError, describe_duckdb_read_error
 from observatory.fetch import FetchError, FetchOutcome, FetchSettings
 from observatory.provenance import (
@@ -426,7 +426,7 @@ def fetch(settings: FetchSettings) -> FetchOutcome:
         raise FetchError(f"KBO open data needs an account: set {' and '.join(missing)} in the environment (the user "
                          f"name and password of a KBO open-data account; register for free at {SIGNUP_URL})")
     base = settings.base_url("kbo", DEFAULT_BASE_URL)
-    session = settings.session or new_session()
+    session = settings.open_session()
     _login(session, base, username, password, settings)
     listed = _list_files(session, base, settings)
     wanted = select_files(listed)
@@ -448,9 +448,8 @@ def fetch(settings: FetchSettings) -> FetchOutcome:
         url = base + FILES_PATH + urllib.parse.quote(item.name)
         path, how = _reuse(found, incoming, item.name)
         if path is None:
-            result = download(url, incoming / item.name, session=session, max_bytes=MAX_ZIP_BYTES, kind="zip",
-                              retries=settings.retries, backoff_seconds=settings.backoff_seconds,
-                              timeout=settings.timeout, progress=settings.progress)
+            result = settings.download(url, incoming / item.name, session=session, max_bytes=MAX_ZIP_BYTES,
+                                       kind="zip")
             path, how = result.path, "downloaded" + (" (resumed)" if result.resumed else "")
         else:
             settings.say(f"KBO: {item.name} {how}, not downloaded again")

@@ -29,7 +29,7 @@ from pathlib import Path, PurePosixPath
 import duckdb
 
 from observatory import vintages
-from observatory.download import DownloadError, DownloadResult, download, head_or_probe, new_session, version_markers
+from observatory.download import DownloadError, DownloadResult, head_or_probe, version_markers
 from observatory.errors import InputError, describe_duckdb_read_error
 from observatory.fetch import FetchError, FetchOutcome, FetchSettings
 from observatory.provenance import SIDECAR_SUFFIX, Origin, read_origin, record_source
@@ -440,7 +440,7 @@ def fetch(settings: FetchSettings, fmt: str | None = None) -> FetchOutcome:
     fmt = fmt or fetch_format(settings)
     if fmt not in FORMATS:
         raise FetchError(f"SIRENE format {fmt!r}: expected one of {', '.join(FORMATS)}")
-    session = settings.session or new_session()
+    session = settings.open_session()
     urls = fetch_urls(settings, fmt)
     markers = {name: version_markers(head_or_probe(url, session, timeout=settings.timeout)) for name, url in urls.items()}
     if vintages.latest_markers_equal(settings.raw_dir, FOLDER, markers):
@@ -450,10 +450,8 @@ def fetch(settings: FetchSettings, fmt: str | None = None) -> FetchOutcome:
     results: dict[str, DownloadResult] = {}
     try:
         for name, url in urls.items():
-            result = download(url, incoming / name, session=session, max_bytes=MAX_BYTES,
-                              kind="zip" if fmt == "zip" else "binary", retries=settings.retries,
-                              backoff_seconds=settings.backoff_seconds, timeout=settings.timeout,
-                              progress=settings.progress)
+            result = settings.download(url, incoming / name, session=session, max_bytes=MAX_BYTES,
+                                       kind="zip" if fmt == "zip" else "binary")
             if fmt == "parquet":
                 _check_parquet(result)
             else:

@@ -40,7 +40,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 import duckdb
 
 from observatory import vintages
-from observatory.download import DownloadError, DownloadResult, download, new_session
+from observatory.download import DownloadError, DownloadResult
 from observatory.errors import InputError, describe_duckdb_read_error
 from observatory.fetch import FetchError, FetchOutcome, FetchSettings
 from observatory.provenance import META_SOURCES_DDL, Origin, read_origin, record_source
@@ -282,7 +282,7 @@ def fetch(settings: FetchSettings) -> FetchOutcome:
     :class:`FetchError` saying so: nothing is committed and the earlier vintages stay as they were. Identical
     files (sha256) make no new vintage.
     """
-    session = settings.session or new_session()
+    session = settings.open_session()
     incoming = vintages.incoming_dir(settings.raw_dir, *FOLDER.parts)
     fetched: dict[int, DownloadResult] = {}
     skipped: list[int] = []
@@ -290,10 +290,8 @@ def fetch(settings: FetchSettings) -> FetchOutcome:
         for year in fetch_years(settings):
             url = fetch_url(settings, year)
             try:
-                result = download(url, incoming / f"TF_SOC_POP_STRUCT_{year}.zip", session=session,
-                                  max_bytes=MAX_BYTES, kind="zip", retries=settings.retries,
-                                  backoff_seconds=settings.backoff_seconds, timeout=settings.timeout,
-                                  progress=settings.progress)
+                result = settings.download(url, incoming / f"TF_SOC_POP_STRUCT_{year}.zip", session=session,
+                                           max_bytes=MAX_BYTES, kind="zip")
             except DownloadError as exc:
                 if exc.status == 404:
                     settings.say(f"statbel_population: {year} not published (HTTP 404 at {url}); skipped")

@@ -29,7 +29,7 @@ import zipfile
 from pathlib import Path
 
 from observatory import nomenclatures, vintages
-from observatory.download import download, head_or_probe, new_session, safe_extract, version_markers
+from observatory.download import head_or_probe, safe_extract, version_markers
 from observatory.errors import InputError
 from observatory.fetch import FetchError, FetchOutcome, FetchSettings
 
@@ -167,16 +167,14 @@ def fetch(settings: FetchSettings) -> FetchOutcome:
     reads. Nothing is downloaded when HEAD matches the newest vintage; identical bytes make no new vintage. The
     differences with the embedded table are reported in the outcome's message."""
     name, url = fetch_url(settings)
-    session = settings.session or new_session()
+    session = settings.open_session()
     head = head_or_probe(url, session, timeout=settings.timeout)
     markers = {name: version_markers(head)}
     if vintages.latest_markers_equal(settings.raw_dir, FOLDER, markers):
         return FetchOutcome("tercet", None, markers, "tercet: ETag/Last-Modified unchanged since the newest vintage; "
                                                      "nothing downloaded")
     incoming = vintages.incoming_dir(settings.raw_dir, *FOLDER.parts)
-    result = download(url, incoming / name, session=session, max_bytes=MAX_BYTES, kind="zip",
-                      retries=settings.retries, backoff_seconds=settings.backoff_seconds, timeout=settings.timeout,
-                      progress=settings.progress)
+    result = settings.download(url, incoming / name, session=session, max_bytes=MAX_BYTES, kind="zip")
     try:
         if _same_zip(settings.raw_dir, name, result.sha256):
             return FetchOutcome("tercet", None, markers, "tercet: the ZIP downloaded is identical to the newest vintage")
