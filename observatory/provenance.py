@@ -19,7 +19,8 @@ import duckdb
 from observatory.errors import InputError
 
 SIDECAR_SUFFIX = ".origin.json"
-# A dated vintage folder under <raw>/<country>/<source>/ (see observatory.vintages).
+# A dated vintage folder under <raw>/<country>/<source>/ and its record (see observatory.vintages).
+PROVENANCE_FILE = "provenance.json"
 VINTAGE_NAME = re.compile(r"\d{4}-\d{2}-\d{2}(?:T\d{6})?(?:-\d+)?")
 
 
@@ -65,30 +66,32 @@ ALTER TABLE meta.sources ADD COLUMN IF NOT EXISTS retrieved VARCHAR;
 """
 
 
+def vintage_folder(path: Path) -> Path | None:
+    """The dated vintage folder a file sits in (directly, or in a sub-folder of an extracted ZIP), or None for a
+    file in the source folder itself (the embedded sample, a delivery dropped in by hand without a dated folder)."""
+    return next((p for p in list(Path(path).parents)[:3] if VINTAGE_NAME.fullmatch(p.name)), None)
+
+
 def vintage_of(path: Path) -> str:
-    """The vintage a file was read from (its dated folder under ``<country>/<source>``), or '' for a file read from
-    the source folder itself (the embedded sample, a delivery dropped in by hand without a dated folder)."""
-    for parent in list(Path(path).parents)[:3]:
-        if VINTAGE_NAME.fullmatch(parent.name):
-            return parent.name
-    return ""
+    """The name of the vintage a file was read from, or '' (see :func:`vintage_folder`)."""
+    folder = vintage_folder(path)
+    return folder.name if folder else ""
 
 
-def check_recorded_checksum(path: Path, digest: str | None = None) -> str:
+def check_recorded_checksum(path: Path) -> str:
     """Refuse a file of a fetched vintage whose bytes are no longer those its ``provenance.json`` recorded (a
     vintage edited or damaged after the fetch could not be traced any more); return its sha256."""
-    digest = digest or sha256(path)
-    for parent in list(Path(path).parents)[:3]:
-        record = parent / "provenance.json"
-        if VINTAGE_NAME.fullmatch(parent.name) and record.is_file():
-            name = Path(path).relative_to(parent).as_posix()
-            files = json.loads(record.read_text(encoding="utf-8")).get("files", [])
-            recorded = next((f.get("sha256") for f in files if f.get("name") == name), None)
-            if recorded and recorded != digest:
-                raise InputError(path, f"its SHA-256 {digest[:12]}... is not the {recorded[:12]}... recorded when "
-                                       f"vintage {parent.name} was fetched ({record}): the file was changed or damaged "
-                                       "since; fetch again or restore it")
-            break
+    digest = sha256(path)
+    folder = vintage_folder(path)
+    record = folder / PROVENANCE_FILE if folder else None
+    if record and record.is_file():
+        name = Path(path).relative_to(folder).as_posix()
+        files = json.loads(record.read_text(encoding="utf-8")).get("files", [])
+        recorded = next((f.get("sha256") for f in files if f.get("name") == name), None)
+        if recorded and recorded != digest:
+            raise InputError(path, f"its SHA-256 {digest[:12]}... is not the {recorded[:12]}... recorded when "
+                                   f"vintage {folder.name} was fetched ({record}): the file was changed or damaged "
+                                   "since; fetch again or restore it")
     return digest
 
 

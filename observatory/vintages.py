@@ -31,10 +31,9 @@ from pathlib import Path, PurePosixPath
 from types import TracebackType
 
 from observatory.errors import InputError
-from observatory.provenance import SIDECAR_SUFFIX, VINTAGE_NAME, sha256
+from observatory.provenance import PROVENANCE_FILE, SIDECAR_SUFFIX, VINTAGE_NAME, sha256
 
 PARTIAL_SUFFIX = ".partial"
-PROVENANCE_FILE = "provenance.json"
 INCOMING_DIR = ".incoming"
 VINTAGE_ENV_PREFIX = "OBSERVATORY_VINTAGE_"
 # Not data: the vintage's own records and leftovers of interrupted downloads.
