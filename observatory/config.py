@@ -31,12 +31,17 @@ def default_warehouse_dir() -> Path:
     return Path(os.environ.get(WAREHOUSE_DIR_ENV) or PROJECT_ROOT / "data" / "warehouse").resolve()
 
 
+def checked_population_source(value: str, name: str = "population source") -> str:
+    """``value`` if it is one of :data:`POPULATION_SOURCES`; else a ValueError naming the setting ``name``."""
+    if value not in POPULATION_SOURCES:
+        raise ValueError(f"{name} {value!r}: expected one of {', '.join(POPULATION_SOURCES)}")
+    return value
+
+
 def default_population_source() -> str:
     """The population source setting: ``$OBSERVATORY_POPULATION_SOURCE``, else ``eurostat``."""
-    value = (os.environ.get(POPULATION_SOURCE_ENV) or "eurostat").strip().lower()
-    if value not in POPULATION_SOURCES:
-        raise ValueError(f"{POPULATION_SOURCE_ENV}={value!r}: expected one of {', '.join(POPULATION_SOURCES)}")
-    return value
+    return checked_population_source((os.environ.get(POPULATION_SOURCE_ENV) or "eurostat").strip().lower(),
+                                     POPULATION_SOURCE_ENV)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import duckdb
 
 from observatory import nomenclatures
-from observatory.config import POPULATION_SOURCES
+from observatory.config import checked_population_source
 from observatory.harmonise import SQL_DIR
 from observatory.mart import run_sql_file
 from observatory.rejects import replace_accounting, replace_rejects
@@ -77,8 +77,7 @@ SOURCES_BY_SETTING = {"eurostat": (EUROSTAT,), "national": (INSEE, STATBEL)}
 
 
 def sources_for(setting: str) -> tuple[PopulationSource, ...]:
-    if setting not in POPULATION_SOURCES:
-        raise ValueError(f"population source {setting!r}: expected one of {', '.join(POPULATION_SOURCES)}")
+    checked_population_source(setting)
     return SOURCES_BY_SETTING[setting]
 
 

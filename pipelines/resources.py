@@ -10,8 +10,8 @@ import dagster as dg
 import duckdb
 
 from observatory.config import (
-    POPULATION_SOURCES,
     STAGING_FILE_NAME,
+    checked_population_source,
     default_population_source,
     default_raw_dir,
     default_warehouse_dir,
@@ -32,10 +32,7 @@ class Warehouse(dg.ConfigurableResource):
 
     @property
     def population_setting(self) -> str:
-        if self.population_source not in POPULATION_SOURCES:
-            raise ValueError(f"population_source {self.population_source!r}: expected one of "
-                             f"{', '.join(POPULATION_SOURCES)}")
-        return self.population_source
+        return checked_population_source(self.population_source, "population_source")
 
     @property
     def raw_path(self) -> Path:
