@@ -168,6 +168,11 @@ def be_kbo(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Materi
     return dg.MaterializeResult(metadata={**_scalar(info), "preview": preview})
 
 
+def _chosen(warehouse: Warehouse, source: population.PopulationSource) -> bool:
+    """Whether the population setting uses ``source`` (population.SOURCES_BY_SETTING says which)."""
+    return source in population.sources_for(warehouse.population_setting)
+
+
 def _population_source(context: dg.AssetExecutionContext, warehouse: Warehouse, load, files_present: bool,
                        chosen: bool, table: str) -> dg.MaterializeResult:
     """Load a population source; one the setting does not choose may be absent (then nothing is loaded)."""
@@ -189,7 +194,7 @@ def eu_eurostat_population(context: dg.AssetExecutionContext, warehouse: Warehou
     TSV with its flags kept, staged in ``src.eu_eurostat_population``. The default population of both countries."""
     return _population_source(context, warehouse, eurostat.load_population,
                               eurostat.available(warehouse.raw_path, eurostat.POPULATION_DATASET) is not None,
-                              warehouse.population_setting == "eurostat", "src.eu_eurostat_population")
+                              _chosen(warehouse, population.EUROSTAT), population.EUROSTAT.table)
 
 
 @dg.asset(group_name="sources", kinds={"duckdb", "excel"}, pool=POOL, deps=[raw_insee_population])
@@ -199,7 +204,7 @@ def fr_insee_population(context: dg.AssetExecutionContext, warehouse: Warehouse)
     in ``src.fr_insee_population``. Used when the population setting is ``national``."""
     return _population_source(context, warehouse, insee_population.load,
                               bool(insee_population.candidates(warehouse.raw_path)),
-                              warehouse.population_setting == "national", "src.fr_insee_population")
+                              _chosen(warehouse, population.INSEE), population.INSEE.table)
 
 
 @dg.asset(group_name="sources", kinds={"duckdb", "csv"}, pool=POOL, deps=[raw_statbel_population])
@@ -209,7 +214,7 @@ def be_statbel_population(context: dg.AssetExecutionContext, warehouse: Warehous
     nationality and civil status, staged in ``src.be_statbel_population``. Used when the setting is ``national``."""
     return _population_source(context, warehouse, statbel_population.load,
                               bool(statbel_population.candidates(warehouse.raw_path)),
-                              warehouse.population_setting == "national", "src.be_statbel_population")
+                              _chosen(warehouse, population.STATBEL), population.STATBEL.table)
 
 
 @dg.asset(group_name="sources", kinds={"duckdb", "csv"}, pool=POOL, deps=[raw_eurostat])
