@@ -17,13 +17,11 @@ from observatory.rejects import replace_accounting, replace_rejects
 def run_sql_file(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None) -> None:
     """Run the statements of ``sql/<name>`` in order, each with the ``$parameters`` it uses."""
     sql = (SQL_DIR / name).read_text(encoding="utf-8")
-    for statement in [s for s in sql.split(";\n") if s.strip() and not _only_comments(s)]:
+    for statement in sql.split(";\n"):
+        # A $parameter named only in a comment is not bound (DuckDB refuses unused parameters).
         code = "\n".join(line for line in statement.splitlines() if not line.strip().startswith("--"))
-        con.execute(statement, {k: v for k, v in (params or {}).items() if f"${k}" in code})
-
-
-def _only_comments(statement: str) -> bool:
-    return all(line.strip().startswith("--") or not line.strip() for line in statement.splitlines())
+        if code.strip():
+            con.execute(statement, {k: v for k, v in (params or {}).items() if f"${k}" in code})
 
 
 def _create(con: duckdb.DuckDBPyConnection, table: schema.Table) -> None:
