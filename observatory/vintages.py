@@ -153,16 +153,22 @@ def same_as_latest(raw_dir: Path, country: str, source: str, sha256s: dict[str, 
     return recorded == dict(sha256s)
 
 
+def latest_provenance(raw_dir: Path, folder: Path) -> dict:
+    """The ``provenance.json`` of the newest vintage of ``folder``; {} when there is none or it cannot be read."""
+    found = list_vintages(raw_dir, *Path(folder).parts)
+    try:
+        recorded = read_provenance(found[-1]) if found else {}
+    except (OSError, ValueError):
+        return {}
+    return recorded if isinstance(recorded, dict) else {}
+
+
 def latest_markers_equal(raw_dir: Path, folder: Path, markers: dict[str, dict]) -> bool:
     """Whether the newest vintage of ``folder`` recorded exactly these producer markers (per file: ETag,
     Last-Modified, length), so nothing needs downloading; False when the markers cannot tell versions apart."""
-    found = list_vintages(raw_dir, *Path(folder).parts)
-    if not found or not all(m.get("etag") or m.get("last_modified") for m in markers.values()):
+    if not all(m.get("etag") or m.get("last_modified") for m in markers.values()):
         return False
-    try:
-        return read_provenance(found[-1]).get("producer_version") == markers
-    except (OSError, ValueError):
-        return False
+    return latest_provenance(raw_dir, folder).get("producer_version") == markers
 
 
 class Vintage:

@@ -660,10 +660,7 @@ def _vintage_state(raw_dir: Path) -> tuple[str, dict]:
     found = vintages.list_vintages(raw_dir, COUNTRY, SOURCE)
     if not found:
         return "no Eurostat vintage was written", {}
-    try:
-        recorded = vintages.read_provenance(found[-1]).get("producer_version", {})
-    except (OSError, ValueError):
-        recorded = {}
+    recorded = vintages.latest_provenance(raw_dir, FOLDER).get("producer_version", {})
     return f"the newest vintage {found[-1].name} is intact", recorded if isinstance(recorded, dict) else {}
 
 

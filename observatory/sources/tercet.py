@@ -153,12 +153,8 @@ def fetch_url(settings: FetchSettings) -> tuple[str, str]:
 
 def _same_zip(raw_dir: Path, name: str, sha256: str) -> bool:
     """Whether the newest vintage holds this very ZIP (its CSV is then the same too)."""
-    found = vintages.list_vintages(raw_dir, *FOLDER.parts)
-    try:
-        return bool(found) and any(f["name"] == name and f["sha256"] == sha256
-                                   for f in vintages.read_provenance(found[-1])["files"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return False
+    files = vintages.latest_provenance(raw_dir, FOLDER).get("files") or []
+    return any(isinstance(f, dict) and f.get("name") == name and f.get("sha256") == sha256 for f in files)
 
 
 def fetch(settings: FetchSettings) -> FetchOutcome:
