@@ -277,6 +277,8 @@ def test_statbel_captcha_page_is_an_error_and_the_previous_vintage_stays(server,
     with pytest.raises(FetchError, match="CAPTCHA") as caught:
         statbel_population.fetch(settings(server, raw, now=DAY2, env=env))
     assert "earlier vintages are intact" in str(caught.value)
+    # A file dropped in the source folder itself would be ignored beside vintages: the message says where it goes.
+    assert f"new dated folder {raw / statbel_population.FOLDER}/<YYYY-MM-DD>/" in str(caught.value)
     assert tree(raw) == before
     assert [f.path for f in statbel_population.find(raw)] == [first.vintage / "TF_SOC_POP_STRUCT_2024.zip",
                                                               first.vintage / "TF_SOC_POP_STRUCT_2025.zip"]

@@ -300,8 +300,9 @@ def fetch(settings: FetchSettings) -> FetchOutcome:
                 if "HTML page" in exc.problem:
                     raise FetchError(f"statbel_population: {url} answered an HTML page (a CAPTCHA: statbel.fgov.be "
                                      "refuses scripts this way, with HTTP 200), not the ZIP. Download "
-                                     f"TF_SOC_POP_STRUCT_{year}.zip in a browser and put it in "
-                                     f"{settings.raw_dir / FOLDER}; the earlier vintages are intact") from exc
+                                     f"TF_SOC_POP_STRUCT_{year}.zip in a browser and put it, with the other years' "
+                                     f"files, in a new dated folder {settings.raw_dir / FOLDER}/<YYYY-MM-DD>/ (the "
+                                     "build reads the newest one); the earlier vintages are intact") from exc
                 raise
             with zipfile.ZipFile(result.path) as archive:
                 texts = [n for n in archive.namelist() if n.lower().endswith(".txt")]
