@@ -61,6 +61,7 @@ from observatory.download import DownloadError, Opener, looks_like_html
 from observatory.errors import InputError, describe_duckdb_read_error
 from observatory.fetch import FetchError, FetchOutcome, FetchSettings
 from observatory.provenance import META_SOURCES_DDL, Origin, read_origin, record_source, sha256
+from observatory.sources import population_staging_ddl
 
 POPULATION_DATASET = "demo_r_pjangrp3"
 LFS_DATASET = "lfst_r_lfe2en2"
@@ -385,12 +386,7 @@ def read_dataset(con: duckdb.DuckDBPyConnection, path: Path, table: str = "_euro
 
 # --- dataset loaders -----------------------------------------------------------------------------------------------
 
-POPULATION_DDL = """
-CREATE SCHEMA IF NOT EXISTS src;
-CREATE OR REPLACE TABLE src.eu_eurostat_population (
-    year INTEGER, area_code VARCHAR, sex_code VARCHAR, age_class VARCHAR, population DOUBLE, obs_flag VARCHAR,
-    conf_status VARCHAR, file_name VARCHAR, line BIGINT, rows BIGINT);
-"""
+POPULATION_DDL = population_staging_ddl("src.eu_eurostat_population")
 # Population on 1 January of year; a confidential figure is never staged, whatever the file holds in its place.
 POPULATION_INSERT_SQL = f"""
 INSERT INTO src.eu_eurostat_population

@@ -42,6 +42,7 @@ from observatory.download import head_or_probe, version_markers
 from observatory.errors import InputError
 from observatory.fetch import FetchError, FetchOutcome, FetchSettings
 from observatory.provenance import META_SOURCES_DDL, Origin, read_origin, record_source
+from observatory.sources import population_staging_ddl
 
 SOURCE_ID = "fr_insee_population"
 FOLDER = Path("fr") / "insee_population"
@@ -63,12 +64,7 @@ YEAR_SHEET = re.compile(r"\d{4}")
 DEPARTMENT = re.compile(r"0[1-9]|[1-8]\d|9[0-5]|2[AB]|97[1-6]")
 XLSX_MAGIC = b"PK\x03\x04"
 
-STAGING_DDL = """
-CREATE SCHEMA IF NOT EXISTS src;
-CREATE OR REPLACE TABLE src.fr_insee_population (
-    year INTEGER, area_code VARCHAR, sex_code VARCHAR, age_class VARCHAR, population DOUBLE, obs_flag VARCHAR,
-    conf_status VARCHAR, file_name VARCHAR, line BIGINT, rows BIGINT);
-"""
+STAGING_DDL = population_staging_ddl("src.fr_insee_population")
 INSERT_SQL = """
 INSERT INTO src.fr_insee_population
 SELECT year, area, sex, age, population, NULL, NULL, file, line, 1 FROM _insee_population

@@ -44,6 +44,7 @@ from observatory.download import DownloadError, DownloadResult
 from observatory.errors import InputError, describe_duckdb_read_error
 from observatory.fetch import FetchError, FetchOutcome, FetchSettings
 from observatory.provenance import META_SOURCES_DDL, Origin, read_origin, record_source
+from observatory.sources import population_staging_ddl
 from observatory.textfile import check_delimited
 
 SOURCE_ID = "be_statbel_population"
@@ -65,12 +66,7 @@ CHECKS = (
 )
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 
-STAGING_DDL = """
-CREATE SCHEMA IF NOT EXISTS src;
-CREATE OR REPLACE TABLE src.be_statbel_population (
-    year INTEGER, area_code VARCHAR, sex_code VARCHAR, age_class VARCHAR, population DOUBLE, obs_flag VARCHAR,
-    conf_status VARCHAR, file_name VARCHAR, line BIGINT, rows BIGINT);
-"""
+STAGING_DDL = population_staging_ddl("src.be_statbel_population")
 READ_SQL = """
 CREATE OR REPLACE TEMP TABLE _statbel_raw AS
 SELECT * FROM read_csv($path, delim = $delim, header = true, quote = '', escape = '', columns = $columns,
