@@ -121,10 +121,13 @@ def _cached_sha256(path: str, size: int, mtime_ns: int) -> str:
     return sha256(Path(path))
 
 
+def _is_data(path: Path) -> bool:
+    return path.is_file() and path.name != PROVENANCE_FILE and not path.name.endswith(_NOT_DATA)
+
+
 def data_files_here(folder: Path) -> list[str]:
     """The data files directly in ``folder`` (not in vintage sub-folders nor the hidden incoming folder)."""
-    return sorted(p.name for p in Path(folder).iterdir()
-                  if p.is_file() and p.name != PROVENANCE_FILE and not p.name.endswith(_NOT_DATA))
+    return sorted(p.name for p in Path(folder).iterdir() if _is_data(p))
 
 
 def read_provenance(vintage_dir: Path) -> dict:
@@ -133,11 +136,7 @@ def read_provenance(vintage_dir: Path) -> dict:
 
 def data_files(folder: Path) -> list[str]:
     """The data files of a vintage folder, as POSIX paths relative to it (sub-folders of extracted ZIPs included)."""
-    names = []
-    for path in folder.rglob("*"):
-        if path.is_file() and path.name != PROVENANCE_FILE and not path.name.endswith(_NOT_DATA):
-            names.append(path.relative_to(folder).as_posix())
-    return sorted(names)
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if _is_data(p))
 
 
 def same_as_latest(raw_dir: Path, country: str, source: str, sha256s: dict[str, str]) -> bool:
