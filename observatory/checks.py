@@ -5,8 +5,6 @@ Dagster asset checks (``pipelines/checks.py``) and the tests call these; they re
 
 from __future__ import annotations
 
-import re
-
 import duckdb
 
 from observatory import nomenclatures
@@ -94,26 +92,32 @@ def disclosure_holds(con: duckdb.DuckDBPyConnection, thresholds: Thresholds = Th
     return [f"published cell breaks disclosure rules: {r}" for r in rows]
 
 
+def _same_label(a: str, b: str) -> bool:
+    """Labels compared as the producer means them: case and runs of spaces aside (the KBO varies both)."""
+    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+
+
 def kbo_form_labels(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Each juridical form mapped in be_legal_forms.csv has, in the delivered code.csv, a label its pattern matches."""
-    labels: dict[str, list[str]] = {}
-    for code, description in con.execute(
-        "SELECT code, description FROM src.be_kbo_codes WHERE category = 'JuridicalForm' AND language IN ('FR', 'NL')"
+    """Each juridical form mapped in be_legal_forms.csv has, in the delivered code.csv, the FR and NL labels recorded
+    beside it (copied from the producer's list): a code whose meaning changed, or a wrong code, stops publication."""
+    labels: dict[str, dict[str, str]] = {}
+    for code, language, description in con.execute(
+        "SELECT code, language, description FROM src.be_kbo_codes WHERE category = 'JuridicalForm' AND language IN ('FR', 'NL')"
     ).fetchall():
-        labels.setdefault(code, []).append(description)
+        labels.setdefault(code, {})[language] = description
     problems = []
     for row in nomenclatures.load("be_legal_forms").itertuples():
-        if row.juridical_form == "*" or not row.expected_label_pattern:
+        if row.juridical_form == "*":
             continue
         found = labels.get(row.juridical_form)
         status = "unverified mapping" if row.verified != "true" else "mapping"
         if not found:
             problems.append(f"{status} {row.juridical_form} ({row.family}): not in the delivered code.csv")
-        elif not any(re.search(row.expected_label_pattern, label) for label in found):
-            problems.append(
-                f"{status} {row.juridical_form} ({row.family}): delivered label {found} does not match "
-                f"{row.expected_label_pattern!r}"
-            )
+            continue
+        for language, expected in (("FR", row.label_fr), ("NL", row.label_nl)):
+            if language in found and not _same_label(found[language], expected):
+                problems.append(f"{status} {row.juridical_form} ({row.family}): delivered {language} label "
+                                f"{found[language]!r} is not {expected!r} (be_legal_forms.csv)")
     return problems
 
 

@@ -13,10 +13,7 @@ def test_mapping_files_are_consistent():
 
 
 def fr_family(cj: str) -> str | None:
-    forms = nomenclatures.load("fr_legal_forms")
-    hits = [r.family for r in forms.itertuples() if int(r.cj_from) <= int(cj) <= int(r.cj_to)]
-    assert len(hits) <= 1
-    return hits[0] if hits else None
+    return nomenclatures.load("fr_legal_forms").set_index("cj")["family"].get(cj)
 
 
 @pytest.mark.parametrize(

@@ -29,7 +29,7 @@ FROM (
 ) e
 LEFT JOIN nom.fr_departments d ON d.dep = e.dep_code
 LEFT JOIN nom.fr_legal_categories_level2 l2 ON l2.code2 = left(e.cj, 2)
-LEFT JOIN nom.fr_legal_forms f ON TRY_CAST(e.cj AS INTEGER) BETWEEN CAST(f.cj_from AS INTEGER) AND CAST(f.cj_to AS INTEGER)
+LEFT JOIN nom.fr_legal_forms f ON f.cj = e.cj
 LEFT JOIN nom.nace_divisions nd ON nd.division = left(e.activity, 2)
 LEFT JOIN nom.nace_a10 a ON a.division_from <> '' AND a.nace_a10 NOT IN ('TOTAL', 'UNK')
     AND TRY_CAST(left(e.activity, 2) AS INTEGER) BETWEEN CAST(a.division_from AS INTEGER) AND CAST(a.division_to AS INTEGER)

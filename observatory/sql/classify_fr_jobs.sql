@@ -27,7 +27,7 @@ FROM (
 ) j
 LEFT JOIN nom.fr_departments d ON d.dep = j.dep_code
 LEFT JOIN nom.fr_legal_categories_level2 l2 ON l2.code2 = left(j.cj, 2)
-LEFT JOIN nom.fr_legal_forms f ON CAST(j.cj AS INTEGER) BETWEEN CAST(f.cj_from AS INTEGER) AND CAST(f.cj_to AS INTEGER)
+LEFT JOIN nom.fr_legal_forms f ON f.cj = j.cj
 LEFT JOIN nom.nace_divisions nd ON nd.division = left(j.apet, 2)
 LEFT JOIN nom.nace_a10 a ON a.division_from <> '' AND a.nace_a10 <> 'UNK'
     AND CAST(left(j.apet, 2) AS INTEGER) BETWEEN CAST(a.division_from AS INTEGER) AND CAST(a.division_to AS INTEGER)
