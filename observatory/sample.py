@@ -25,11 +25,11 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import io
 import json
 import math
 import random
-import re
 import sys
 import zipfile
 from collections.abc import Iterable, Sequence
@@ -38,6 +38,9 @@ from datetime import date, timedelta
 from pathlib import Path
 
 NOMENCLATURES = Path(__file__).parent / "nomenclatures"
+# The producer's own code list (observatory/reference/README.md): the sample's KBO code.csv is this file, byte for
+# byte, and every juridical form and NACE-BEL code the sample writes must be in it.
+KBO_CODE_LIST = Path(__file__).parent / "reference" / "kbo" / "code.csv"
 DEFAULT_YEARS = (2022, 2023, 2024)
 DEFAULT_SEED = 20260101
 RETRIEVED = "2025-01-01"
@@ -153,9 +156,7 @@ class Codes:
     be_arrondissements: set[str]
     be_postcodes: dict[str, list[str]]  # NUTS3 -> postcodes
     be_postcode_set: set[str]
-    fr_cj_family: list[tuple[int, int, str]]
     fr_level2: set[str]
-    be_form_rules: list[dict[str, str]]
     exclusions: list[str]
     divisions: set[str]
     a10: list[tuple[str, int, int]]
@@ -166,11 +167,7 @@ class Codes:
     area_nuts3: list[str]
 
     def fr_family(self, cj: str) -> str:
-        if cj.isdigit():
-            for low, high, family in self.fr_cj_family:
-                if low <= int(cj) <= high:
-                    return family
-        return ""
+        return SAMPLE_FR_FAMILIES.get(cj, "")
 
     def excluded(self, nace_class: str) -> bool:
         return any(nace_class.startswith(prefix) for prefix in self.exclusions)
@@ -197,10 +194,7 @@ def load_codes() -> Codes:
         be_arrondissements={r["arrondissement"] for r in arrs},
         be_postcodes={k: sorted(v) for k, v in postcodes.items()},
         be_postcode_set={p for v in postcodes.values() for p in v},
-        fr_cj_family=[(int(r["cj_from"]), int(r["cj_to"]), r["family"])
-                      for r in _read_nomenclature("fr_legal_forms")],
         fr_level2={r["code2"] for r in _read_nomenclature("fr_legal_categories_level2")},
-        be_form_rules=_read_nomenclature("be_legal_forms"),
         exclusions=[r["nace_prefix"] for r in _read_nomenclature("activity_exclusions")],
         divisions={r["division"] for r in _read_nomenclature("nace_divisions")},
         a10=[(r["nace_a10"], int(r["division_from"]), int(r["division_to"]))
@@ -211,6 +205,49 @@ def load_codes() -> Codes:
         onss_sex={r["sex"]: r["source_code"] for r in sexes if r["source_system"] == "onss"},
         area_nuts3=[r["geo"] for r in _read_nomenclature("geo") if r["geo_level"] == "NUTS3"],
     )
+
+
+# What the sample MEANS each legal form it uses to be, stated here from the producers' own labels (INSEE's list,
+# the KBO code.csv) and deliberately NOT read from fr_legal_forms.csv / be_legal_forms.csv: a sample derived from the
+# mappings agrees with them by construction and cannot catch a wrong one (issue 9). It only shapes the synthetic
+# magnitudes (ESS growth, ESS flags, names); the build classifies with the mappings, and the tests compare.
+SAMPLE_FR_FAMILIES = {
+    "9220": "ASSOC",  # Association déclarée
+    "9221": "ASSOC",  # Association déclarée d'insertion par l'économique
+    "9222": "ASSOC",  # Association intermédiaire
+    "9230": "ASSOC",  # Association déclarée, reconnue d'utilité publique
+    "9240": "ASSOC",  # Congrégation
+    "5192": "COOP",  # Société coopérative de banque populaire
+    "5194": "COOP",  # Caisse (fédérale) de crédit mutuel
+    "5196": "COOP",  # Caisse d'épargne et de prévoyance à forme coopérative
+    "5432": "COOP",  # SARL d'intérêt collectif agricole (SICA)
+    "5458": "COOP",  # SARL coopérative de production (SCOP)
+    "5459": "COOP",  # SARL union de sociétés coopératives
+    "5460": "COOP",  # Autre SARL coopérative
+    "5551": "COOP",  # SA coopérative de consommation à conseil d'administration
+    "6316": "COOP",  # Coopérative d'utilisation de matériel agricole en commun (CUMA)
+    "6317": "COOP",  # Société coopérative agricole
+    "6411": "MUTUAL",  # Société d'assurance à forme mutuelle
+    "8210": "MUTUAL",  # Mutuelle
+    "8250": "MUTUAL",  # Assurance mutuelle agricole
+    "8290": "MUTUAL",  # Autre organisme mutualiste
+    "9300": "FOUND",  # Fondation
+}
+# KBO juridical form (and ONSS accreditation) -> what the sample means it to be (labels of the real code.csv).
+SAMPLE_BE_FAMILIES = {
+    ("017", ""): "ASSOC",  # Association sans but lucratif
+    ("125", ""): "ASSOC",  # Association internationale sans but lucratif
+    ("026", ""): "FOUND",  # Fondation privée
+    ("029", ""): "FOUND",  # Fondation d'utilité publique
+    ("019", ""): "MUTUAL",  # Mutualité / Société Mutualiste / Union nationale de mutualités
+    ("021", ""): "MUTUAL",  # Association d'assurances mutuelles / Caisse commune d'assurances de droit privé
+    ("706", ""): "COOP",  # Société coopérative
+    ("706", "CNC"): "COOP", ("706", "CNC+ES"): "COOP",
+    ("001", ""): "COOP",  # Société coopérative européenne
+    ("008", "CNC"): "COOP",  # pre-2019 cooperative accredited by the Conseil National de la Coopération
+    ("508", ""): "SOCENT", ("608", ""): "SOCENT",  # Société coopérative à responsabilité limitée à finalité sociale
+    ("610", "ES"): "SOCENT",  # a company accredited as social enterprise
+}
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -432,7 +469,7 @@ BE_STRATA = _parse_strata("""
 017  -       85201  1.10  0.82  O   25  0.85 .
 017  -       85311  1.00  0.62  O   60  0.85 .
 017  -       85599  0.35  0.60  S   15  0.75 u
-017  -       93120  0.25  0.35  Y    6  0.55 .
+017  -       93129  0.25  0.35  Y    6  0.55 .
 017  -       94991  0.45  0.62  O    8  0.70 .
 017  -       90011  0.18  0.45  S    8  0.70 u
 017  -       81210  0.14  0.60  S   25  0.70 .
@@ -453,13 +490,13 @@ BE_STRATA = _parse_strata("""
 026  -       91020  0.05  0.55  S   10  0.80 u
 029  -       86101  0.18  0.78  S  300  0.85 u
 029  -       72190  0.05  0.45  S   20  0.90 u
-014  -       65120  0.40  0.70  O   40  0.85 u   # mutual societies (codes assumed in be_legal_forms.csv)
-014  -       84300  0.04  0.70  O   40  0.85 u
-027  -       65120  0.14  0.65  O  100  0.90 u
-027  -       86901  0.06  0.80  S   10  0.75 .
+019  -       65122  0.40  0.70  O   40  0.85 u   # mutual societies (019 mutualités, 021 mutual insurance)
+019  -       84302  0.04  0.70  O   40  0.85 u
+021  -       65122  0.14  0.65  O  100  0.90 u
+019  -       86901  0.06  0.80  S   10  0.75 .
 706  -       64190  0.20  0.55  S   25  0.92 u   # cooperatives (SC/CV), accredited or not
 706  -       46211  0.10  0.25  S   30  0.95 .
-706  -       10511  0.14  0.30  S  150  0.95 .
+706  -       10510  0.14  0.30  S  150  0.95 .
 706  -       47111  0.08  0.65  Y   25  0.70 .
 706  -       35110  0.02  0.25  S   10  0.95 .
 706  CNC     62010  0.04  0.30  S   10  0.92 u
@@ -476,8 +513,8 @@ BE_STRATA = _parse_strata("""
 124  -       86101  2.55  0.79  S  700  0.85 u
 124  -       85311  4.76  0.62  O   60  0.85 .
 124  -       85201  3.06  0.84  O   20  0.85 .
-124  -       84240  0.85  0.25  S  100  0.95 u
-124  -       85420  0.85  0.50  S  300  0.85 u
+124  -       84242  0.85  0.25  S  100  0.95 u
+124  -       85422  0.85  0.50  S  300  0.85 u
 124  -       53100  0.94  0.30  O   60  0.88 .
 124  -       49100  0.94  0.18  O  150  0.95 u
 610  -       01110  0.26  0.30  S    3  0.90 .   # companies (SRL/BV)
@@ -507,14 +544,14 @@ BE_STRATA = _parse_strata("""
 610  -       52100  1.70  0.25  S   80  0.93 .
 610  -       56101  2.21  0.48  Y    8  0.60 .
 610  -       55100  0.77  0.55  Y   20  0.75 u
-610  -       47710  1.10  0.80  Y    5  0.70 .
+610  -       47711  1.10  0.80  Y    5  0.70 .
 610  -       47730  0.42  0.85  S    6  0.80 .
 610  -       62010  0.94  0.25  S   20  0.96 u
 610  -       62020  0.68  0.30  S   20  0.95 u
 610  -       61100  0.42  0.35  S  100  0.97 u
 610  -       58130  0.17  0.45  O  100  0.90 u
 610  -       64190  1.53  0.55  O   20  0.90 u
-610  -       65120  0.59  0.55  S   50  0.92 u
+610  -       65122  0.59  0.55  S   50  0.92 u
 610  -       66220  0.59  0.60  S    5  0.90 .
 610  -       68201  0.51  0.55  S    8  0.85 .
 610  -       68311  0.42  0.60  S    4  0.90 .
@@ -530,7 +567,7 @@ BE_STRATA = _parse_strata("""
 610  -       85599  0.42  0.55  S   10  0.75 u
 610  -       93130  0.17  0.45  Y   10  0.60 u
 610  -       96021  0.68  0.88  Y    3  0.75 .
-610  -       96010  0.34  0.70  S   20  0.85 .
+610  -       96012  0.34  0.70  S   20  0.85 .
 011  -       47241  0.17  0.60  Y    4  0.70 .
 012  -       69101  0.17  0.70  S    5  0.90 u
 """)
@@ -1463,8 +1500,7 @@ def _be_communes(rng: random.Random, scale: float) -> dict[str, list[tuple[str, 
 
 def _be_keys(rng: random.Random, codes: Codes, communes: dict[str, list[tuple[str, float]]],
              scale: float) -> dict:
-    families = _be_families(codes)
-    strata = [_with_family(s, families.get((s.legal, s.accreditation), "")) for s in BE_STRATA]
+    strata = [_with_family(s, SAMPLE_BE_FAMILIES.get((s.legal, s.accreditation), "")) for s in BE_STRATA]
     regions = [(arr, BE_ARRONDISSEMENTS[arr][0], BE_ARRONDISSEMENTS[arr][3], communes[arr])
                for arr in BE_ARRONDISSEMENTS]
     keys = _make_keys(rng, regions, strata, 2600.0 / scale, "2008")
@@ -1472,32 +1508,17 @@ def _be_keys(rng: random.Random, codes: Codes, communes: dict[str, list[tuple[st
     _add_small_keys(rng, keys, all_codes, strata, _scaled(250, scale, 20), "2008")
     _add_missing_strata(rng, keys, [communes[arr][0][0] for arr in BE_ARRONDISSEMENTS], strata, "2008")
     by_activity = {(s.legal, s.accreditation, s.activity): s for s in strata}
-    extras = [("21004", "027", "", "2008", "65120", 40), ("62063", "017", "", "2008", "88999", 15),
+    extras = [("21004", "019", "", "2008", "65122", 40), ("62063", "017", "", "2008", "88999", 15),
               (BE_UNKNOWN_REFNIS, "610", "", "2008", "47111", 20), ("31005", "610", "", "2025", "62100", 10),
               ("52011", "017", "", "2025", "88101", 6)]
     for refnis, form, accreditation, version, nace, jobs in extras:
+        if nace not in real_kbo_codes()[f"Nace{version}"]:
+            raise ValueError(f"ONSS sample cell: NACE-BEL {version} {nace} is not in {KBO_CODE_LIST.name}")
         stratum = (by_activity.get((form, accreditation, nace))
                    or Stratum(form, accreditation, nace, 0.0, 0.6, "S", 5, 0.9, False, False))
         key = Key(refnis, stratum, form, accreditation, version, nace, jobs, 0, 0.2, fixed=True)
         keys[(refnis, form, accreditation, version, nace)] = key
     return keys
-
-
-def _be_families(codes: Codes) -> dict[tuple[str, str], str]:
-    """Family of each (form, accreditation) used by the strata, by the rules of be_legal_forms.csv."""
-    out = {}
-    for stratum in BE_STRATA:
-        accreditations = set(stratum.accreditation.split("+")) - {""}
-        best = None
-        for rule in codes.be_form_rules:
-            if rule["juridical_form"] not in (stratum.legal, "*"):
-                continue
-            if rule["accreditation"] and rule["accreditation"] not in accreditations:
-                continue
-            if best is None or int(rule["priority"]) < int(best["priority"]):
-                best = rule
-        out[(stratum.legal, stratum.accreditation)] = best["family"] if best else ""
-    return out
 
 
 def _write_onss(out_dir: Path, cells: dict[int, list[tuple]], years: tuple[int, ...], seed: int,
@@ -1528,232 +1549,50 @@ def _write_onss(out_dir: Path, cells: dict[int, list[tuple]], years: tuple[int, 
 # ------------------------------------------------------------------------------------------------------------
 # Belgium: KBO open data (full extract)
 # ------------------------------------------------------------------------------------------------------------
-# Juridical forms used, with FR / NL / DE labels. The labels of the codes mapped in be_legal_forms.csv are
-# written to match their expected_label_pattern (014 and 027 are the project's unverified assumptions for
-# mutual societies: the labels here follow that assumption, they do not verify it).
-KBO_FORMS = {
-    "001": ("Société coopérative européenne", "Europese coöperatieve vennootschap",
-            "Europäische Genossenschaft"),
-    "006": ("Société coopérative à responsabilité illimitée",
-            "Coöperatieve vennootschap met onbeperkte aansprakelijkheid",
-            "Genossenschaft mit unbeschränkter Haftung"),
-    "008": ("Société coopérative à responsabilité limitée",
-            "Coöperatieve vennootschap met beperkte aansprakelijkheid",
-            "Genossenschaft mit beschränkter Haftung"),
-    "011": ("Société en nom collectif", "Vennootschap onder firma", "Offene Handelsgesellschaft"),
-    "012": ("Société en commandite", "Commanditaire vennootschap", "Kommanditgesellschaft"),
-    "014": ("Mutualité", "Ziekenfonds", "Krankenkasse"),
-    "015": ("Société privée à responsabilité limitée",
-            "Besloten vennootschap met beperkte aansprakelijkheid",
-            "Private Gesellschaft mit beschränkter Haftung"),
-    "017": ("Association sans but lucratif", "Vereniging zonder winstoogmerk",
-            "Vereinigung ohne Gewinnerzielungsabsicht"),
-    "026": ("Fondation privée", "Private stichting", "Privatstiftung"),
-    "027": ("Union nationale de mutualités", "Landsbond van ziekenfondsen",
-            "Landesverband der Krankenkassen"),
-    "029": ("Fondation d'utilité publique", "Stichting van openbaar nut", "Gemeinnützige Stiftung"),
-    "030": ("Entité étrangère", "Buitenlandse entiteit", "Ausländische Einheit"),
-    "124": ("Etablissement public", "Openbare instelling", "Öffentliche Einrichtung"),
-    "125": ("Association internationale sans but lucratif", "Internationale vereniging zonder winstoogmerk",
-            "Internationale Vereinigung ohne Gewinnerzielungsabsicht"),
-    "506": ("Société coopérative à responsabilité illimitée à finalité sociale",
-            "Coöperatieve vennootschap met onbeperkte aansprakelijkheid met sociaal oogmerk",
-            "Genossenschaft mit unbeschränkter Haftung mit sozialer Zielsetzung"),
-    "508": ("Société coopérative à responsabilité limitée à finalité sociale",
-            "Coöperatieve vennootschap met beperkte aansprakelijkheid met sociaal oogmerk",
-            "Genossenschaft mit beschränkter Haftung mit sozialer Zielsetzung"),
-    "510": ("Société privée à responsabilité limitée à finalité sociale",
-            "Besloten vennootschap met beperkte aansprakelijkheid met sociaal oogmerk",
-            "Private Gesellschaft mit beschränkter Haftung mit sozialer Zielsetzung"),
-    "511": ("Société en commandite simple à finalité sociale",
-            "Gewone commanditaire vennootschap met sociaal oogmerk",
-            "Einfache Kommanditgesellschaft mit sozialer Zielsetzung"),
-    "512": ("Société en nom collectif à finalité sociale", "Vennootschap onder firma met sociaal oogmerk",
-            "Offene Handelsgesellschaft mit sozialer Zielsetzung"),
-    "513": ("Société en commandite par actions à finalité sociale",
-            "Commanditaire vennootschap op aandelen met sociaal oogmerk",
-            "Kommanditgesellschaft auf Aktien mit sozialer Zielsetzung"),
-    "514": ("Société anonyme à finalité sociale", "Naamloze vennootschap met sociaal oogmerk",
-            "Aktiengesellschaft mit sozialer Zielsetzung"),
-    "515": ("Société agricole à finalité sociale", "Landbouwvennootschap met sociaal oogmerk",
-            "Landwirtschaftliche Gesellschaft mit sozialer Zielsetzung"),
-    "610": ("Société à responsabilité limitée", "Besloten vennootschap",
-            "Gesellschaft mit beschränkter Haftung"),
-    "706": ("Société coopérative", "Coöperatieve vennootschap", "Genossenschaft"),
+@functools.cache
+def real_kbo_codes() -> dict[str, dict[str, dict[str, str]]]:
+    """Category -> code -> language -> label of the producer's code.csv (KBO_CODE_LIST)."""
+    codes: dict[str, dict[str, dict[str, str]]] = {}
+    with KBO_CODE_LIST.open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            codes.setdefault(row["Category"], {}).setdefault(row["Code"], {})[row["Language"]] = row["Description"]
+    return codes
+
+
+# NACE-BEL 2008 code -> the NACE-BEL 2025 code the sample gives the same entity, where the 2008 number is not a 2025
+# code (class renumbered or split in NACE Rev. 2.1). Picked by hand from the real code.csv's Nace2025 labels; every
+# other code keeps its number, which the generator checks is a real 2025 code. Never read from the Rev. 2.1 -> Rev. 2
+# correspondence the pipeline converts with, so that the sample tests that conversion instead of agreeing with it.
+NACE_BEL_2025 = {
+    "31091": "31004",  # furniture for dining rooms, living rooms and bedrooms
+    "38321": "38210",  # recovery of sorted materials
+    "41201": "41001",  # general construction of residential buildings
+    "43999": "43990",  # other specialised construction
+    "45113": "47811",  # retail sale of cars and light motor vehicles (trade of vehicles moves to division 47)
+    "47111": "47110",  # non-specialised retail sale
+    "49100": "49110",  # passenger rail transport
+    "56101": "56111",  # full-service restaurants
+    "58140": "58130",  # publishing of journals and periodicals
+    "62010": "62100",  # computer programming
+    "62020": "62200",  # computer consultancy
+    "68311": "68310",  # real-estate intermediation
+    "70220": "70200",  # business and other management consultancy
+    "72190": "72109",  # other research and development in natural sciences
+    "74103": "74120",  # graphic design
+    "80100": "80010",  # private security
+    "85422": "85402",  # subsidised private higher education
+    "86901": "86910",  # medical laboratories
+    "90011": "90201",  # performing arts by independent artists
+    "91020": "91210",  # museums
+    "96012": "96102",  # laundries for private customers
+    "96021": "96210",  # hairdressing
+    "96099": "96999",  # other personal services
 }
-KBO_SIMPLE_CODES = {
-    "ActivityGroup": {
-        "001": ("Activités TVA", "BTW-activiteiten", "MwSt.-Tätigkeiten"),
-        "002": ("Activités EDRL", "EDRL-activiteiten", "EDRL-Tätigkeiten"),
-        "003": ("Activités", "Activiteiten", "Tätigkeiten"),
-        "004": ("Activités SPF", "FOD-activiteiten", "FÖD-Tätigkeiten"),
-        "005": ("Activités ONSSAPL", "RSZPPO-activiteiten", "LASSPLV-Tätigkeiten"),
-        "006": ("Activités ONSS", "RSZ-activiteiten", "LSS-Tätigkeiten"),
-        "007": ("Enseignement subventionné", "Gesubsidieerd onderwijs", "Subventionierter Unterricht"),
-    },
-    "Classification": {
-        "MAIN": ("Principale", "Hoofdactiviteit", "Haupttätigkeit"),
-        "SECO": ("Secondaire", "Nevenactiviteit", "Nebentätigkeit"),
-        "ANCI": ("Auxiliaire", "Hulpactiviteit", "Hilfstätigkeit"),
-    },
-    "ContactType": {
-        "TEL": ("Numéro de téléphone", "Telefoonnummer", "Telefonnummer"),
-        "EMAIL": ("E-mail", "E-mail", "E-Mail"),
-        "WEB": ("Adresse web", "Webadres", "Webadresse"),
-    },
-    "EntityContact": {
-        "ENT": ("Entreprise", "Onderneming", "Unternehmen"),
-        "EST": ("Unité d'établissement", "Vestigingseenheid", "Niederlassungseinheit"),
-    },
-    "JuridicalSituation": {
-        "000": ("Situation normale", "Normale toestand", "Normaler Stand"),
-    },
-    "Language": {
-        "0": ("Inconnu", "Onbekend", "Unbekannt"),
-        "1": ("Français", "Frans", "Französisch"),
-        "2": ("Néerlandais", "Nederlands", "Niederländisch"),
-        "3": ("Allemand", "Duits", "Deutsch"),
-        "4": ("Anglais", "Engels", "Englisch"),
-    },
-    "Status": {
-        "AC": ("Actif", "Actief", "Aktiv"),
-    },
-    "TypeOfAddress": {
-        "REGO": ("Siège", "Zetel", "Sitz"),
-        "BAET": ("Unité d'établissement", "Vestigingseenheid", "Niederlassungseinheit"),
-        "ABBR": ("Succursale", "Bijkantoor", "Zweigniederlassung"),
-    },
-    "TypeOfDenomination": {
-        "001": ("Dénomination", "Naam", "Name"),
-        "002": ("Abréviation", "Afkorting", "Abkürzung"),
-        "003": ("Dénomination commerciale", "Commerciële naam", "Handelsname"),
-    },
-    "TypeOfEnterprise": {
-        "0": ("Inconnu", "Onbekend", "Unbekannt"),
-        "1": ("Personne physique", "Natuurlijk persoon", "Natürliche Person"),
-        "2": ("Personne morale", "Rechtspersoon", "Juristische Person"),
-    },
-}
-# NACE Rev. 2 classes of the codes used, FR / NL (the labels of every 5-digit code of a class).
-NACE_LABELS = {
-    "01.11": ("Culture de céréales, de légumineuses et de graines oléagineuses",
-              "Teelt van granen en peulvruchten"),
-    "01.13": ("Culture de légumes, de melons, de racines et de tubercules",
-              "Teelt van groenten, meloenen en wortels"),
-    "01.50": ("Culture et élevage associés", "Gemengd bedrijf"),
-    "10.13": ("Préparation de produits à base de viande", "Vervaardiging van producten op basis van vlees"),
-    "10.32": ("Préparation de jus de fruits et légumes", "Vervaardiging van vruchten- en groentesappen"),
-    "10.51": ("Exploitation de laiteries et fabrication de fromage", "Zuivelfabrieken en kaasmakerijen"),
-    "10.71": ("Fabrication de pain et de pâtisserie fraîche",
-              "Vervaardiging van brood en vers banketbakkerswerk"),
-    "13.20": ("Tissage", "Weven van textiel"),
-    "20.14": ("Fabrication d'autres produits chimiques organiques de base",
-              "Vervaardiging van andere organische basischemicaliën"),
-    "22.22": ("Fabrication d'emballages en matières plastiques",
-              "Vervaardiging van verpakkingsmiddelen van kunststof"),
-    "24.10": ("Sidérurgie", "Vervaardiging van ijzer en staal"),
-    "25.62": ("Usinage", "Mechanische bewerking van metalen"),
-    "28.30": ("Fabrication de machines agricoles et forestières",
-              "Vervaardiging van landbouw- en bosbouwmachines"),
-    "29.10": ("Construction de véhicules automobiles", "Vervaardiging van motorvoertuigen"),
-    "31.09": ("Fabrication d'autres meubles", "Vervaardiging van andere meubelen"),
-    "33.12": ("Réparation de machines et équipements mécaniques", "Reparatie van machines"),
-    "35.11": ("Production d'électricité", "Productie van elektriciteit"),
-    "38.11": ("Collecte des déchets non dangereux", "Inzameling van ongevaarlijk afval"),
-    "38.32": ("Récupération de déchets triés", "Terugwinning van gesorteerd afval"),
-    "41.20": ("Construction de bâtiments résidentiels et non résidentiels",
-              "Bouw van residentiële en niet-residentiële gebouwen"),
-    "42.11": ("Construction de routes et d'autoroutes", "Bouw van autowegen en andere wegen"),
-    "43.21": ("Installation électrique", "Elektrische installatiewerken"),
-    "43.99": ("Autres travaux de construction spécialisés", "Overige gespecialiseerde bouwwerkzaamheden"),
-    "45.11": ("Commerce de voitures et de véhicules automobiles légers",
-              "Handel in auto's en lichte motorvoertuigen"),
-    "46.21": ("Commerce de gros de céréales et d'aliments pour le bétail",
-              "Groothandel in granen en veevoeders"),
-    "46.90": ("Commerce de gros non spécialisé", "Niet-gespecialiseerde groothandel"),
-    "47.11": ("Commerce de détail en magasin non spécialisé à prédominance alimentaire",
-              "Detailhandel in niet-gespecialiseerde winkels waarbij voedings- en genotmiddelen overheersen"),
-    "47.24": ("Commerce de détail de pain et de pâtisserie", "Detailhandel in brood en banketbakkerswerk"),
-    "47.71": ("Commerce de détail d'habillement", "Detailhandel in kleding"),
-    "47.73": ("Commerce de détail de produits pharmaceutiques", "Apotheken"),
-    "49.10": ("Transport ferroviaire interurbain de voyageurs", "Personenvervoer per spoor, interlokaal"),
-    "49.41": ("Transports routiers de fret", "Goederenvervoer over de weg"),
-    "52.10": ("Entreposage et stockage", "Opslag"),
-    "53.10": ("Activités de poste dans le cadre d'une obligation de service universel",
-              "Postdiensten in het kader van een universeledienstverplichting"),
-    "55.10": ("Hôtels et hébergement similaire", "Hotels en dergelijke accommodatie"),
-    "56.10": ("Restaurants et services de restauration mobile", "Eetgelegenheden"),
-    "58.13": ("Édition de journaux", "Uitgeverijen van kranten"),
-    "58.14": ("Édition de revues et périodiques", "Uitgeverijen van tijdschriften"),
-    "61.10": ("Télécommunications filaires", "Draadgebonden telecommunicatie"),
-    "62.01": ("Programmation informatique", "Ontwerpen en programmeren van computerprogramma's"),
-    "62.02": ("Conseil informatique", "Computerconsultancy-activiteiten"),
-    "64.19": ("Autres intermédiations monétaires", "Overige monetaire financiële intermediatie"),
-    "65.12": ("Autres assurances", "Schadeverzekeringen"),
-    "66.22": ("Activités des agents et courtiers d'assurances",
-              "Activiteiten van verzekeringsagenten en -makelaars"),
-    "68.20": ("Location et exploitation de biens immobiliers propres ou loués",
-              "Verhuur en exploitatie van eigen of geleased onroerend goed"),
-    "68.31": ("Agences immobilières", "Bemiddeling bij de handel in onroerend goed"),
-    "69.10": ("Activités juridiques", "Rechtskundige dienstverlening"),
-    "69.20": ("Activités comptables", "Boekhouding en boekenonderzoek"),
-    "70.22": ("Conseil pour les affaires et autres conseils de gestion",
-              "Adviesbureaus op het gebied van bedrijfsvoering"),
-    "71.12": ("Activités d'ingénierie et de conseils techniques",
-              "Ingenieurs en aanverwante technische adviseurs"),
-    "72.19": ("Recherche-développement en autres sciences physiques et naturelles",
-              "Speur- en ontwikkelingswerk op het gebied van natuurwetenschappen"),
-    "78.20": ("Activités des agences de travail temporaire", "Uitzendbureaus"),
-    "80.10": ("Activités de sécurité privée", "Particuliere beveiliging"),
-    "81.21": ("Nettoyage courant des bâtiments", "Algemene reiniging van gebouwen"),
-    "82.20": ("Activités de centres d'appels", "Callcenters"),
-    "84.11": ("Administration publique générale", "Algemeen overheidsbestuur"),
-    "84.13": ("Administration publique (tutelle) des activités économiques",
-              "Openbaar bestuur op het gebied van het bedrijfsleven"),
-    "84.24": ("Ordre public et sécurité", "Openbare orde en veiligheid"),
-    "84.30": ("Sécurité sociale obligatoire", "Verplichte sociale verzekering"),
-    "85.20": ("Enseignement primaire", "Lager onderwijs"),
-    "85.31": ("Enseignement secondaire général", "Algemeen secundair onderwijs"),
-    "85.42": ("Enseignement supérieur", "Tertiair onderwijs"),
-    "85.59": ("Enseignement divers", "Overige onderwijs"),
-    "86.10": ("Activités hospitalières", "Ziekenhuizen"),
-    "86.21": ("Activité des médecins généralistes", "Huisartsenpraktijken"),
-    "86.90": ("Autres activités pour la santé humaine", "Overige menselijke gezondheidszorg"),
-    "87.20": ("Hébergement social pour personnes handicapées mentales",
-              "Residentiële zorg voor personen met een mentale handicap"),
-    "87.30": ("Hébergement social pour personnes âgées ou handicapées physiques",
-              "Residentiële zorg voor ouderen en personen met een fysieke handicap"),
-    "88.10": ("Action sociale sans hébergement pour personnes âgées et personnes handicapées",
-              "Maatschappelijke dienstverlening zonder huisvesting voor ouderen en gehandicapten"),
-    "88.91": ("Accueil de jeunes enfants", "Kinderopvang"),
-    "88.99": ("Autre action sociale sans hébergement n.c.a.",
-              "Overige maatschappelijke dienstverlening zonder huisvesting"),
-    "90.01": ("Arts du spectacle vivant", "Uitvoerende kunsten"),
-    "91.02": ("Gestion des musées", "Musea"),
-    "93.12": ("Activités de clubs de sports", "Sportclubs"),
-    "93.13": ("Activités des centres de culture physique", "Fitnesscentra"),
-    "94.11": ("Activités des organisations patronales et consulaires",
-              "Bedrijfs- en werkgeversorganisaties"),
-    "94.20": ("Activités des syndicats de salariés", "Vakverenigingen"),
-    "94.91": ("Activités des organisations religieuses", "Religieuze organisaties"),
-    "94.99": ("Activités des autres organisations associatives", "Overige verenigingen"),
-    "96.01": ("Blanchisserie-teinturerie", "Wassen en (chemisch) reinigen"),
-    "96.02": ("Coiffure et soins de beauté", "Haarverzorging en schoonheidsverzorging"),
-    "96.09": ("Autres services personnels n.c.a.", "Overige persoonlijke diensten"),
-    "47.91": ("Vente à distance", "Detailhandel via postorderbedrijven of via internet"),
-    "74.10": ("Activités spécialisées de design", "Gespecialiseerde designactiviteiten"),
-    "70.10": ("Activités des sièges sociaux", "Activiteiten van hoofdkantoren"),
-    "43.32": ("Travaux de menuiserie", "Schrijnwerk"),
-}
-# NACE Rev. 2 class -> NACE Rev. 2.1 class where it changed (NACE-BEL 2025); other classes keep their code.
-NACE_2025 = {"62.01": "62.10", "62.02": "62.20", "41.20": "41.00", "56.10": "56.11", "70.22": "70.20",
-             "72.19": "72.10", "80.10": "80.01", "86.90": "86.99", "49.10": "49.11", "91.02": "91.21",
-             "96.02": "96.21"}
 KBO_NON_EMPLOYERS = (  # (kind, form, nace, weight): kind N natural person, L legal person
     ("N", "", "43320", 8), ("N", "", "96021", 6), ("N", "", "86210", 5), ("N", "", "47241", 4),
-    ("N", "", "01500", 6), ("N", "", "74100", 4), ("N", "", "96090", 4), ("N", "", "47910", 5),
+    ("N", "", "01500", 6), ("N", "", "74103", 4), ("N", "", "96099", 4), ("N", "", "47910", 5),
     ("N", "", "68201", 6), ("L", "610", "70100", 8), ("L", "610", "62020", 5), ("L", "610", "68201", 8),
-    ("L", "610", "46900", 3), ("L", "017", "94991", 8), ("L", "017", "93120", 4), ("L", "017", "90011", 2),
+    ("L", "610", "46900", 3), ("L", "017", "94991", 8), ("L", "017", "93129", 4), ("L", "017", "90011", 2),
     ("L", "125", "94991", 1), ("L", "026", "94991", 1), ("L", "706", "35110", 1), ("L", "011", "47241", 1),
     ("L", "012", "69101", 1), ("L", "001", "46900", 0.2), ("L", "506", "88999", 0.2),
     ("L", "029", "91020", 0.2),
@@ -1775,9 +1614,7 @@ BRUSSELS_STREETS = (("Koningsstraat", "Rue Royale"), ("Wetstraat", "Rue de la Lo
 
 
 def _nace_2025(code: str) -> str:
-    dotted = f"{code[:2]}.{code[2:4]}"
-    new = NACE_2025.get(dotted, dotted)
-    return new.replace(".", "") + code[4:]
+    return NACE_BEL_2025.get(code, code)
 
 
 class _Kbo:
@@ -1858,7 +1695,7 @@ class _Kbo:
                 short = "".join(w[0] for w in name.split()[:4]).upper()
                 self.denominations.append([number, language, "002", short])
             self.address(number, "REGO", seat_postcode or self.postcode(nuts3))
-        group = "003" if form in ("017", "125", "124", "026", "029", "014", "027") else "001"
+        group = "003" if form in ("017", "125", "124", "026", "029", "019", "021") else "001"
         self.activity(number, group, nace, "MAIN", only_2025)
         if rng.random() < 0.2:
             self.activity(number, group, rng.choice(("46900", "70220", "85599", "94991")), "SECO", only_2025)
@@ -1893,8 +1730,10 @@ class _Kbo:
         surname = rng.choice(SURNAMES).capitalize()
         if form in ("026", "029"):
             return f"{'Stichting' if flemish else 'Fondation'} {surname}"
-        if form in ("014", "027"):
+        if form == "019":
             return f"{'Ziekenfonds' if flemish else 'Mutualité'} {town}"
+        if form == "021":
+            return f"{'Onderlinge Verzekeringen' if flemish else 'Assurances mutuelles'} {town}"
         if form == "124":
             if nace.startswith("88"):
                 return f"OCMW {town}" if flemish else f"CPAS de {town}"
@@ -1930,10 +1769,10 @@ def _kbo(rng: random.Random, codes: Codes, be_cells: dict[int, list[tuple]], yea
             form, cac = rng.choice(("006", "008")), "706"
         elif form == "610" and rng.random() < 0.3:
             form, cac = "015", "610"
-        multi = key.legal in ("124", "014", "027", "029") or (key.legal == "017" and key.stratum.size >= 40)
+        multi = key.legal in ("124", "019", "021", "029") or (key.legal == "017" and key.stratum.size >= 40)
         units = rng.randint(2, 5) if multi and rng.random() < 0.6 else (2 if rng.random() < 0.1 else 1)
         seat = None
-        if key.legal in ("014", "027") and rng.random() < 0.5:
+        if key.legal in ("019", "021") and rng.random() < 0.5:
             seat = "1000"
         start = _date_between(rng, date(1921, 1, 1) if key.legal in ("017", "124") else date(1960, 1, 1),
                               date(2024, 6, 30))
@@ -1952,12 +1791,12 @@ def _kbo(rng: random.Random, codes: Codes, be_cells: dict[int, list[tuple]], yea
 
     # Every area NUTS3 and every family has establishment units.
     for nuts3 in nuts3_list:
-        for form, nace in (("017", "88999"), ("706", "46211"), ("014", "65120"), ("029", "72190"),
+        for form, nace in (("017", "88999"), ("706", "46211"), ("019", "65122"), ("029", "72190"),
                            ("508", "88999"), ("610", "47111")):
             kbo.enterprise(form=form, cac="", start=_date_between(rng, date(1990, 1, 1), date(2020, 1, 1)),
                            nace=nace, employer=True, nuts3=nuts3, units=1)
     # Enterprises under pre-2019 forms, with the form to read pending adaptation of statutes (CAC) or not.
-    for form, cac, nace in (("006", "706", "46211"), ("008", "706", "10511"), ("015", "610", "43211"),
+    for form, cac, nace in (("006", "706", "46211"), ("008", "706", "10510"), ("015", "610", "43211"),
                             ("008", "", "47730")):
         kbo.enterprise(form=form, cac=cac, start=date(1987, 6, 15), nace=nace, employer=True, nuts3="BE352",
                        units=1)
@@ -1966,7 +1805,7 @@ def _kbo(rng: random.Random, codes: Codes, be_cells: dict[int, list[tuple]], yea
         kbo.enterprise(form=form, cac="", start=date(2024, 12, 2), nace=nace, employer=False, nuts3=nuts3,
                        units=1, only_2025=True)
     # Out-of-area seats with units in the area, unknown postcodes, a foreign entity with a Belgian branch.
-    seats = (("1000", "027", "65120"), ("4000", "017", "88101"), ("2000", "610", "52100"))
+    seats = (("1000", "019", "65122"), ("4000", "017", "88101"), ("2000", "610", "52100"))
     for postcode, form, nace in seats:
         kbo.enterprise(form=form, cac="", start=date(1995, 3, 1), nace=nace, employer=True, nuts3="BE254",
                        units=2, seat_postcode=postcode, unit_nuts3=["BE254", "BE32B"])
@@ -2000,26 +1839,14 @@ def _kbo_table(header: list[str], rows: Iterable[list]) -> bytes:
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
-def _kbo_codes(kbo: _Kbo) -> list[list]:
-    rows = []
-    languages = ("FR", "NL", "DE")
-    for category, entries in KBO_SIMPLE_CODES.items():
-        for code, labels in entries.items():
-            rows += [[category, code, lang, label] for lang, label in zip(languages, labels, strict=True)]
-    # The code list is complete whatever the sample uses (as the real code.csv is).
-    mapped = {r["juridical_form"] for r in kbo.codes.be_form_rules if r["juridical_form"] != "*"}
-    for code in sorted(set(KBO_FORMS) | kbo.forms_used | mapped):
-        labels = KBO_FORMS[code]
-        rows += [["JuridicalForm", code, lang, label] for lang, label in zip(languages, labels, strict=True)]
-    for version, category in (("2008", "Nace2008"), ("2025", "Nace2025")):
-        for code in sorted(kbo.nace_used[version]):
-            cls = f"{code[:2]}.{code[2:4]}"
-            if version == "2025":
-                back = {v: k for k, v in NACE_2025.items()}
-                cls = back.get(cls, cls)
-            fr, nl = NACE_LABELS[cls]
-            rows += [[category, code, "FR", fr], [category, code, "NL", nl]]
-    return sorted(rows, key=lambda r: (r[0], r[1], r[2]))
+def _check_kbo_codes(kbo: _Kbo) -> None:
+    """Every juridical form and NACE-BEL code the sample writes is one of the producer's (real code.csv)."""
+    real = real_kbo_codes()
+    unknown = sorted(f"JuridicalForm {form}" for form in kbo.forms_used if form not in real["JuridicalForm"])
+    for version, used in kbo.nace_used.items():
+        unknown += sorted(f"Nace{version} {code}" for code in used if code not in real[f"Nace{version}"])
+    if unknown:
+        raise ValueError(f"the sample writes codes absent from {KBO_CODE_LIST}: {', '.join(unknown)}")
 
 
 def _write_kbo(out_dir: Path, kbo: _Kbo, seed: int, scale: float) -> list[Path]:
@@ -2027,7 +1854,6 @@ def _write_kbo(out_dir: Path, kbo: _Kbo, seed: int, scale: float) -> list[Path]:
             ["ExtractType", "full"], ["ExtractNumber", "130"], ["Version", "1.0.0"]]
     tables = {
         "meta.csv": meta,
-        "code.csv": _kbo_codes(kbo),
         "enterprise.csv": sorted(kbo.enterprises, key=lambda r: r[0]),
         "establishment.csv": sorted(kbo.establishments, key=lambda r: r[0]),
         "denomination.csv": sorted(kbo.denominations, key=lambda r: (r[0], r[2], r[1])),
@@ -2036,7 +1862,10 @@ def _write_kbo(out_dir: Path, kbo: _Kbo, seed: int, scale: float) -> list[Path]:
         "activity.csv": sorted(kbo.activities, key=lambda r: (r[0], r[1], r[2], r[4], r[3])),
         "branch.csv": sorted(kbo.branches, key=lambda r: r[0]),
     }
+    _check_kbo_codes(kbo)
     members = [(name, _kbo_table(KBO_HEADERS[name], rows)) for name, rows in tables.items()]
+    # The producer's code list itself, never one written from the mappings (issue 9).
+    members.insert(1, ("code.csv", KBO_CODE_LIST.read_bytes()))
     path = _write_zip(out_dir / KBO_FOLDER / KBO_ZIP, members, KBO_TIMESTAMP)
     return [path, _sidecar(path, KBO_PRODUCER, KBO_URL, KBO_LICENCE, SNAPSHOT.isoformat(), seed, scale)]
 
@@ -2067,8 +1896,10 @@ observatory sample --out /tmp/raw --scale 10               # the same through th
 ```
 
 `--scale` multiplies the registry entities (legal units, establishments, enterprises) and makes the
-employment cells finer (more communes, smaller cells) over the same realistic totals. The code lists come
-from `observatory/nomenclatures/*.csv`, so that the sample and the harmonisation agree.
+employment cells finer (more communes, smaller cells) over the same realistic totals. Territorial codes
+(départements, arrondissements, TERCET postcodes) and the age and sex classes of the deliveries are read from
+`observatory/nomenclatures/*.csv`, which hold those producer lists with their sources; the legal forms, their
+meaning and the KBO code list are not (see below).
 
 ## Layout
 
@@ -2113,14 +1944,17 @@ Years: {years}.
 - Eurostat: a confidential cell (BE100, 2025, F, Y_GE90), a missing one (FRF32, 2022, M, Y_GE90), provisional
   figures (BE254 and BE25 in 2025), an unknown age (FRE23), and a legacy `: c` in the TSV (BE34, section L, F).
 
-## Labels that are assumptions, not facts
+## Code lists: the producers' own, never the project's mappings
 
-The juridical-form labels in `code.csv` are illustrative. In particular the codes `014` and `027` are
-labelled as mutual societies because `observatory/nomenclatures/be_legal_forms.csv` assumes so (unverified,
-`verified=false`): the synthetic `code.csv` follows that assumption and therefore cannot verify it. Check it
-against a real KBO extract. NACE labels are abridged; the NACE-BEL 2025 codes are derived from the 2008 ones
-by a small, approximate table of the classes renumbered in NACE Rev. 2.1. Commune names other than those of
-the main towns are invented, and so are the pairs of Belgian postcodes and municipality names.
+The KBO `code.csv` is the **real** one, byte for byte: the complete code list of the KBO open-data Update
+extract 0147 (`observatory/reference/kbo/code.csv`, source in that folder's README). Every juridical form and
+NACE-BEL code the sample writes is one of its codes (the generator refuses to write any other). The
+NACE-BEL 2025 code of an entity is its 2008 code where that number is still a 2025 code, else one picked by
+hand from the real 2025 labels (`NACE_BEL_2025` in the generator): the sample never uses the Rev. 2.1 -> Rev. 2
+correspondence the pipeline converts with. The families the generator has in mind for each legal form are
+stated in the generator from the producers' labels, not read from `observatory/nomenclatures/`, so that a
+wrong mapping shows in the build instead of agreeing with the sample by construction. Commune names other than
+those of the main towns are invented, and so are the pairs of Belgian postcodes and municipality names.
 """
 
 
@@ -2173,18 +2007,19 @@ def generate_sample(out_dir: Path, *, years: tuple[int, ...] = DEFAULT_YEARS, sc
 
 
 def _check_codes(codes: Codes) -> None:
-    """Fail early if the project's code lists no longer agree with what the generator writes."""
+    """Fail early if the project's code lists, or the producers' own, no longer agree with what the generator writes."""
     problems = []
     for stratum in FR_STRATA:
         if stratum.legal[:2] not in codes.fr_level2:
             problems.append(f"CJ {stratum.legal}: level II not in fr_legal_categories_level2.csv")
         if stratum.activity[:2] not in codes.divisions:
             problems.append(f"APET {stratum.activity}: division unknown")
+    real = real_kbo_codes()
     for stratum in BE_STRATA:
-        if stratum.activity[:2] not in codes.divisions:
-            problems.append(f"NACE {stratum.activity}: division unknown")
-        if stratum.legal not in KBO_FORMS:
-            problems.append(f"form {stratum.legal}: no label in KBO_FORMS")
+        if stratum.activity not in real["Nace2008"]:
+            problems.append(f"NACE-BEL 2008 {stratum.activity}: not in {KBO_CODE_LIST.name}")
+        if stratum.legal not in real["JuridicalForm"]:
+            problems.append(f"juridical form {stratum.legal}: not in {KBO_CODE_LIST.name}")
     if FR_UNKNOWN_CJ[:2] in codes.fr_level2:
         problems.append(f"CJ {FR_UNKNOWN_CJ} was meant to be unknown")
     if FR_UNKNOWN_COMMUNE[:2] in codes.fr_departments:
@@ -2199,11 +2034,6 @@ def _check_codes(codes: Codes) -> None:
         problems.append("the area arrondissements of be_arrondissements.csv differ from BE_ARRONDISSEMENTS")
     if set(BE_TOWNS) != set(codes.be_arr_nuts3.values()):
         problems.append("BE_TOWNS does not cover the Belgian NUTS3 of the area")
-    for rule in codes.be_form_rules:
-        pattern, code = rule["expected_label_pattern"], rule["juridical_form"]
-        labels = KBO_FORMS.get(code, ())
-        if code != "*" and pattern and not any(re.search(pattern, label) for label in labels):
-            problems.append(f"form {code}: no label matches {pattern}")
     if problems:
         raise ValueError("observatory.sample disagrees with the nomenclatures: " + "; ".join(problems))
 

@@ -294,15 +294,12 @@ def test_sirene_units_and_establishments(sample: Path) -> None:
     assert {"75056", "2A004", "96001"} <= {e["codeCommuneEtablissement"] for e in establishments}
     assert all(u["activitePrincipaleNAF25UniteLegale"] == "" for u in units)
     # Every family, and every area département, among active establishments.
-    families = _nomenclature("fr_legal_forms")
+    families = {r["cj"]: r["family"] for r in _nomenclature("fr_legal_forms")}
     by_siren = {u["siren"]: u for u in units}
 
     def family(unit: dict) -> str:
         cj = unit["categorieJuridiqueUniteLegale"]
-        for rule in families:
-            if cj.isdigit() and int(rule["cj_from"]) <= int(cj) <= int(rule["cj_to"]):
-                return rule["family"]
-        return "SOCENT" if unit["economieSocialeSolidaireUniteLegale"] == "O" else ""
+        return families.get(cj) or ("SOCENT" if unit["economieSocialeSolidaireUniteLegale"] == "O" else "")
 
     dep_nuts3 = {r["dep"]: r["nuts3"] for r in _nomenclature("fr_departments") if r["in_area"] == "true"}
     covered = defaultdict(set)
