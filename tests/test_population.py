@@ -216,3 +216,21 @@ def test_without_population_the_per_capita_indicators_are_left_out():
         report = validation.validate(con, f"SELECT {columns} FROM {table.name}", validation.published_schema(table))
         assert report["passed"], report["failures"]
     con.close()
+
+
+def test_national_setting_with_one_file_missing_leaves_that_country_without_values():
+    con = duckdb.connect()
+    _jobs(con)
+    insee = [(2024, "59", sex, band, value, None, None)
+             for sex, scale in (("Hommes", 1), ("Femmes", 2), ("Ensemble", 3))
+             for band, value in [(f"{a} à {a + 4} ans", 10 * scale) for a in range(0, 95, 5)]
+             + [("95 ans et plus", 10 * scale), ("Total", 200 * scale)]]
+    _stage(con, "src.fr_insee_population", insee)
+    _stage(con, "src.be_statbel_population", [])  # no Statbel file
+    population.harmonise_population(con, "national")
+    mart.build_population(con)
+    mart.build_jobs(con)
+    assert _indicator(con, "FRE11", "ess_jobs_per_1000_pop_15_64", "F") == (150.0, None, None)  # 30 jobs, 200 women
+    assert _indicator(con, "BE254", "ess_jobs_per_1000_pop_15_64", "F") == (None, None, "m")
+    assert _indicator(con, "FWVL", "ess_jobs_per_1000_pop_15_64", "T") == (None, None, "m")
+    con.close()
