@@ -56,18 +56,31 @@ def build(args: argparse.Namespace) -> int:
     if result.success:
         published = warehouse / "observatory.duckdb"
         print(f"Published {published} (run {result.run_id}).")
+        # Checks that do not stop a build (e.g. a missing optional population file) are still worth reading.
+        for line in run_problems(result):
+            print(line, file=sys.stderr)
         return 0
     print(f"\nThe build failed (run {result.run_id}); the previously published database is untouched.",
           file=sys.stderr)
+    for line in run_problems(result):
+        print(line, file=sys.stderr)
+    return 1
+
+
+def run_problems(result) -> list[str]:
+    """The failed steps and the checks that did not pass in a Dagster run result, one line each."""
+    lines = []
     for event in result.all_events:
         if event.is_step_failure:
             error = event.step_failure_data.error
-            print(f"- step {event.step_key}: {error.message.strip() if error else 'failed'}", file=sys.stderr)
+            lines.append(f"- step {event.step_key}: {error.message.strip() if error else 'failed'}")
         elif event.event_type_value == "ASSET_CHECK_EVALUATION":
             evaluation = event.event_specific_data
             if not evaluation.passed:
-                print(f"- check {evaluation.check_name} failed: {evaluation.description}", file=sys.stderr)
-    return 1
+                warning = evaluation.severity.value == "WARN"
+                lines.append(f"- {'warning from ' if warning else ''}check {evaluation.check_name}"
+                             f"{'' if warning else ' failed'}: {evaluation.description}")
+    return lines
 
 
 def ui(args: argparse.Namespace) -> int:

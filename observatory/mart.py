@@ -35,10 +35,17 @@ def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
                             [schema_name, name]).fetchone()[0])
 
 
+def has_population(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether ``mart.population`` has been built with at least one row (it is empty without a population file)."""
+    return _exists(con, "mart.population") and bool(
+        con.execute("SELECT EXISTS (SELECT 1 FROM mart.population)").fetchone()[0])
+
+
 def build_jobs(con: duckdb.DuckDBPyConnection, thresholds: Thresholds | None = None,
                population_year_offset: int = POPULATION_YEAR_OFFSET) -> dict:
     """``mart.jobs``, ``mart.indicators`` and ``mart.perimeter_reconciliation`` from the harmonised jobs; the
-    indicators with a population denominator too when ``mart.population`` has been built."""
+    indicators with a population denominator too when ``mart.population`` has rows (without any population file
+    they are left out rather than published as rows of NULLs)."""
     thresholds = thresholds or Thresholds()
     params = {
         "min_jobs": thresholds.min_jobs,
@@ -51,7 +58,8 @@ def build_jobs(con: duckdb.DuckDBPyConnection, thresholds: Thresholds | None = N
         _create(con, table)
     run_sql_file(con, "mart_jobs.sql")
     run_sql_file(con, "mart_indicators.sql")
-    if _exists(con, "mart.population"):
+    run_sql_file(con, "mart_indicators_by_age.sql")
+    if has_population(con):
         run_sql_file(con, "macros.sql")
         run_sql_file(con, "mart_indicators_population.sql", {"year_offset": population_year_offset})
     run_sql_file(con, "mart_reconciliation.sql", params)

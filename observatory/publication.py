@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import subprocess
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -39,18 +40,20 @@ def code_version() -> str:
 
 
 def publish(
-    con: duckdb.DuckDBPyConnection, warehouse_dir: Path, *, run_id: str | None = None, fail_before_swap: bool = False
+    con: duckdb.DuckDBPyConnection, warehouse_dir: Path, *, run_id: str | None = None,
+    missing_context: Sequence[str] = (), fail_before_swap: bool = False,
 ) -> dict:
     """Copy the published tables from the working database into a new file and swap it in atomically.
 
-    ``fail_before_swap`` exists for the tests that prove a failed run leaves the old file in place.
+    ``missing_context``: the optional context files the build went without (``observatory.context``), recorded in
+    ``meta.release``. ``fail_before_swap`` exists for the tests that prove a failed run leaves the old file in place.
     """
     warehouse_dir.mkdir(parents=True, exist_ok=True)
     for stale in warehouse_dir.glob(f"{TEMP_PREFIX}*"):
         stale.unlink(missing_ok=True)
     target = warehouse_dir / PUBLISHED_FILE_NAME
     temp = warehouse_dir / f"{TEMP_PREFIX}{uuid.uuid4().hex}.duckdb"
-    _write_release(con, run_id)
+    _write_release(con, run_id, missing_context)
     try:
         con.execute(f"ATTACH '{temp.as_posix()}' AS pub")
         try:
@@ -86,7 +89,7 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-def _write_release(con: duckdb.DuckDBPyConnection, run_id: str | None) -> None:
+def _write_release(con: duckdb.DuckDBPyConnection, run_id: str | None, missing_context: Sequence[str]) -> None:
     con.execute("CREATE SCHEMA IF NOT EXISTS meta")
     con.execute(schema.RELEASE.ddl())
     synthetic = bool(con.execute("SELECT coalesce(bool_or(synthetic), false) FROM meta.sources").fetchone()[0])
@@ -97,7 +100,7 @@ def _write_release(con: duckdb.DuckDBPyConnection, run_id: str | None) -> None:
         "FROM meta.sources"
     ).fetchone()[0]
     con.execute(
-        "INSERT INTO meta.release VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO meta.release VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         [datetime.now(UTC), code_version(), run_id, synthetic, SYNTHETIC_NOTICE if synthetic else REAL_NOTICE,
-         years or "", sources or ""],
+         years or "", sources or "", "; ".join(missing_context)],
     )

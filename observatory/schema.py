@@ -110,8 +110,9 @@ INDICATORS = Table(
     "mart.indicators",
     "Indicators by year, territory, sex and age band, computed from the cells before suppression; an indicator "
     "computed from a suppressed cell is suppressed (conf_status C), one built on a population figure Eurostat marks "
-    "confidential or missing is not computed (value NULL, flags kept in obs_flag). Definitions: data dictionary and "
-    "docs/methodology.md.",
+    "confidential or missing is not computed (value NULL, flags kept in obs_flag); the indicators with a population "
+    "denominator are left out when the build had no population file (meta.release.missing_context_inputs). "
+    "Definitions: data dictionary and docs/methodology.md.",
     (
         _year, _country, _geo, _geo_level,
         Col("indicator", "VARCHAR", "Indicator code (see the list under the table in the data dictionary)", False,
@@ -149,7 +150,8 @@ POPULATION = Table(
     "Resident population on 1 January by territory, sex and age band, from the source chosen by the setting "
     "OBSERVATORY_POPULATION_SOURCE (eurostat: demo_r_pjangrp3; national: INSEE estimates and Statbel). Bands are "
     "exact sums of the source's age classes; Y15-64 is the working-age span; UNK the population of unknown age "
-    "(inside TOTAL, in no band). Public data: not suppressed, but Eurostat's confidential cells stay NULL.",
+    "(inside TOTAL, in no band). Public data: not suppressed, but Eurostat's confidential cells stay NULL. Empty (or "
+    "without one side) when the build had no population file (meta.release.missing_context_inputs).",
     (
         Col("year", "INTEGER", "Year of the reference date: population on 1 January of this year", False),
         _country, _geo, _geo_level,
@@ -170,7 +172,7 @@ LFS_EMPLOYMENT = Table(
     "Labour-market context: employment (Labour Force Survey, place of residence) by NUTS2 region of the area, sex, "
     "age and NACE Rev. 2 section group, in thousands, from Eurostat lfst_r_lfe2en2 with its flags. NUTS2 regions "
     "reach beyond the area (FRF2 includes Aube and Haute-Marne; BE23 all of Oost-Vlaanderen): not comparable with "
-    "the area totals of mart.jobs.",
+    "the area totals of mart.jobs. Empty when the build had no lfst_r_lfe2en2 file.",
     (
         Col("year", "INTEGER", "Reference year (annual average)", False),
         Col("country", "VARCHAR", "FR or BE", False, ("FR", "BE")),
@@ -288,7 +290,8 @@ ROW_ACCOUNTING = Table(
 )
 RELEASE = Table(
     "meta.release",
-    "What built this file: when, from which code version, with which sources, and whether the data are synthetic.",
+    "What built this file: when, from which code version, with which sources (and which optional context files "
+    "were missing), and whether the data are synthetic.",
     (
         Col("built_at", "TIMESTAMP WITH TIME ZONE", "When the file was built", False),
         Col("code_version", "VARCHAR", "Package version and git commit of the code", False),
@@ -297,6 +300,10 @@ RELEASE = Table(
         Col("notice", "VARCHAR", "Notice to readers", False),
         Col("years", "VARCHAR", "Reference years of the employment tables", False),
         Col("sources", "VARCHAR", "Input files (source_id:[vintage/]file_name@sha256 prefix)", False),
+        Col("missing_context_inputs", "VARCHAR", "Optional context files the build expected but did not find, "
+            "'; '-separated as source_id: file pattern in folder (under the raw folder); empty when none. The tables "
+            "that need them are then empty or without those rows (mart.population, the indicators with a population "
+            "denominator, mart.lfs_employment)", False),
     ),
 )
 

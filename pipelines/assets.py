@@ -8,6 +8,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from observatory import context as observatory_context
 from observatory import harmonise, mart, nomenclatures, population, publication, validation, vintages
 from observatory.config import default_raw_dir
 from observatory.errors import InputError
@@ -168,53 +169,54 @@ def be_kbo(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Materi
     return dg.MaterializeResult(metadata={**_scalar(info), "preview": preview})
 
 
-def _chosen(warehouse: Warehouse, source: population.PopulationSource) -> bool:
-    """Whether the population setting uses ``source`` (population.SOURCES_BY_SETTING says which)."""
-    return source in population.sources_for(warehouse.population_setting)
-
-
-def _population_source(context: dg.AssetExecutionContext, warehouse: Warehouse, load, files_present: bool,
-                       chosen: bool, table: str) -> dg.MaterializeResult:
-    """Load a population source; one the setting does not choose may be absent (then nothing is loaded)."""
-    if not files_present and not chosen:
-        context.log.info(f"{table}: no file, and the population setting ({warehouse.population_setting}) does not "
-                         "use this source: nothing to load")
-        return dg.MaterializeResult(metadata={"skipped": "no file; source not chosen by the population setting",
+def _context_source(context: dg.AssetExecutionContext, warehouse: Warehouse, load,
+                    item: observatory_context.ContextInput) -> dg.MaterializeResult:
+    """Load a context input (population, LFS) when its file is there. Without it nothing is staged: the build goes
+    on, and the input's ``*_file_present`` check warns when the population setting expects it (a source the setting
+    does not choose may be absent without a word). A file that is there but broken still fails the step."""
+    expected = item in observatory_context.expected(warehouse.population_setting)
+    if not item.present(warehouse.raw_path):
+        with warehouse.connect() as con:
+            observatory_context.clear(con, item)
+        text = item.missing_text(warehouse.raw_path)
+        if expected:
+            context.log.warning(text)
+        else:
+            context.log.info(f"{item.table}: no file, and the population setting ({warehouse.population_setting}) "
+                             "does not use this source: nothing to load")
+        return dg.MaterializeResult(metadata={"missing": text if expected else "no file; not used by the setting",
+                                              "expected_by_setting": expected,
                                               "population_setting": warehouse.population_setting})
     with warehouse.connect() as con:
         info = load(con, warehouse.raw_path)
-        preview = _preview(con, f"SELECT * FROM {table}")
-    return dg.MaterializeResult(metadata={**_scalar(info), "used_by_setting": chosen, "preview": preview})
+        preview = _preview(con, f"SELECT * FROM {item.table}")
+    return dg.MaterializeResult(metadata={**_scalar(info), "expected_by_setting": expected, "preview": preview})
 
 
 @dg.asset(group_name="sources", kinds={"duckdb", "csv"}, pool=POOL, deps=[raw_eurostat])
 @_fail_on_input_error
 def eu_eurostat_population(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """Eurostat demo_r_pjangrp3 (population on 1 January by NUTS3, sex and five-year age), read from SDMX-CSV or
-    TSV with its flags kept, staged in ``src.eu_eurostat_population``. The default population of both countries."""
-    return _population_source(context, warehouse, eurostat.load_population,
-                              eurostat.available(warehouse.raw_path, eurostat.POPULATION_DATASET) is not None,
-                              _chosen(warehouse, population.EUROSTAT), population.EUROSTAT.table)
+    TSV with its flags kept, staged in ``src.eu_eurostat_population``. The default population of both countries;
+    optional: without it the build publishes everything but the population and the per-capita indicators."""
+    return _context_source(context, warehouse, eurostat.load_population, observatory_context.EUROSTAT_POPULATION)
 
 
 @dg.asset(group_name="sources", kinds={"duckdb", "excel"}, pool=POOL, deps=[raw_insee_population])
 @_fail_on_input_error
 def fr_insee_population(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """INSEE population estimates by département, sex and five-year age (estim-pop-dep-sexe-aq workbook), staged
-    in ``src.fr_insee_population``. Used when the population setting is ``national``."""
-    return _population_source(context, warehouse, insee_population.load,
-                              bool(insee_population.candidates(warehouse.raw_path)),
-                              _chosen(warehouse, population.INSEE), population.INSEE.table)
+    in ``src.fr_insee_population``. Used when the population setting is ``national``; optional."""
+    return _context_source(context, warehouse, insee_population.load, observatory_context.INSEE_POPULATION)
 
 
 @dg.asset(group_name="sources", kinds={"duckdb", "csv"}, pool=POOL, deps=[raw_statbel_population])
 @_fail_on_input_error
 def be_statbel_population(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """Statbel population by commune, sex and single year of age (TF_SOC_POP_STRUCT_<yyyy>), aggregated over
-    nationality and civil status, staged in ``src.be_statbel_population``. Used when the setting is ``national``."""
-    return _population_source(context, warehouse, statbel_population.load,
-                              bool(statbel_population.candidates(warehouse.raw_path)),
-                              _chosen(warehouse, population.STATBEL), population.STATBEL.table)
+    nationality and civil status, staged in ``src.be_statbel_population``. Used when the setting is ``national``;
+    optional."""
+    return _context_source(context, warehouse, statbel_population.load, observatory_context.STATBEL_POPULATION)
 
 
 @dg.asset(group_name="sources", kinds={"duckdb", "csv"}, pool=POOL, deps=[raw_eurostat])
@@ -222,9 +224,7 @@ def be_statbel_population(context: dg.AssetExecutionContext, warehouse: Warehous
 def eu_eurostat_lfs(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """Eurostat lfst_r_lfe2en2 (LFS employment by NUTS2, sex, age and NACE section), staged with its flags in
     ``src.eu_eurostat_lfs_employment``: labour-market context, optional."""
-    present = eurostat.available(warehouse.raw_path, eurostat.LFS_DATASET) is not None
-    return _population_source(context, warehouse, eurostat.load_lfs_employment, present, False,
-                              "src.eu_eurostat_lfs_employment")
+    return _context_source(context, warehouse, eurostat.load_lfs_employment, observatory_context.EUROSTAT_LFS)
 
 
 def _scalar(info: dict) -> dict:
@@ -291,7 +291,7 @@ def harmonised_population(context: dg.AssetExecutionContext, warehouse: Warehous
 @dg.asset(group_name="published", kinds={"duckdb"}, pool=POOL, deps=[harmonised_population])
 def mart_population(warehouse: Warehouse) -> dg.MaterializeResult:
     """mart.population: residents on 1 January by territory, sex and age band, with the area aggregates and
-    Eurostat's flags."""
+    Eurostat's flags; empty when the build has no population file."""
     with warehouse.connect() as con:
         counts = mart.build_population(con)
         preview = _preview(con, "SELECT year, geo, sex, population, source, obs_flag FROM mart.population "
@@ -301,7 +301,8 @@ def mart_population(warehouse: Warehouse) -> dg.MaterializeResult:
 
 @dg.asset(group_name="published", kinds={"duckdb"}, pool=POOL, deps=[eu_eurostat_lfs, nomenclatures_table])
 def mart_lfs_employment(warehouse: Warehouse) -> dg.MaterializeResult:
-    """mart.lfs_employment: Labour Force Survey employment of the area's NUTS2 regions (context)."""
+    """mart.lfs_employment: Labour Force Survey employment of the area's NUTS2 regions (context); empty without the
+    lfst_r_lfe2en2 file."""
     with warehouse.connect() as con:
         counts = mart.build_lfs_employment(con)
     return dg.MaterializeResult(metadata={"dagster/row_count": counts["mart.lfs_employment"],
@@ -316,7 +317,7 @@ def mart_lfs_employment(warehouse: Warehouse) -> dg.MaterializeResult:
         dg.AssetSpec("mart_indicators", group_name="published", kinds={"duckdb"},
                      deps=[harmonised_jobs, mart_population],
                      description="mart.indicators: the indicators by year, territory, sex and age band, including "
-                     "those with a population denominator."),
+                     "those with a population denominator when the build has a population."),
         dg.AssetSpec("mart_perimeter_reconciliation", group_name="published", kinds={"duckdb"},
                      deps=[harmonised_jobs],
                      description="mart.perimeter_reconciliation: common vs national definition and the parts of "
@@ -374,7 +375,8 @@ def observatory_database(context: dg.AssetExecutionContext, warehouse: Warehouse
     """The published ``observatory.duckdb`` (schemas mart and meta, with COMMENTs), written beside the old one and
     swapped in atomically: readers never see a half-built file, and a failed run leaves the old one in place."""
     with warehouse.connect() as con:
-        info = publication.publish(con, warehouse.warehouse_path, run_id=context.run.run_id)
+        missing = [i.label() for i in observatory_context.missing(con, warehouse.population_setting)]
+        info = publication.publish(con, warehouse.warehouse_path, run_id=context.run.run_id, missing_context=missing)
         release = con.execute("SELECT synthetic, notice FROM meta.release").fetchone()
     return dg.MaterializeResult(metadata={
         "path": dg.MetadataValue.path(info["path"]),
@@ -382,6 +384,7 @@ def observatory_database(context: dg.AssetExecutionContext, warehouse: Warehouse
         "rows": dg.MetadataValue.json(info["rows"]),
         "synthetic": release[0],
         "notice": release[1],
+        "missing_context_inputs": dg.MetadataValue.json(missing),
     })
 
 

@@ -4,9 +4,19 @@ published database stays in place."""
 
 import dagster as dg
 
-from observatory import checks, nomenclatures, schema, validation
+from observatory import checks, context, nomenclatures, schema, validation
 from observatory.sources import tercet
-from pipelines.assets import be_kbo, fr_sirene, harmonised_establishments, harmonised_population, nomenclatures_table
+from pipelines.assets import (
+    be_kbo,
+    be_statbel_population,
+    eu_eurostat_lfs,
+    eu_eurostat_population,
+    fr_insee_population,
+    fr_sirene,
+    harmonised_establishments,
+    harmonised_population,
+    nomenclatures_table,
+)
 from pipelines.resources import Warehouse
 
 
@@ -125,6 +135,32 @@ def population_adds_up(warehouse: Warehouse) -> dg.AssetCheckResult:
         return _result(checks.population_adds_up(con), "bands and sexes add up to their totals")
 
 
+def _file_present_check(item: context.ContextInput, asset: dg.AssetsDefinition) -> dg.AssetChecksDefinition:
+    @dg.asset_check(asset=asset, name=f"{item.source_id}_file_present",
+                    description=f"The {item.pattern} file is in raw/{item.folder.as_posix()}/ when the population "
+                    "setting uses it. A warning: the build goes on without it and publishes everything else, and "
+                    "meta.release.missing_context_inputs records it.")
+    def _check(warehouse: Warehouse) -> dg.AssetCheckResult:
+        setting = warehouse.population_setting
+        if item not in context.expected(setting):
+            return dg.AssetCheckResult(passed=True, description=f"not used by the population setting ({setting})")
+        with warehouse.connect() as con:
+            gone = item in context.missing(con, setting)
+        return _result([item.missing_text(warehouse.raw_path)] if gone else [], f"{item.source_id} file loaded",
+                       dg.AssetCheckSeverity.WARN)
+
+    return _check
+
+
+# Context inputs are optional: one warning check per input, on the asset that loads it.
+FILE_PRESENT_CHECKS = [
+    _file_present_check(context.EUROSTAT_POPULATION, eu_eurostat_population),
+    _file_present_check(context.INSEE_POPULATION, fr_insee_population),
+    _file_present_check(context.STATBEL_POPULATION, be_statbel_population),
+    _file_present_check(context.EUROSTAT_LFS, eu_eurostat_lfs),
+]
+
+
 def _schema_check(table: schema.Table, asset: str) -> dg.AssetChecksDefinition:
     @dg.asset_check(asset=asset, name=f"{table.name.replace('.', '_')}_schema", blocking=True,
                     description=f"{table.name} matches the published schema (types, code lists, keys) with pandera.")
@@ -153,4 +189,4 @@ SCHEMA_CHECKS = [
 ALL_CHECKS = [mappings_are_consistent, be_postcodes_match_tercet, kbo_mapped_forms_match_labels, sirene_aggregate_schema,
               registry_rows_accounted, jobs_total_preserved, delivery_rows_accounted, rejected_jobs_under_threshold,
               disclosure_rules_hold, reconciliation_parts_add_up, population_rows_accounted, population_adds_up,
-              *SCHEMA_CHECKS]
+              *FILE_PRESENT_CHECKS, *SCHEMA_CHECKS]

@@ -1,6 +1,7 @@
 """The Dagster definitions materialise the whole graph on the embedded sample into a temporary warehouse,
 and a bad delivery stops the run with a clear message while the published file stays as it was."""
 
+import gzip
 import hashlib
 import shutil
 from pathlib import Path
@@ -10,8 +11,9 @@ import duckdb
 import pytest
 from conftest import spoil_flores
 
-from pipelines.assets import ALL_ASSETS
-from pipelines.checks import ALL_CHECKS
+from observatory import cli, schema
+from pipelines.assets import ALL_ASSETS, be_statbel_population, eu_eurostat_population, fr_insee_population
+from pipelines.checks import ALL_CHECKS, FILE_PRESENT_CHECKS
 from pipelines.definitions import all_years_tags, defs
 from pipelines.resources import Warehouse
 
@@ -110,3 +112,96 @@ def test_bad_delivery_stops_the_run_and_keeps_the_published_file(built, tmp_path
     message = failure.step_failure_data.user_failure_data.description
     assert "flores_postes_2023.csv, line 5, column POSTES: a negative count" in message
     assert hashlib.sha256(published.read_bytes()).hexdigest() == before
+
+
+EMPLOYMENT_AND_REGISTRIES = ("fr/sirene", "fr/flores", "be/kbo", "be/onss")
+PER_CAPITA = {"ess_jobs_per_1000_pop_15_64", "all_jobs_per_1000_pop_15_64", "ess_age_structure_gap_vs_population"}
+
+
+def test_employment_and_registries_alone_build_everything_else(built, tmp_path):
+    """A raw folder with only the four employment and registry sources builds; the population and LFS are the
+    optional context. The working database starts as the full build left it, as when files are removed."""
+    raw = tmp_path / "raw"
+    for folder in EMPLOYMENT_AND_REGISTRIES:
+        shutil.copytree(SAMPLE / folder, raw / folder)
+    warehouse = tmp_path / "warehouse"
+    warehouse.mkdir()
+    shutil.copy(built / "staging.duckdb", warehouse)  # staged population and LFS of the full build: must not be reused
+    result = materialize(raw, warehouse)
+    assert result.success
+
+    failed = {e.check_name: e for e in result.get_asset_check_evaluations() if not e.passed}
+    assert set(failed) == {"eu_eurostat_population_file_present", "eu_eurostat_lfs_file_present"}
+    assert {e.severity for e in failed.values()} == {dg.AssetCheckSeverity.WARN}
+    folder = raw / "eu" / "eurostat"
+    assert f"no demo_r_pjangrp3*.csv, .csv.gz, .tsv or .tsv.gz file in {folder}" in failed[
+        "eu_eurostat_population_file_present"].description
+    assert f"no lfst_r_lfe2en2*.csv, .csv.gz, .tsv or .tsv.gz file in {folder}" in failed[
+        "eu_eurostat_lfs_file_present"].description
+    assert [line for line in cli.run_problems(result) if line.startswith("- warning from check ")] == [
+        f"- warning from check {name}: {failed[name].description}" for name in failed]
+
+    con = duckdb.connect(str(warehouse / "observatory.duckdb"), read_only=True)
+    try:
+        assert con.execute("SELECT count(DISTINCT geo) FROM mart.jobs WHERE geo_level = 'NUTS3'").fetchone()[0] == 32
+        assert con.execute("SELECT count(*) FROM mart.establishments").fetchone()[0] > 0
+        indicators = {r[0] for r in con.execute("SELECT DISTINCT indicator FROM mart.indicators").fetchall()}
+        assert indicators == set(schema.INDICATOR_CODES) - PER_CAPITA
+        compared = {r[0] for r in con.execute("SELECT DISTINCT indicator FROM mart.cross_border_comparison").fetchall()}
+        assert compared == indicators
+        assert con.execute("SELECT count(*) FROM mart.population").fetchone()[0] == 0
+        assert con.execute("SELECT count(*) FROM mart.lfs_employment").fetchone()[0] == 0
+        assert con.execute("SELECT count(*) FROM meta.sources WHERE source_id LIKE 'eu_%'").fetchone()[0] == 0
+        assert con.execute("SELECT count(*) FROM meta.row_accounting WHERE source_id LIKE 'eu_%'").fetchone()[0] == 0
+        assert con.execute("SELECT missing_context_inputs FROM meta.release").fetchone()[0] == (
+            "eu_eurostat_population: demo_r_pjangrp3*.csv, .csv.gz, .tsv or .tsv.gz in eu/eurostat/; "
+            "eu_eurostat_lfs: lfst_r_lfe2en2*.csv, .csv.gz, .tsv or .tsv.gz in eu/eurostat/")
+    finally:
+        con.close()
+
+
+def _materialize_population_sources(raw: Path, warehouse: Path, population_source: str) -> dg.ExecuteInProcessResult:
+    """Only the population source assets and their checks: enough to see what a missing or broken file does."""
+    return dg.materialize(
+        [eu_eurostat_population, fr_insee_population, be_statbel_population,
+         *[c for c in FILE_PRESENT_CHECKS if any("population" in k.name for k in c.check_keys)]],
+        resources={"warehouse": Warehouse(raw_dir=str(raw), warehouse_dir=str(warehouse),
+                                          population_source=population_source)},
+        raise_on_error=False,
+    )
+
+
+def test_missing_population_files_warn_only_for_the_chosen_source(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    warnings = {}
+    for setting in ("national", "eurostat"):
+        result = _materialize_population_sources(raw, tmp_path / setting, setting)
+        assert result.success
+        failed = [e for e in result.get_asset_check_evaluations() if not e.passed]
+        assert {e.severity for e in failed} == {dg.AssetCheckSeverity.WARN}
+        warnings[setting] = {e.check_name: e.description for e in failed}
+    assert set(warnings["national"]) == {"fr_insee_population_file_present", "be_statbel_population_file_present"}
+    assert (f"no estim-pop-dep-sexe-aq-*.xlsx file in {raw / 'fr' / 'insee_population'}"
+            in warnings["national"]["fr_insee_population_file_present"])
+    assert (f"no TF_SOC_POP_STRUCT_<yyyy>.zip or .txt file in {raw / 'be' / 'statbel_population'}"
+            in warnings["national"]["be_statbel_population_file_present"])
+    assert set(warnings["eurostat"]) == {"eu_eurostat_population_file_present"}
+
+
+def test_a_broken_population_file_still_stops_the_run(tmp_path):
+    raw = tmp_path / "raw"
+    (raw / "eu" / "eurostat").mkdir(parents=True)
+    with gzip.open(SAMPLE / "eu" / "eurostat" / "demo_r_pjangrp3.csv.gz", "rt", encoding="utf-8") as sample:
+        lines = sample.read().splitlines()
+    fields = lines[4].split(",")
+    fields[8] = "12x"  # OBS_VALUE of line 5
+    lines[4] = ",".join(fields)
+    (raw / "eu" / "eurostat" / "demo_r_pjangrp3.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    result = _materialize_population_sources(raw, tmp_path / "warehouse", "eurostat")
+    assert not result.success
+    failure = next(e for e in result.all_events if e.is_step_failure and e.step_key == "eu_eurostat_population")
+    data = failure.step_failure_data.user_failure_data
+    assert "demo_r_pjangrp3.csv, line 5, column OBS_VALUE: OBS_VALUE is not a number" in data.description
+    assert data.metadata["file"].value == str(raw / "eu" / "eurostat" / "demo_r_pjangrp3.csv")

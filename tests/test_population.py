@@ -6,7 +6,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from observatory import checks, harmonise, mart, population, provenance, rejects
+from observatory import checks, harmonise, mart, population, provenance, rejects, schema, validation
 
 EUROSTAT_CLASSES = ["Y_LT5"] + [f"Y{a}-{a + 4}" for a in range(5, 85, 5)] + ["Y_GE85"]
 STAGING_COLUMNS = ("year INTEGER, area_code VARCHAR, sex_code VARCHAR, age_class VARCHAR, population DOUBLE, "
@@ -192,3 +192,45 @@ def test_national_setting_uses_insee_and_statbel(con):
 def test_unknown_setting_is_refused():
     with pytest.raises(ValueError, match="expected one of eurostat, national"):
         population.sources_for("insee")
+
+
+def test_without_population_the_per_capita_indicators_are_left_out():
+    con = duckdb.connect()
+    _jobs(con)
+    _stage(con, "src.eu_eurostat_population", [])  # what a build without the population file stages: nothing
+    population.harmonise_population(con, "eurostat")
+    assert mart.build_population(con) == {"mart.population": 0}
+    mart.build_jobs(con)
+    mart.build_cross_border(con)
+    indicators = {r[0] for r in con.execute("SELECT DISTINCT indicator FROM mart.indicators").fetchall()}
+    assert not indicators & {"ess_jobs_per_1000_pop_15_64", "all_jobs_per_1000_pop_15_64",
+                             "ess_age_structure_gap_vs_population"}
+    # What needs no population is still there, the age structure against all jobs included.
+    assert _indicator(con, "FRE11", "ess_age_structure_gap_vs_all_jobs", "T", "Y25-34")[0] == pytest.approx(
+        100 * (30 / 40 - 50 / 200))
+    assert {"ess_share_of_jobs", "ess_age_structure_gap_vs_all_jobs"} <= indicators
+    compared = {r[0] for r in con.execute("SELECT DISTINCT indicator FROM mart.cross_border_comparison").fetchall()}
+    assert compared == indicators
+    for table in (schema.POPULATION, schema.INDICATORS, schema.CROSS_BORDER):
+        columns = ", ".join(c.name for c in table.columns)
+        report = validation.validate(con, f"SELECT {columns} FROM {table.name}", validation.published_schema(table))
+        assert report["passed"], report["failures"]
+    con.close()
+
+
+def test_national_setting_with_one_file_missing_leaves_that_country_without_values():
+    con = duckdb.connect()
+    _jobs(con)
+    insee = [(2024, "59", sex, band, value, None, None)
+             for sex, scale in (("Hommes", 1), ("Femmes", 2), ("Ensemble", 3))
+             for band, value in [(f"{a} à {a + 4} ans", 10 * scale) for a in range(0, 95, 5)]
+             + [("95 ans et plus", 10 * scale), ("Total", 200 * scale)]]
+    _stage(con, "src.fr_insee_population", insee)
+    _stage(con, "src.be_statbel_population", [])  # no Statbel file
+    population.harmonise_population(con, "national")
+    mart.build_population(con)
+    mart.build_jobs(con)
+    assert _indicator(con, "FRE11", "ess_jobs_per_1000_pop_15_64", "F") == (150.0, None, None)  # 30 jobs, 200 women
+    assert _indicator(con, "BE254", "ess_jobs_per_1000_pop_15_64", "F") == (None, None, "m")
+    assert _indicator(con, "FWVL", "ess_jobs_per_1000_pop_15_64", "T") == (None, None, "m")
+    con.close()

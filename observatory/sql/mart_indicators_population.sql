@@ -1,28 +1,9 @@
--- Indicators with a population denominator, and the age structure of ESS jobs against all jobs and against the
--- population, appended to mart.indicators. Input: work.jobs_cells (before suppression), mart.population.
+-- Indicators with a population denominator, appended to mart.indicators: jobs per 1,000 working-age residents and
+-- the age structure of ESS jobs against the population. Input: _wide (mart_indicators_by_age.sql), mart.population;
+-- run only when mart.population has rows (without a population file they are left out, not published empty).
 -- Jobs of year Y (31 December) meet the population on 1 January of Y + $year_offset. A jobs cell with no row is
 -- zero. An indicator that uses a suppressed jobs cell or a confidential population figure is suppressed (C); one
 -- whose population figure is missing is NULL and flagged m; the population's own flags are kept in obs_flag.
-CREATE OR REPLACE TEMP TABLE _spine AS
-SELECT DISTINCT c.year, c.country, c.geo, c.geo_level, f.family, s.sex, b.age_band
-FROM work.jobs_cells c,
-     (VALUES ('ESS'), ('ALL')) f(family),
-     (VALUES ('F'), ('M'), ('T')) s(sex),
-     (VALUES ('Y_LT25'), ('Y25-34'), ('Y35-44'), ('Y45-54'), ('Y55-64'), ('Y_GE65'), ('TOTAL')) b(age_band)
-WHERE c.family = 'ALL' AND c.nace_a10 = 'TOTAL' AND c.sex = 'T' AND c.age_band = 'TOTAL';
-
-CREATE OR REPLACE TEMP TABLE _cells AS
-SELECT s.*, coalesce(c.jobs, 0) AS jobs, coalesce(c.confidential, false) AS c
-FROM _spine s
-LEFT JOIN work.jobs_cells c ON c.year = s.year AND c.geo = s.geo AND c.family = s.family AND c.sex = s.sex
-    AND c.age_band = s.age_band AND c.nace_a10 = 'TOTAL';
-
-CREATE OR REPLACE TEMP TABLE _wide AS
-SELECT year, country, geo, geo_level, family, sex,
-       map_from_entries(list((age_band, jobs))) AS jobs,
-       map_from_entries(list((age_band, c))) AS c
-FROM _cells GROUP BY ALL;
-
 CREATE OR REPLACE TEMP TABLE _population_indicators AS
 WITH per_1000 AS (
     SELECT w.year, w.country, w.geo, w.geo_level, lower(w.family) || '_jobs_per_1000_pop_15_64' AS indicator,
@@ -33,18 +14,6 @@ WITH per_1000 AS (
     FROM _wide w
     LEFT JOIN mart.population p ON p.year = w.year + $year_offset AND p.geo = w.geo AND p.sex = w.sex
         AND p.age_band = 'Y15-64'
-),
-vs_all AS (
-    SELECT e.year, e.country, e.geo, e.geo_level, 'ess_age_structure_gap_vs_all_jobs' AS indicator, e.sex,
-           b.age_band, 'pp' AS unit,
-           100.0 * (e.jobs[b.age_band] / nullif(e.jobs['TOTAL'], 0) - a.jobs[b.age_band] / nullif(a.jobs['TOTAL'], 0))
-               AS value,
-           e.c[b.age_band] OR e.c['TOTAL'] OR a.c[b.age_band] OR a.c['TOTAL'] AS c,
-           NULL AS obs_flag
-    FROM _wide e
-    JOIN _wide a ON a.year = e.year AND a.geo = e.geo AND a.sex = e.sex AND a.family = 'ALL'
-    CROSS JOIN (VALUES ('Y_LT25'), ('Y25-34'), ('Y35-44'), ('Y45-54'), ('Y55-64'), ('Y_GE65')) b(age_band)
-    WHERE e.family = 'ESS'
 ),
 vs_population AS (
     SELECT e.year, e.country, e.geo, e.geo_level, 'ess_age_structure_gap_vs_population' AS indicator, e.sex,
@@ -65,7 +34,7 @@ vs_population AS (
         AND pw.age_band = 'Y15-64'
     WHERE e.family = 'ESS'
 )
-SELECT * FROM per_1000 UNION ALL SELECT * FROM vs_all UNION ALL SELECT * FROM vs_population;
+SELECT * FROM per_1000 UNION ALL SELECT * FROM vs_population;
 
 INSERT INTO mart.indicators
 SELECT year, country, geo, geo_level, indicator, sex, age_band, CASE WHEN NOT c THEN value END, unit,
