@@ -46,9 +46,9 @@ def con() -> duckdb.DuckDBPyConnection:
     con.execute(flores.STAGING_DDL)
     con.execute(onss.STAGING_DDL)
     for i, (depcom, cj, apet, *_) in enumerate(FR_CASES):
-        con.execute("INSERT INTO src.fr_flores_jobs VALUES (2023, ?, ?, ?, '2', '45', 10, NULL, 'f.csv', ?)",
-                    [depcom, cj, apet, i + 2])
-        con.execute("INSERT INTO src.fr_flores_units VALUES (2023, ?, ?, ?, 3, 5, 'u.csv', ?)",
+        con.execute("INSERT INTO src.fr_flores_jobs VALUES (2023, ?, ?, ?, '2', '45', 10, NULL, 'f.csv', ?, "
+                    "'NAFRev2')", [depcom, cj, apet, i + 2])
+        con.execute("INSERT INTO src.fr_flores_units VALUES (2023, ?, ?, ?, 3, 5, 'u.csv', ?, 'NAFRev2')",
                     [depcom, cj, apet, i + 2])
     for i, (refnis, form, accreditation, version, nace, *_) in enumerate(BE_CASES):
         con.execute("INSERT INTO src.be_onss_jobs VALUES (2023, ?, ?, ?, ?, ?, 'F', '45-54', 10, 9.5, 'o.csv', ?)",
