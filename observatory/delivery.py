@@ -26,6 +26,8 @@ class Column:
     optional: bool = False
     # Known wrong forms, tested first so the message says what is wrong (e.g. a decimal point instead of a comma).
     wrong_forms: tuple[tuple[str, str], ...] = ()
+    # The column may be missing from the header altogether: then every value reads as empty.
+    may_be_absent: bool = False
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,11 @@ class FileContract:
     def names(self) -> list[str]:
         return [c.name for c in self.columns]
 
+    @property
+    def required(self) -> list[str]:
+        """The columns the header must name."""
+        return [c.name for c in self.columns if not c.may_be_absent]
+
 
 NEGATIVE = (r"^-\d", "a negative count; counts must be >= 0")
 
@@ -50,7 +57,7 @@ def _quote(name: str) -> str:
 
 def load_delivery(con: duckdb.DuckDBPyConnection, path: Path, contract: FileContract, table: str) -> int:
     """Load ``path`` into ``table`` (all text, plus ``line``: the 1-based line number in the file). Return rows."""
-    profile = check_delimited(path, delimiter=contract.delimiter, required=contract.names, quoted=contract.quoted)
+    profile = check_delimited(path, delimiter=contract.delimiter, required=contract.required, quoted=contract.quoted)
     columns = {name: "VARCHAR" for name in profile.header}
     try:
         con.execute(
@@ -62,7 +69,8 @@ def load_delivery(con: duckdb.DuckDBPyConnection, path: Path, contract: FileCont
     except duckdb.Error as exc:
         raise InputError(path, f"DuckDB could not read the file: {str(exc).splitlines()[0]}") from None
     # A fresh table keeps insertion order, so rowid + 2 is the line number (line 1 is the header).
-    select = ", ".join(f"coalesce(trim({_quote(c)}), '') AS {_quote(c)}" for c in contract.names)
+    select = ", ".join(f"coalesce(trim({_quote(c)}), '') AS {_quote(c)}" if c in profile.header else f"'' AS {_quote(c)}"
+                       for c in contract.names)
     con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT rowid + 2 AS line, {select} FROM _delivery")
     con.execute("DROP TABLE _delivery")
     rows = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]

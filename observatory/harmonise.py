@@ -2,7 +2,8 @@
 
 Each source row is classified by the SQL in ``sql/classify_*.sql`` against the mapping files (schema ``nom``),
 then either used, counted as outside the cooperation area, or rejected with a reason into ``meta.rejects``.
-The row accounting (``meta.row_accounting``) lets a check prove that delivered = used + outside + rejected.
+The row accounting (``meta.row_accounting``) lets a check prove that delivered = used + outside + rejected, and says
+how many rows were classified through a NACE Rev. 2.1 (2025) code, and how many of those ambiguously.
 """
 
 from __future__ import annotations
@@ -101,9 +102,16 @@ def harmonise_jobs_year(con: duckdb.DuckDBPyConnection, source: JobsSource, year
     )
     accounting = replace_accounting(
         con, source.source_id, year,
-        """SELECT file_name, outcome, count(*) AS rows, sum(jobs) AS jobs FROM _jobs GROUP BY ALL
+        """SELECT file_name, outcome, count(*) AS rows, sum(jobs) AS jobs,
+                  count(*) FILTER (WHERE nace2025) AS nace2025_rows,
+                  coalesce(sum(jobs) FILTER (WHERE nace2025), 0) AS nace2025_jobs,
+                  count(*) FILTER (WHERE nace2025_ambiguous) AS nace2025_ambiguous_rows,
+                  coalesce(sum(jobs) FILTER (WHERE nace2025_ambiguous), 0) AS nace2025_ambiguous_jobs
+           FROM _jobs GROUP BY ALL
            UNION ALL
-           SELECT file_name, outcome, count(*), NULL FROM _units GROUP BY ALL""",
+           SELECT file_name, outcome, count(*), NULL, count(*) FILTER (WHERE nace2025), NULL,
+                  count(*) FILTER (WHERE nace2025_ambiguous), NULL
+           FROM _units GROUP BY ALL""",
     )
     con.execute("DELETE FROM harmonised.jobs WHERE year = ? AND country = ?", [year, source.country])
     con.execute("DELETE FROM harmonised.units WHERE year = ? AND country = ?", [year, source.country])
@@ -167,7 +175,9 @@ def harmonise_registry(con: duckdb.DuckDBPyConnection, source: RegistrySource) -
     )
     accounting = replace_accounting(
         con, source.source_id, None,
-        f"SELECT {source.file_name} AS file_name, outcome, sum(establishments) AS rows, NULL AS jobs "
+        f"SELECT {source.file_name} AS file_name, outcome, sum(establishments) AS rows, NULL AS jobs, "
+        "coalesce(sum(establishments) FILTER (WHERE nace2025), 0) AS nace2025_rows, "
+        "coalesce(sum(establishments) FILTER (WHERE nace2025_ambiguous), 0) AS nace2025_ambiguous_rows "
         "FROM _registry GROUP BY ALL",
     )
     con.execute("DELETE FROM harmonised.establishments WHERE country = ?", [source.country])

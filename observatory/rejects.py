@@ -15,10 +15,16 @@ CREATE TABLE IF NOT EXISTS meta.rejects (
 CREATE TABLE IF NOT EXISTS meta.row_accounting (
     source_id VARCHAR, year INTEGER, file_name VARCHAR, outcome VARCHAR, rows BIGINT, jobs BIGINT);
 """
+# "Of which" counts of the rows of an outcome whose activity was read from a NACE Rev. 2.1 code (NACE-BEL 2025,
+# NAF 2025), and of those the ambiguous ones; NULL for sources without activity codes. Added to a working database
+# made before they existed.
+NACE2025_COLUMNS = ("nace2025_rows", "nace2025_jobs", "nace2025_ambiguous_rows", "nace2025_ambiguous_jobs")
 
 
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(DDL)
+    for column in NACE2025_COLUMNS:
+        con.execute(f"ALTER TABLE meta.row_accounting ADD COLUMN IF NOT EXISTS {column} BIGINT")
 
 
 def replace_rejects(con: duckdb.DuckDBPyConnection, source_id: str, year: int | None, select_sql: str,
@@ -40,17 +46,19 @@ def replace_rejects(con: duckdb.DuckDBPyConnection, source_id: str, year: int | 
 
 def replace_accounting(con: duckdb.DuckDBPyConnection, source_id: str, year: int | None, select_sql: str,
                        params: list | None = None) -> list[dict]:
-    """Replace the accounting of (source, year) by ``select_sql`` (file_name, outcome, rows, jobs); return it."""
+    """Replace the accounting of (source, year) by ``select_sql`` (file_name, outcome, rows, jobs, and optionally
+    the :data:`NACE2025_COLUMNS`, NULL when not given); return it."""
     ensure_tables(con)
     con.execute("DELETE FROM meta.row_accounting WHERE source_id = ? AND year IS NOT DISTINCT FROM ?",
                 [source_id, year])
     con.execute(
-        f"INSERT INTO meta.row_accounting SELECT ?, ?, file_name, outcome, rows, jobs FROM ({select_sql})",
+        f"INSERT INTO meta.row_accounting BY NAME SELECT ? AS source_id, ? AS year, * FROM ({select_sql})",
         [source_id, year, *(params or [])],
     )
+    columns = ["file_name", "outcome", "rows", "jobs", *NACE2025_COLUMNS]
     frame = con.execute(
-        "SELECT file_name, outcome, rows, jobs FROM meta.row_accounting "
+        f"SELECT {', '.join(columns)} FROM meta.row_accounting "
         "WHERE source_id = ? AND year IS NOT DISTINCT FROM ? ORDER BY file_name, outcome",
         [source_id, year],
     ).fetchall()
-    return [dict(zip(["file_name", "outcome", "rows", "jobs"], r, strict=True)) for r in frame]
+    return [dict(zip(columns, r, strict=True)) for r in frame]

@@ -278,7 +278,10 @@ REJECTS = Table(
 )
 ROW_ACCOUNTING = Table(
     "meta.row_accounting",
-    "Every row read, by outcome (used, outside_area, rejected): delivered = used + outside_area + rejected.",
+    "Every row read, by outcome (used, outside_area, rejected): delivered = used + outside_area + rejected. The "
+    "nace2025_* columns say, within each outcome, how many rows had their activity read from a NACE Rev. 2.1 code "
+    "(NACE-BEL 2025, NAF 2025) converted to NACE Rev. 2, and how many of those conversions were ambiguous; they are "
+    "parts of rows and jobs, never added to them.",
     (
         Col("source_id", "VARCHAR", "Source", False),
         Col("year", "INTEGER", "Reference year (NULL for registry snapshots)"),
@@ -286,6 +289,14 @@ ROW_ACCOUNTING = Table(
         Col("outcome", "VARCHAR", "used, outside_area or rejected", False, ("used", "outside_area", "rejected")),
         Col("rows", "BIGINT", "Rows (registry: establishments)", False),
         Col("jobs", "BIGINT", "Jobs, for employment files"),
+        Col("nace2025_rows", "BIGINT", "Of the rows, those classified through a NACE Rev. 2.1 code (NACE-BEL 2025, "
+            "NAF 2025) read as a NACE Rev. 2 class with the correspondence of nomenclatures/nace21_nace2.csv; NULL "
+            "for sources without activity codes"),
+        Col("nace2025_jobs", "BIGINT", "Jobs of those rows, for employment files"),
+        Col("nace2025_ambiguous_rows", "BIGINT", "Of the nace2025_rows, those whose NACE Rev. 2.1 class has NACE "
+            "Rev. 2 classes in different A*10 groups or on both sides of an activity exclusion (read as one class "
+            "by the rule of docs/methodology.md)"),
+        Col("nace2025_ambiguous_jobs", "BIGINT", "Jobs of those ambiguous rows, for employment files"),
     ),
 )
 RELEASE = Table(

@@ -34,6 +34,7 @@ FR_FLORES_JOBS = pa.DataFrameSchema(
         "depcom": pa.Column(str, pa.Check.str_matches(r"^(\d{5}|2[AB]\d{3})$")),
         "cj": pa.Column(str, pa.Check.str_matches(r"^\d{4}$")),
         "apet": pa.Column(str, pa.Check.str_matches(r"^\d{4}[A-Z]$")),
+        "naf_version": pa.Column(str, pa.Check.isin(["NAFRev2", "NAF2025"])),
         "sexe": pa.Column(str, pa.Check.isin(["1", "2"])),
         "trage": pa.Column(str, pa.Check.isin(["00", "20", "25", "30", "35", "40", "45", "50", "55", "60", "65"])),
         "jobs": pa.Column("Int64", pa.Check.ge(0), coerce=True),

@@ -141,6 +141,8 @@ def _load_delivery(context, warehouse: Warehouse, module, frame_schema, table: s
     return dg.MaterializeResult(metadata={
         "dagster/row_count": sum(i["jobs_rows"] for i in loaded),
         "jobs": sum(i["jobs"] for i in loaded),
+        # Jobs rows whose activity is coded in NACE-BEL 2025 / NAF 2025 (harmonisation converts them to NACE Rev. 2).
+        "jobs_rows_2025_codes": sum(i["jobs_rows_2025_codes"] for i in loaded),
         "years": dg.MetadataValue.json([i["year"] for i in loaded]),
         "files": dg.MetadataValue.json([s for i in loaded for s in i["sources"]]),
         "preview": preview,
@@ -252,11 +254,18 @@ def harmonised_jobs(context: dg.AssetExecutionContext, warehouse: Warehouse) -> 
             for source in (harmonise.FLORES, harmonise.ONSS):
                 results.append(harmonise.harmonise_jobs_year(con, source, int(key)))
         rows = con.execute("SELECT count(*) FROM harmonised.jobs").fetchone()[0]
-        preview = _preview(con, "SELECT outcome, source_id, year, sum(rows) AS rows, sum(jobs) AS jobs "
+        preview = _preview(con, "SELECT outcome, source_id, year, sum(rows) AS rows, sum(jobs) AS jobs, "
+                                "sum(nace2025_rows) AS nace2025_rows, sum(nace2025_jobs) AS nace2025_jobs, "
+                                "sum(nace2025_ambiguous_rows) AS nace2025_ambiguous_rows, "
+                                "sum(nace2025_ambiguous_jobs) AS nace2025_ambiguous_jobs "
                                 "FROM meta.row_accounting WHERE jobs IS NOT NULL GROUP BY ALL ORDER BY ALL", 50)
+    accounted = [a for r in results for a in r["accounting"] if a["jobs"] is not None]
     return dg.MaterializeResult(metadata={
         "dagster/row_count": rows,
         "rejected_rows": sum(r["rejected_rows"] for r in results),
+        # Rows classified through a NACE-BEL 2025 / NAF 2025 code, and of those the ambiguous ones (methodology).
+        "nace2025_rows": sum(a["nace2025_rows"] or 0 for a in accounted),
+        "nace2025_ambiguous_rows": sum(a["nace2025_ambiguous_rows"] or 0 for a in accounted),
         "accounting": preview,
     })
 
@@ -267,7 +276,14 @@ def harmonised_establishments(warehouse: Warehouse) -> dg.MaterializeResult:
     with warehouse.connect() as con:
         accounting = [harmonise.harmonise_registry(con, s) for s in (harmonise.SIRENE, harmonise.KBO)]
         rows = con.execute("SELECT count(*) FROM harmonised.establishments").fetchone()[0]
-    return dg.MaterializeResult(metadata={"dagster/row_count": rows, "accounting": dg.MetadataValue.json(accounting)})
+    accounted = [a for r in accounting for a in r["accounting"]]
+    return dg.MaterializeResult(metadata={
+        "dagster/row_count": rows,
+        # Establishments classified through a NACE-BEL 2025 / NAF 2025 code, and of those the ambiguous ones.
+        "nace2025_establishments": sum(a["nace2025_rows"] or 0 for a in accounted),
+        "nace2025_ambiguous_establishments": sum(a["nace2025_ambiguous_rows"] or 0 for a in accounted),
+        "accounting": dg.MetadataValue.json(accounting),
+    })
 
 
 @dg.asset(group_name="harmonised", kinds={"duckdb"}, pool=POOL,

@@ -33,7 +33,8 @@ def _result(problems: list[str], passed_text: str, severity: dg.AssetCheckSeveri
 @dg.asset_check(asset=nomenclatures_table, blocking=True)
 def mappings_are_consistent() -> dg.AssetCheckResult:
     """Every mapping file names its source; age classes tile the bands; legal-form ranges do not overlap; every
-    area NUTS3 is reached; every NACE division falls in one A*10 group."""
+    area NUTS3 is reached; every NACE division falls in one A*10 group; every NACE Rev. 2.1 class of the
+    correspondence is read as one NACE Rev. 2 code with one A*10 group and one exclusion decision."""
     return _result(nomenclatures.check_mappings(), "all mapping files are consistent")
 
 

@@ -35,7 +35,10 @@ BE_CASES = [
     ("21004", "017", "", "2008", "88101", "outside_area", None, "ASSOC", True, True, None),
     ("54007", "017", "", "2008", "88101", "rejected", None, "ASSOC", True, True, "unknown arrondissement"),
     ("57081", "999", "", "2008", "88101", "rejected", "BE328", "NONE", False, False, "juridical form unknown"),
-    ("57081", "017", "", "2025", "88101", "rejected", "BE328", "ASSOC", True, True, "NACE-BEL 2025"),
+    # NACE-BEL 2025 is read through the NACE Rev. 2.1 -> Rev. 2 correspondence (88.10 -> 88.10); before that
+    # conversion existed this row was rejected. A 2025 code whose Rev. 2.1 class does not exist is rejected.
+    ("57081", "017", "", "2025", "88101", "used", "BE328", "ASSOC", True, True, None),
+    ("57081", "017", "", "2025", "00101", "rejected", "BE328", "ASSOC", True, True, "NACE Rev. 2.1 class 00.10"),
 ]
 
 
@@ -46,9 +49,9 @@ def con() -> duckdb.DuckDBPyConnection:
     con.execute(flores.STAGING_DDL)
     con.execute(onss.STAGING_DDL)
     for i, (depcom, cj, apet, *_) in enumerate(FR_CASES):
-        con.execute("INSERT INTO src.fr_flores_jobs VALUES (2023, ?, ?, ?, '2', '45', 10, NULL, 'f.csv', ?)",
-                    [depcom, cj, apet, i + 2])
-        con.execute("INSERT INTO src.fr_flores_units VALUES (2023, ?, ?, ?, 3, 5, 'u.csv', ?)",
+        con.execute("INSERT INTO src.fr_flores_jobs VALUES (2023, ?, ?, ?, '2', '45', 10, NULL, 'f.csv', ?, "
+                    "'NAFRev2')", [depcom, cj, apet, i + 2])
+        con.execute("INSERT INTO src.fr_flores_units VALUES (2023, ?, ?, ?, 3, 5, 'u.csv', ?, 'NAFRev2')",
                     [depcom, cj, apet, i + 2])
     for i, (refnis, form, accreditation, version, nace, *_) in enumerate(BE_CASES):
         con.execute("INSERT INTO src.be_onss_jobs VALUES (2023, ?, ?, ?, ?, ?, 'F', '45-54', 10, 9.5, 'o.csv', ?)",
@@ -90,16 +93,16 @@ def test_belgian_rows(con):
 def test_harmonise_year_accounts_for_every_row(con):
     result = harmonise.harmonise_jobs_year(con, harmonise.ONSS, 2023)
     by_outcome = {(a["file_name"], a["outcome"]): (a["rows"], a["jobs"]) for a in result["accounting"]}
-    assert by_outcome[("o.csv", "used")] == (9, 90)
+    assert by_outcome[("o.csv", "used")] == (10, 100)
     assert by_outcome[("o.csv", "outside_area")] == (1, 10)
     assert by_outcome[("o.csv", "rejected")] == (3, 30)
     assert by_outcome[("ou.csv", "rejected")][0] == 3
     rejects = con.execute("SELECT file_name, line, reason, raw_text, jobs FROM meta.rejects WHERE file_name = 'o.csv' "
                           "ORDER BY line").fetchall()
-    assert [r[1] for r in rejects] == [12, 13, 14]
+    assert [r[1] for r in rejects] == [12, 13, 15]
     assert rejects[0][3] == "2023Q4,54007,017,,2008,88101,F,45-54,10,9.5"
-    assert con.execute("SELECT sum(jobs) FROM harmonised.jobs WHERE country = 'BE'").fetchone()[0] == 90
+    assert con.execute("SELECT sum(jobs) FROM harmonised.jobs WHERE country = 'BE'").fetchone()[0] == 100
     # Re-running the year replaces, never duplicates.
     harmonise.harmonise_jobs_year(con, harmonise.ONSS, 2023)
-    assert con.execute("SELECT sum(jobs) FROM harmonised.jobs WHERE country = 'BE'").fetchone()[0] == 90
+    assert con.execute("SELECT sum(jobs) FROM harmonised.jobs WHERE country = 'BE'").fetchone()[0] == 100
     assert con.execute("SELECT count(*) FROM meta.rejects WHERE source_id = 'be_onss'").fetchone()[0] == 6

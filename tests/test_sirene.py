@@ -83,8 +83,8 @@ def test_hand_computed_counts(tmp_path: Path) -> None:
     schema = con.execute("DESCRIBE src.fr_sirene_establishments").fetchall()
     assert [(name, kind) for name, kind, *_ in schema] == [
         ("snapshot_date", "DATE"), ("depcom", "VARCHAR"), ("cj", "VARCHAR"), ("ess_flag", "VARCHAR"),
-        ("activity", "VARCHAR"), ("activity_nomenclature", "VARCHAR"), ("employer", "BOOLEAN"),
-        ("establishments", "BIGINT"),
+        ("activity", "VARCHAR"), ("activity_nomenclature", "VARCHAR"), ("activity_naf25", "VARCHAR"),
+        ("employer", "BOOLEAN"), ("establishments", "BIGINT"),
     ]
     detail = con.execute(
         "SELECT DISTINCT snapshot_date::VARCHAR, ess_flag, activity, activity_nomenclature "

@@ -1,7 +1,9 @@
 """Harmonisation as data: every code list and mapping is a CSV file in this folder with a ``source`` column.
 
 The files are loaded into the working DuckDB database as tables of the ``nom`` schema, so that the SQL of the
-harmonisation joins them, and into small pandas frames for checks and tests.
+harmonisation joins them, and into small pandas frames for checks and tests. One table is derived rather than read:
+``nom.nace21_classes``, each NACE Rev. 2.1 class of ``nace21_nace2.csv`` with the NACE Rev. 2 code it is read as and
+whether its Rev. 2 classes disagree on the A*10 group or the activity exclusion (:func:`nace21_classes`).
 """
 
 from __future__ import annotations
@@ -31,13 +33,137 @@ def load(name: str) -> pd.DataFrame:
 
 
 def register(con: duckdb.DuckDBPyConnection) -> None:
-    """(Re)create schema ``nom`` with one all-text table per mapping file."""
+    """(Re)create schema ``nom`` with one all-text table per mapping file, and the derived ``nom.nace21_classes``."""
     con.execute("CREATE SCHEMA IF NOT EXISTS nom")
-    for name in names():
-        frame = _load(name)
+    tables = {name: _load(name) for name in names()}
+    tables["nace21_classes"] = nace21_classes()[["nace21_class", "read_as", "ambiguous"]]
+    for name, frame in tables.items():
         con.register("_nomenclature", frame)
         con.execute(f"CREATE OR REPLACE TABLE nom.{name} AS SELECT * FROM _nomenclature")
         con.unregister("_nomenclature")
+
+
+# --- NACE Rev. 2 codes: A*10 group and activity exclusion, as the SQL of the harmonisation decides them ----------
+
+NACE21_RULES = ("single", "same_code", "agreeing", "chosen", "no_link")
+
+
+def _division_groups(a10: pd.DataFrame) -> dict[int, list[str]]:
+    ranges = [(int(r.division_from), int(r.division_to), r.nace_a10) for r in a10.itertuples() if r.division_from]
+    return {d: [g for lo, hi, g in ranges if lo <= d <= hi] for d in range(100)}
+
+
+def a10_groups(code: str, a10: pd.DataFrame | None = None) -> list[str]:
+    """The A*10 groups whose division range holds the division of a NACE Rev. 2 class ``NN.NN`` or division ``NN``
+    (exactly one for a valid division; the check of ``nace_a10.csv`` proves it for all 88)."""
+    if not re.fullmatch(r"\d{2}(\.\d{2})?", code):
+        return []
+    return _division_groups(load("nace_a10") if a10 is None else a10)[int(code[:2])]
+
+
+def exclusion_decisions(code: str, prefixes: list[str] | None = None) -> set[bool]:
+    """Whether ``activity_exclusions.csv`` excludes a NACE Rev. 2 class ``NN.NN`` ({True} or {False}), or a whole
+    division ``NN`` ({True, False} when it excludes some classes of the division only: no single decision)."""
+    prefixes = list(load("activity_exclusions")["nace_prefix"]) if prefixes is None else prefixes
+    if any(code.startswith(p) for p in prefixes):
+        return {True}
+    if len(code) == 2 and any(p.startswith(code + ".") for p in prefixes):
+        return {True, False}
+    return {False}
+
+
+def nace21_classes() -> pd.DataFrame:
+    """One row per NACE Rev. 2.1 class of ``nace21_nace2.csv``.
+
+    Columns: ``nace21_class``; ``read_as``, the NACE Rev. 2 code the observatory reads it as (its A*10 group and
+    activity exclusion are those of that code); ``rule`` (how ``read_as`` was chosen, docs/methodology.md);
+    ``targets``, its Rev. 2 classes in Eurostat's correspondence; ``a10_groups`` and ``exclusion`` of ``read_as``;
+    ``ambiguous_a10`` / ``ambiguous_exclusion``: its Rev. 2 classes fall in more than one A*10 group / on both sides
+    of an activity exclusion; ``ambiguous``: either. Several values of a column that must have one are joined
+    with ``|`` (the check reports them).
+    """
+    pairs = load("nace21_nace2")
+    by_division = _division_groups(load("nace_a10"))
+    prefixes = list(load("activity_exclusions")["nace_prefix"])
+
+    def groups(code: str) -> list[str]:
+        return by_division[int(code[:2])] if re.fullmatch(r"\d{2}(\.\d{2})?", code) else []
+
+    classes: dict[str, dict[str, set[str]]] = {}
+    for nace21, nace2, read_as, rule in zip(pairs["nace21_class"], pairs["nace2_class"], pairs["read_as"],
+                                            pairs["rule"], strict=True):
+        entry = classes.setdefault(nace21, {"targets": set(), "read_as": set(), "rule": set()})
+        if nace2:
+            entry["targets"].add(nace2)
+        entry["read_as"].add(read_as)
+        entry["rule"].add(rule)
+    rows = []
+    for nace21, entry in sorted(classes.items()):
+        targets = sorted(entry["targets"])
+        code = next(iter(entry["read_as"])) if len(entry["read_as"]) == 1 else ""
+        rows.append((
+            nace21, "|".join(sorted(entry["read_as"])), "|".join(sorted(entry["rule"])), " ".join(targets),
+            "|".join(groups(code)),
+            "|".join(sorted(str(e).lower() for e in exclusion_decisions(code, prefixes))) if code else "",
+            len({g for t in targets for g in groups(t)}) > 1,
+            len({e for t in targets for e in exclusion_decisions(t, prefixes)}) > 1,
+        ))
+    frame = pd.DataFrame(rows, columns=["nace21_class", "read_as", "rule", "targets", "a10_groups", "exclusion",
+                                        "ambiguous_a10", "ambiguous_exclusion"])
+    frame["ambiguous"] = frame["ambiguous_a10"] | frame["ambiguous_exclusion"]
+    return frame
+
+
+def _check_nace21() -> list[str]:
+    """``nace21_nace2.csv``: every NACE Rev. 2.1 class is read as one NACE Rev. 2 code that decides exactly one A*10
+    group and one exclusion, chosen by the documented rule; so no 2025 code known to the correspondence can end in
+    the unknown sector, and a change of ``nace_a10.csv`` or ``activity_exclusions.csv`` that makes a class ambiguous
+    without a decision is caught."""
+    problems = []
+    name = "nace21_nace2.csv"
+    pairs = load("nace21_nace2")
+    class_code = r"\d{2}\.\d{2}"
+    for row in pairs.itertuples():
+        if not re.fullmatch(class_code, row.nace21_class):
+            problems.append(f"{name}: bad NACE Rev. 2.1 class {row.nace21_class!r}")
+        if row.nace2_class and not re.fullmatch(class_code, row.nace2_class):
+            problems.append(f"{name}: bad NACE Rev. 2 class {row.nace2_class!r} for {row.nace21_class}")
+        if row.rule not in NACE21_RULES:
+            problems.append(f"{name}: {row.nace21_class} has an unknown rule {row.rule!r}")
+    if pairs[["nace21_class", "nace2_class"]].duplicated().any():
+        problems.append(f"{name}: a pair is listed twice")
+    divisions = set(load("nace_divisions")["division"])
+    without_reason = set(pairs.loc[pairs["reason"].str.strip() == "", "nace21_class"])
+    for c in nace21_classes().itertuples():
+        targets = c.targets.split()
+        where = f"{name}: {c.nace21_class}"
+        if "|" in c.read_as or "|" in c.rule:
+            problems.append(f"{where} has several read_as or rules ({c.read_as}; {c.rule}): one per class")
+            continue
+        if c.read_as[:2] not in divisions:
+            problems.append(f"{where} is read as {c.read_as!r}, not a NACE Rev. 2 code")
+        if targets and c.read_as not in targets:
+            problems.append(f"{where} is read as {c.read_as}, not one of its NACE Rev. 2 classes {c.targets}")
+        if len(c.a10_groups.split("|")) != 1 or not c.a10_groups:
+            problems.append(f"{where}: read as {c.read_as}, falls in A*10 {c.a10_groups or 'no group'}")
+        if c.exclusion not in ("true", "false"):
+            problems.append(f"{where}: read as {c.read_as}, has no single activity-exclusion decision")
+        # The rule (docs/methodology.md) fixes read_as wherever it is mechanical.
+        expected = {
+            "single": len(targets) == 1 and c.read_as == targets[0],
+            "same_code": len(targets) > 1 and c.nace21_class in targets and c.read_as == c.nace21_class,
+            "agreeing": len(targets) > 1 and c.nace21_class not in targets and not c.ambiguous
+            and c.read_as == targets[0],
+            "chosen": len(targets) > 1 and c.nace21_class not in targets and c.ambiguous and c.read_as in targets
+            and c.nace21_class not in without_reason,
+            "no_link": not targets and re.fullmatch(r"\d{2}", c.read_as) is not None
+            and c.nace21_class not in without_reason,
+        }
+        if not expected.get(c.rule, False):
+            problems.append(f"{where} (Rev. 2: {c.targets or 'none'}) is read as {c.read_as} under rule {c.rule}, "
+                            "which the rule does not give" + (": the targets now disagree, choose one with a reason"
+                                                             if c.rule == "agreeing" and c.ambiguous else ""))
+    return problems
 
 
 def _age(value: str, open_end: int) -> int:
@@ -83,6 +209,7 @@ def check_mappings() -> list[str]:
 
     problems += _check_population_ages(bands)
     problems += _check_cross_border_pairs()
+    problems += _check_nace21()
 
     # France: one row per INSEE level III code, each code once, under a level II category the INSEE list has.
     forms = load("fr_legal_forms")

@@ -3,6 +3,8 @@
 ``flores_postes_<YYYY>.csv``: jobs at 31 December by commune, legal category, activity, sex and age.
 ``flores_etablissements_<YYYY>.csv``: employer establishments per (commune, legal category, activity), with the
 jobs of the largest one (for the dominance rule). Separator ``;``, UTF-8 (BOM tolerated), decimal comma.
+APET is a NAF rev. 2 sub-class; an optional column (:data:`NAF_VERSION_COLUMN`, an assumption [U]) may say that it
+is a NAF 2025 one.
 """
 
 from __future__ import annotations
@@ -26,11 +28,23 @@ ORIGIN = Origin(
     licence="Restricted: delivered under a data-sharing agreement; publish only disclosure-controlled aggregates",
 )
 
+# [U] NAF 2025 in APET. The contract (layout v1) has APET in NAF rev. 2 only; when INSEE delivers NAF 2025 codes, a
+# column is ASSUMED to name the nomenclature of APET. Its name and values are set here, and only here: the column
+# may be absent (every APET is then NAF rev. 2) and an empty value means NAF rev. 2. Each delivered value maps to the
+# nomenclature harmonisation reads: NAFRev2 (classified as it is) or NAF2025 (through the NACE Rev. 2.1 -> Rev. 2
+# correspondence, docs/methodology.md). The column is not part of the key: a file that gave the same APET string in
+# both nomenclatures for one cell would stop on a duplicated key rather than be paired wrongly.
+NAF_VERSION_COLUMN = "NAF_VERSION"
+NAF_VERSION_VALUES = {"NAFRev2": "NAFRev2", "NAF2025": "NAF2025"}
+
 KEY_COLUMNS = (
     Column("ANNEE", r"\d{4}", "a 4-digit year"),
     Column("DEPCOM", r"\d{5}|2[AB]\d{3}", "a 5-character COG commune code (e.g. 59350, 2A004)"),
     Column("CJ", r"\d{4}", "a 4-digit legal category (INSEE level III)"),
-    Column("APET", r"\d{4}[A-Z]", "a NAF rev. 2 sub-class without a dot (e.g. 8810A)",
+    Column(NAF_VERSION_COLUMN, "|".join(re.escape(v) for v in NAF_VERSION_VALUES),
+           f"empty or {', '.join(NAF_VERSION_VALUES)} (the nomenclature of APET)", optional=True, may_be_absent=True),
+    Column("APET", r"\d{4}[A-Z]", "a NAF rev. 2 (or, with the nomenclature column, NAF 2025) sub-class without a dot "
+           "(e.g. 8810A)",
            wrong_forms=((r"^\d{2}\.\d{2}[A-Z]$", "a NAF code with a dot; the contract has no dot"),)),
 )
 JOBS = FileContract(
@@ -63,10 +77,13 @@ STAGING_DDL = """
 CREATE SCHEMA IF NOT EXISTS src;
 CREATE TABLE IF NOT EXISTS src.fr_flores_jobs (
     year INTEGER, depcom VARCHAR, cj VARCHAR, apet VARCHAR, sexe VARCHAR, trage VARCHAR,
-    jobs BIGINT, fte DOUBLE, file_name VARCHAR, line BIGINT);
+    jobs BIGINT, fte DOUBLE, file_name VARCHAR, line BIGINT, naf_version VARCHAR DEFAULT 'NAFRev2');
 CREATE TABLE IF NOT EXISTS src.fr_flores_units (
     year INTEGER, depcom VARCHAR, cj VARCHAR, apet VARCHAR, units BIGINT, max_unit_jobs BIGINT,
-    file_name VARCHAR, line BIGINT);
+    file_name VARCHAR, line BIGINT, naf_version VARCHAR DEFAULT 'NAFRev2');
+-- Working databases staged before naf_version existed: every row there is NAF rev. 2.
+ALTER TABLE src.fr_flores_jobs ADD COLUMN IF NOT EXISTS naf_version VARCHAR DEFAULT 'NAFRev2';
+ALTER TABLE src.fr_flores_units ADD COLUMN IF NOT EXISTS naf_version VARCHAR DEFAULT 'NAFRev2';
 """
 
 
@@ -92,25 +109,39 @@ def load_year(con: duckdb.DuckDBPyConnection, raw_dir: Path, year: int) -> dict:
     con.execute(STAGING_DDL)
     con.execute("DELETE FROM src.fr_flores_jobs WHERE year = ?", [year])
     con.execute("DELETE FROM src.fr_flores_units WHERE year = ?", [year])
+    version = _naf_version_sql()
     con.execute(
-        """INSERT INTO src.fr_flores_jobs
-           SELECT CAST(ANNEE AS INTEGER), DEPCOM, CJ, APET, SEXE, TRAGE, CAST(POSTES AS BIGINT),
-                  CAST(replace(nullif(EQTP, ''), ',', '.') AS DOUBLE), ?, line
-           FROM _flores_jobs""",
+        f"""INSERT INTO src.fr_flores_jobs
+            SELECT CAST(ANNEE AS INTEGER), DEPCOM, CJ, APET, SEXE, TRAGE, CAST(POSTES AS BIGINT),
+                   CAST(replace(nullif(EQTP, ''), ',', '.') AS DOUBLE), ?, line, {version}
+            FROM _flores_jobs""",
         [jobs_path.name],
     )
     con.execute(
-        """INSERT INTO src.fr_flores_units
-           SELECT CAST(ANNEE AS INTEGER), DEPCOM, CJ, APET, CAST(NBETAB AS BIGINT), CAST(POSTES_MAX_ETAB AS BIGINT),
-                  ?, line
-           FROM _flores_units""",
+        f"""INSERT INTO src.fr_flores_units
+            SELECT CAST(ANNEE AS INTEGER), DEPCOM, CJ, APET, CAST(NBETAB AS BIGINT), CAST(POSTES_MAX_ETAB AS BIGINT),
+                   ?, line, {version}
+            FROM _flores_units""",
         [units_path.name],
     )
     con.execute("DROP TABLE _flores_jobs; DROP TABLE _flores_units")
-    jobs_total = con.execute("SELECT sum(jobs) FROM src.fr_flores_jobs WHERE year = ?", [year]).fetchone()[0]
+    jobs_total, naf2025_rows = con.execute(
+        "SELECT sum(jobs), count(*) FILTER (WHERE naf_version = 'NAF2025') FROM src.fr_flores_jobs WHERE year = ?",
+        [year]).fetchone()
     sources = [
         record_source(con, SOURCE_ID, jobs_path, jobs_rows, read_origin(jobs_path, ORIGIN), str(year)),
         record_source(con, SOURCE_ID, units_path, units_rows, read_origin(units_path, ORIGIN), str(year)),
     ]
     return {"year": year, "jobs_rows": jobs_rows, "units_rows": units_rows, "jobs": int(jobs_total or 0),
-            "sources": sources}
+            "jobs_rows_2025_codes": int(naf2025_rows), "sources": sources}
+
+
+def _naf_version_sql() -> str:
+    """SQL giving the nomenclature of APET (NAFRev2 or NAF2025) from the delivered column, empty = NAF rev. 2."""
+    cases = " ".join(f"WHEN {_literal(k)} THEN {_literal(v)}" for k, v in NAF_VERSION_VALUES.items())
+    column = '"' + NAF_VERSION_COLUMN.replace('"', '""') + '"'
+    return f"CASE {column} {cases} ELSE 'NAFRev2' END"
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"

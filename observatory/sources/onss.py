@@ -109,10 +109,12 @@ def load_year(con: duckdb.DuckDBPyConnection, raw_dir: Path, year: int) -> dict:
         [units_path.name],
     )
     con.execute("DROP TABLE _onss_jobs; DROP TABLE _onss_units")
-    jobs_total = con.execute("SELECT sum(jobs) FROM src.be_onss_jobs WHERE year = ?", [year]).fetchone()[0]
+    jobs_total, nace2025_rows = con.execute(
+        "SELECT sum(jobs), count(*) FILTER (WHERE nace_version = '2025') FROM src.be_onss_jobs WHERE year = ?",
+        [year]).fetchone()
     sources = [
         record_source(con, SOURCE_ID, jobs_path, jobs_rows, read_origin(jobs_path, ORIGIN), f"{year}Q4"),
         record_source(con, SOURCE_ID, units_path, units_rows, read_origin(units_path, ORIGIN), f"{year}Q4"),
     ]
     return {"year": year, "jobs_rows": jobs_rows, "units_rows": units_rows, "jobs": int(jobs_total or 0),
-            "sources": sources}
+            "jobs_rows_2025_codes": int(nace2025_rows), "sources": sources}

@@ -4,7 +4,9 @@ Two monthly files from data.gouv (sources-fr.md): ``StockUniteLegale`` (~30 M le
 (~42 M establishments, 5-8 GB of CSV). Each may be given as Parquet, as the CSV, or as the ZIP data.gouv serves; the
 columns are read by header name (INSEE adds columns over time) and as text. DuckDB does all the reading, joining and
 aggregating; Python never holds rows. The result, ``src.fr_sirene_establishments``, counts the ACTIVE
-establishments per (commune, legal category, ESS flag, activity, employer): harmonisation classifies it by territory.
+establishments per (commune, legal category, ESS flag, activity and its nomenclature, NAF 2025 activity, employer):
+harmonisation classifies it by territory. ``activitePrincipaleNAF25Etablissement`` (added 2025-12-16) is read when
+the file has it.
 
 :func:`fetch` downloads both files (ZIP by default, Parquet with ``OBSERVATORY_SIRENE_FORMAT=parquet``) into a dated
 vintage ``fr/sirene/<date>/``, which :func:`find_files` then reads; HEAD (ETag, Last-Modified, length) spares the
@@ -75,6 +77,11 @@ ESTABLISHMENT_COLUMNS = (
     "caractereEmployeurEtablissement",
     "dateDernierTraitementEtablissement",
 )
+# Read when present (INSEE added it on 2025-12-16 [C]), NULL in older files: the establishment's NAF 2025 code.
+ESTABLISHMENT_OPTIONAL = ("activitePrincipaleNAF25Etablissement",)
+# [U] The value of nomenclatureActivitePrincipaleEtablissement that will say activitePrincipaleEtablissement is a
+# NAF 2025 code once NAF 2025 becomes the official APE (2027-01-01 [C]); not yet seen in a real file.
+NAF2025_NOMENCLATURES = ("NAF2025",)
 # Identifiers whose leading zeros a typed Parquet writer could have dropped (siren 000325175).
 CODE_WIDTHS = {"siren": 9, "siret": 14, "codeCommuneEtablissement": 5}
 INTEGER_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT"}
@@ -123,7 +130,7 @@ def load(con: duckdb.DuckDBPyConnection, raw_dir: Path, work_dir: Path) -> dict:
         con.execute(
             """CREATE OR REPLACE TABLE src.fr_sirene_establishments AS
                SELECT CAST(? AS DATE) AS snapshot_date, g.*
-               FROM (SELECT depcom, cj, ess_flag, activity, activity_nomenclature, employer,
+               FROM (SELECT depcom, cj, ess_flag, activity, activity_nomenclature, activity_naf25, employer,
                             CAST(sum(establishments) AS BIGINT) AS establishments
                      FROM _sirene_groups WHERE active AND NOT orphan GROUP BY ALL) g
                ORDER BY ALL""",
@@ -137,8 +144,11 @@ def load(con: duckdb.DuckDBPyConnection, raw_dir: Path, work_dir: Path) -> dict:
                FROM _sirene_groups WHERE orphan ORDER BY orphan_siret""",
             [establishments_path.name, ORPHAN_REASON],
         )
-        aggregated, groups = con.execute(
-            "SELECT coalesce(sum(establishments), 0), count(*) FROM src.fr_sirene_establishments"
+        aggregated, groups, naf25_only = con.execute(
+            """SELECT coalesce(sum(establishments), 0), count(*),
+                      coalesce(sum(establishments) FILTER (WHERE activity_nomenclature <> 'NAFRev2'
+                                                           AND activity_naf25 <> ''), 0)
+               FROM src.fr_sirene_establishments"""
         ).fetchone()
     finally:
         con.execute("DROP TABLE IF EXISTS _sirene_units; DROP TABLE IF EXISTS _sirene_groups")
@@ -156,6 +166,8 @@ def load(con: duckdb.DuckDBPyConnection, raw_dir: Path, work_dir: Path) -> dict:
         "active_establishments": counts["active"],
         "establishments_aggregated": int(aggregated),
         "aggregate_rows": groups,
+        # Classified through their NAF 2025 code (no NAF rev. 2 code): see harmonisation and meta.row_accounting.
+        "establishments_naf2025_only": int(naf25_only),
         "orphans_rejected": counts["orphans"],
         "snapshot_date": snapshot.isoformat(),
         "snapshot_date_from": snapshot_from,
@@ -253,8 +265,10 @@ def _reading(file: _File) -> Iterator[None]:
         raise InputError(file.raw, file.problem(problem), line=line) from None
 
 
-def _source(con: duckdb.DuckDBPyConnection, file: _File, required: tuple[str, ...]) -> str:
-    """Check that the required columns are present (header only); return a subquery of them as text, by name."""
+def _source(con: duckdb.DuckDBPyConnection, file: _File, required: tuple[str, ...],
+            optional: tuple[str, ...] = ()) -> str:
+    """Check that the required columns are present (header only); return a subquery of them as text, by name, with
+    the ``optional`` columns too (NULL when the file has no such column)."""
     if file.data.suffix == ".parquet":
         with _reading(file):
             described = con.execute(f"DESCRIBE SELECT * FROM read_parquet({_sql_string(str(file.data))})").fetchall()
@@ -268,8 +282,11 @@ def _source(con: duckdb.DuckDBPyConnection, file: _File, required: tuple[str, ..
         raise InputError(file.raw, file.problem(f"missing column(s): {', '.join(missing)}{hint}"),
                          line=1 if file.data.suffix == ".csv" else None, column=", ".join(missing))
     projected = []
-    for name in required:
+    for name in required + optional:
         quoted = '"' + name.replace('"', '""') + '"'
+        if name not in types:
+            projected.append(f"NULL::VARCHAR AS {quoted}")
+            continue
         text = quoted if types[name] == "VARCHAR" else f"CAST({quoted} AS VARCHAR)"
         if types[name] in INTEGER_TYPES and name in CODE_WIDTHS:
             text = f"lpad({text}, {CODE_WIDTHS[name]}, '0')"
@@ -304,7 +321,8 @@ def _group_establishments(con: duckdb.DuckDBPyConnection, file: _File) -> dict:
     Active establishments keep their detail (orphans one group per siret, for the rejects); closed ones collapse into
     one group that still counts the rows read and the last processing date.
     """
-    source = _source(con, file, ESTABLISHMENT_COLUMNS)
+    source = _source(con, file, ESTABLISHMENT_COLUMNS, ESTABLISHMENT_OPTIONAL)
+    naf2025 = ", ".join(_sql_string(n) for n in NAF2025_NOMENCLATURES)
     with _reading(file):
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE _sirene_groups AS
@@ -314,6 +332,10 @@ def _group_establishments(con: duckdb.DuckDBPyConnection, file: _File) -> dict:
                            coalesce(codeCommuneEtablissement, '') AS depcom,
                            coalesce(activitePrincipaleEtablissement, '') AS activity,
                            coalesce(nomenclatureActivitePrincipaleEtablissement, '') AS activity_nomenclature,
+                           -- The NAF 2025 code: its own column, else the APE when its nomenclature says NAF 2025.
+                           coalesce(nullif(activitePrincipaleNAF25Etablissement, ''),
+                                    CASE WHEN nomenclatureActivitePrincipaleEtablissement IN ({naf2025})
+                                         THEN activitePrincipaleEtablissement END, '') AS activity_naf25,
                            coalesce(caractereEmployeurEtablissement = 'O', false) AS employer,
                            TRY_CAST(left(dateDernierTraitementEtablissement, 10) AS DATE) AS processed
                     FROM {source}
@@ -326,6 +348,7 @@ def _group_establishments(con: duckdb.DuckDBPyConnection, file: _File) -> dict:
                        CASE WHEN e.active THEN u.ess_flag END AS ess_flag,
                        CASE WHEN e.active THEN e.activity END AS activity,
                        CASE WHEN e.active THEN e.activity_nomenclature END AS activity_nomenclature,
+                       CASE WHEN e.active THEN e.activity_naf25 END AS activity_naf25,
                        CASE WHEN e.active THEN e.employer END AS employer,
                        count(*) AS establishments,
                        max(e.processed) AS last_processed

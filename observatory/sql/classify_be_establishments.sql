@@ -1,5 +1,8 @@
 -- KBO active establishment units (aggregated by the source step), classified. Accreditations (CNC, ES) are not in
 -- the open data, so the registry families use the juridical form alone.
+-- Activity: the NACE Rev. 2 class of a NACE-BEL 2008 code (first four digits); a NACE-BEL 2025 code (5 or 7 digits,
+-- the first four the NACE Rev. 2.1 class) is read through nom.nace21_classes, never as a Rev. 2 code. The source step
+-- already prefers the 2008 MAIN activity. The A*10 group and the exclusion are decided on the Rev. 2 class.
 WITH forms AS (
     SELECT DISTINCT juridical_form FROM src.be_kbo_establishments
 ),
@@ -7,6 +10,21 @@ form_family AS (
     SELECT f.juridical_form, arg_min(r.family, CAST(r.priority AS INTEGER)) AS family
     FROM forms f JOIN nom.be_legal_forms r ON r.juridical_form = f.juridical_form AND r.accreditation = ''
     GROUP BY ALL
+),
+units AS (
+    SELECT k.*,
+           CASE k.nace_version WHEN '2008' THEN left(k.nace_code, 2) || '.' || substr(k.nace_code, 3, 2)
+                               WHEN '2025' THEN c.read_as END AS nace_class,
+           c.read_as IS NOT NULL AS nace2025,
+           coalesce(c.ambiguous, false) AS nace2025_ambiguous
+    FROM src.be_kbo_establishments k
+    LEFT JOIN nom.nace21_classes c
+      ON k.nace_version = '2025' AND c.nace21_class = left(k.nace_code, 2) || '.' || substr(k.nace_code, 3, 2)
+),
+excluded_classes AS (
+    SELECT DISTINCT c.nace_class
+    FROM (SELECT DISTINCT nace_class FROM units WHERE nace_class IS NOT NULL) c
+    JOIN nom.activity_exclusions e ON starts_with(c.nace_class, e.nace_prefix)
 )
 SELECT
     e.*,
@@ -26,22 +44,15 @@ SELECT
         WHEN e.juridical_form <> '' AND k.code IS NULL THEN 'juridical form unknown to the KBO code list'
     END AS reason,
     coalesce(ff.family, 'NONE') AS family,
-    coalesce(x.excluded, false) AS excluded,
-    CASE WHEN e.nace_version = '2008' AND nd.division IS NOT NULL THEN a.nace_a10 ELSE 'UNK' END AS nace_a10
-FROM (
-    SELECT *, left(nace_code, 2) || '.' || substr(nace_code, 3, 2) AS nace_class FROM src.be_kbo_establishments
-) e
+    x.nace_class IS NOT NULL AS excluded,
+    CASE WHEN nd.division IS NOT NULL THEN a.nace_a10 ELSE 'UNK' END AS nace_a10
+FROM units e
 LEFT JOIN nom.be_postcode_nuts3 p ON p.postcode = e.postcode
 LEFT JOIN nom.geo g ON g.geo = p.nuts3 AND g.geo_level = 'NUTS3'
 LEFT JOIN (SELECT DISTINCT code FROM src.be_kbo_codes WHERE category = 'JuridicalForm') k ON k.code = e.juridical_form
 LEFT JOIN form_family ff ON ff.juridical_form = e.juridical_form
-LEFT JOIN nom.nace_divisions nd ON nd.division = left(e.nace_code, 2)
+LEFT JOIN nom.nace_divisions nd ON nd.division = left(e.nace_class, 2)
 LEFT JOIN nom.nace_a10 a ON a.division_from <> '' AND a.nace_a10 NOT IN ('TOTAL', 'UNK')
-    AND TRY_CAST(left(e.nace_code, 2) AS INTEGER) BETWEEN CAST(a.division_from AS INTEGER)
+    AND TRY_CAST(left(e.nace_class, 2) AS INTEGER) BETWEEN CAST(a.division_from AS INTEGER)
         AND CAST(a.division_to AS INTEGER)
-LEFT JOIN (
-    SELECT DISTINCT c.nace_class, true AS excluded
-    FROM (SELECT DISTINCT left(nace_code, 2) || '.' || substr(nace_code, 3, 2) AS nace_class
-          FROM src.be_kbo_establishments WHERE nace_version = '2008') c
-    JOIN nom.activity_exclusions e ON starts_with(c.nace_class, e.nace_prefix)
-) x ON x.nace_class = e.nace_class AND e.nace_version = '2008'
+LEFT JOIN excluded_classes x ON x.nace_class = e.nace_class

@@ -1,8 +1,27 @@
 -- ONSS jobs (or units) of one year, each row classified: territory, family, activity, sex, age, and an outcome.
 -- Parameters: $year. Input table: {input}. Juridical forms are checked against the KBO code.csv (src.be_kbo_codes).
-WITH forms AS (
+-- Activity: NACE_VERSION 2008 gives the NACE Rev. 2 class (first four digits of NACE); 2025 gives the NACE Rev. 2.1
+-- class, read as a Rev. 2 class through nom.nace21_classes (never as a Rev. 2 code). A*10 and exclusion are decided
+-- on the Rev. 2 class.
+WITH delivered AS (
+    SELECT i.*,
+           CASE i.nace_version WHEN '2008' THEN left(i.nace, 2) || '.' || substr(i.nace, 3, 2)
+                               WHEN '2025' THEN c.read_as END AS nace_class,
+           c.read_as IS NOT NULL AS nace2025,
+           coalesce(c.ambiguous, false) AS nace2025_ambiguous
+    FROM {input} i
+    LEFT JOIN nom.nace21_classes c
+      ON i.nace_version = '2025' AND c.nace21_class = left(i.nace, 2) || '.' || substr(i.nace, 3, 2)
+    WHERE i.year = $year
+),
+excluded_classes AS (
+    SELECT DISTINCT c.nace_class
+    FROM (SELECT DISTINCT nace_class FROM delivered WHERE nace_class IS NOT NULL) c
+    JOIN nom.activity_exclusions e ON starts_with(c.nace_class, e.nace_prefix)
+),
+forms AS (
     SELECT DISTINCT juridical_form, accreditation, string_split(accreditation, '+') AS accreditations
-    FROM {input} WHERE year = $year
+    FROM delivered
 ),
 form_family AS (
     SELECT f.juridical_form, f.accreditation, arg_min(r.family, CAST(r.priority AS INTEGER)) AS family
@@ -28,15 +47,15 @@ SELECT
     CASE
         WHEN ar.arrondissement IS NULL THEN 'rejected'
         WHEN ar.in_area <> 'true' THEN 'outside_area'
-        WHEN NOT cf.form_known OR j.nace_version <> '2008' OR nd.division IS NULL THEN 'rejected'
+        WHEN NOT cf.form_known OR nd.division IS NULL THEN 'rejected'
         ELSE 'used'
     END AS outcome,
     CASE
         WHEN ar.arrondissement IS NULL THEN 'unknown arrondissement in REFNIS'
         WHEN ar.in_area <> 'true' THEN NULL
         WHEN NOT cf.form_known THEN 'juridical form unknown to the KBO code list'
-        WHEN j.nace_version <> '2008' THEN 'NACE-BEL ' || j.nace_version
-            || ' code kept out: no conversion to NACE Rev. 2 is configured'
+        WHEN j.nace_version = '2025' AND j.nace_class IS NULL THEN 'NACE-BEL 2025 code whose NACE Rev. 2.1 class '
+            || left(j.nace, 2) || '.' || substr(j.nace, 3, 2) || ' is not in the correspondence NACE Rev. 2.1 -> Rev. 2'
         WHEN nd.division IS NULL THEN 'unknown NACE division'
     END AS reason,
     cf.family,
@@ -45,17 +64,11 @@ SELECT
     a.nace_a10,
     {sex_age}
     j.* EXCLUDE (file_name, line, year)
-FROM (
-    SELECT *, left(nace, 2) || '.' || substr(nace, 3, 2) AS nace_class FROM {input} WHERE year = $year
-) j
+FROM delivered j
 JOIN classified_forms cf USING (juridical_form, accreditation)
 LEFT JOIN nom.be_arrondissements ar ON ar.arrondissement = left(j.refnis, 2)
-LEFT JOIN nom.nace_divisions nd ON nd.division = left(j.nace, 2)
+LEFT JOIN nom.nace_divisions nd ON nd.division = left(j.nace_class, 2)
 LEFT JOIN nom.nace_a10 a ON a.division_from <> '' AND a.nace_a10 <> 'UNK'
-    AND CAST(left(j.nace, 2) AS INTEGER) BETWEEN CAST(a.division_from AS INTEGER) AND CAST(a.division_to AS INTEGER)
-LEFT JOIN (
-    SELECT DISTINCT c.nace_class, true AS excluded
-    FROM (SELECT DISTINCT left(nace, 2) || '.' || substr(nace, 3, 2) AS nace_class FROM {input}) c
-    JOIN nom.activity_exclusions e ON starts_with(c.nace_class, e.nace_prefix)
-) x ON x.nace_class = j.nace_class
+    AND CAST(left(j.nace_class, 2) AS INTEGER) BETWEEN CAST(a.division_from AS INTEGER) AND CAST(a.division_to AS INTEGER)
+LEFT JOIN (SELECT nace_class, true AS excluded FROM excluded_classes) x ON x.nace_class = j.nace_class
 {sex_age_joins}
