@@ -246,3 +246,25 @@ def test_the_sample_carries_the_real_kbo_code_list_and_only_its_codes() -> None:
             for row in csv.DictReader(path.read_text(encoding="utf-8").splitlines())]
     assert {("JuridicalForm", r["FORME_JURIDIQUE"]) for r in onss} <= real
     assert {(f"Nace{r['NACE_VERSION']}", r["NACE"]) for r in onss} <= real
+
+
+def test_the_real_2025_activities_land_in_their_sector(tmp_path: Path) -> None:
+    """Every real NACE-BEL 2025 activity of the Update is classified through the Rev. 2.1 -> Rev. 2 correspondence
+    (none under UNK). Hand-read: the first four digits are the Rev. 2.1 class; its Rev. 2 class; its A*10 group."""
+    con = duckdb.connect()
+    kbo.load(con, real_update_raw(tmp_path), tmp_path / "work")
+    nomenclatures.register(con)
+    sql = (harmonise.SQL_DIR / harmonise.KBO.sql_file).read_text(encoding="utf-8")
+    sectors = dict(con.execute(f"SELECT DISTINCT nace_code, nace_a10 FROM ({sql}) WHERE nace_version = '2025' "
+                               "AND juridical_form = ''").fetchall())
+    assert sectors == {
+        "8552001": "O-Q",  # 85.52 cultural education
+        "86940": "O-Q",  # 86.94 nursing and midwifery (Rev. 2 86.90)
+        "8699501": "O-Q",  # 86.99 other human health (Rev. 2 86.90)
+        "85599": "O-Q", "85510": "O-Q", "88101": "O-Q",
+        "96992": "R-U",  # 96.99 other personal services (Rev. 2 96.09)
+        "90201": "R-U",  # 90.20 performing arts (Rev. 2 90.01)
+        "47711": "G-I", "47120": "G-I",  # retail trade
+        "66220": "K",  # insurance agents and brokers
+        "43214": "F",  # electrical installation
+    }
