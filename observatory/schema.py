@@ -45,7 +45,8 @@ COUNTRIES = ("FR", "BE", "ALL")
 # Indicator codes and their definitions (the data dictionary lists them; docs/methodology.md explains them).
 INDICATOR_DEFINITIONS = {
     "ess_jobs": "ESS jobs (common definition)",
-    "ess_fte": "ESS full-time equivalent",
+    "ess_fte": "ESS full-time equivalent; NULL and flagged m (obs_flag) when not delivered for every part of the "
+    "cell",
     "ess_share_of_jobs": "ESS jobs as % of ALL jobs (same source and date)",
     "ess_women_share": "% of ESS jobs held by women",
     "all_women_share": "% of ALL jobs held by women",
@@ -110,7 +111,8 @@ INDICATORS = Table(
     "mart.indicators",
     "Indicators by year, territory, sex and age band, computed from the cells before suppression; an indicator "
     "computed from a suppressed cell is suppressed (conf_status C), one built on a population figure Eurostat marks "
-    "confidential or missing is not computed (value NULL, flags kept in obs_flag); the indicators with a population "
+    "confidential or missing is not computed (value NULL, flags kept in obs_flag), and ess_fte is NULL and flagged m "
+    "when the FTE was not delivered for every part of the cell; the indicators with a population "
     "denominator are left out when the build had no population file (meta.release.missing_context_inputs). "
     "Definitions: data dictionary and docs/methodology.md.",
     (
@@ -125,7 +127,8 @@ INDICATORS = Table(
             False, ("jobs", "fte", "percent", "pp", "jobs_per_unit", "jobs_per_1000_pop")),
         _conf,
         Col("obs_flag", "VARCHAR", "Eurostat-style flags of the population figure used (e.g. p provisional, e "
-            "estimated), m when that figure is missing; NULL for indicators without a population denominator"),
+            "estimated), m when that figure is missing; for ess_fte, m when the FTE was not delivered for every part "
+            "of the cell (value NULL; kept beside conf_status C too); NULL otherwise"),
     ),
     key=("year", "country", "geo", "indicator", "sex", "age_band"),
 )

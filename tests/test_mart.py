@@ -114,6 +114,40 @@ def test_indicators_hand_computed(con):
     assert indicator(con, "ess_jobs_change", year=2022) is None  # no previous year
 
 
+def ess_fte(con, year=2023, geo="FRE11"):
+    return con.execute(
+        "SELECT value, conf_status, obs_flag FROM mart.indicators WHERE year = ? AND geo = ? AND indicator = 'ess_fte'",
+        [year, geo],
+    ).fetchone()
+
+
+def test_ess_fte_not_delivered_for_every_part_is_flagged_missing(con):
+    # 2023 FRE11: COOP/M/Y35-44 (6 jobs) came without EQTP, so the ESS FTE is unknown: NULL, flagged m.
+    assert ess_fte(con) == (None, None, "m")
+    assert ess_fte(con, geo="FWVL_FR") == ess_fte(con, geo="FWVL") == (None, None, "m")
+    # 2022 FRE11: the one ESS row has its FTE (38.0); BE328 2023: ASSOC 18.0 + COOP 10.0 (SOCENT and the excluded
+    # ASSOC are outside the common definition).
+    assert ess_fte(con, year=2022) == (38.0, None, None)
+    assert ess_fte(con, geo="BE328") == ess_fte(con, geo="FWVL_BE") == (28.0, None, None)
+    unexplained = con.execute("SELECT count(*) FROM mart.indicators WHERE indicator = 'ess_fte' AND value IS NULL "
+                              "AND conf_status IS NULL AND obs_flag IS NULL").fetchone()[0]
+    assert unexplained == 0
+    # The other indicators of mart_indicators.sql have no population figure, hence no flag.
+    assert con.execute("SELECT count(*) FROM mart.indicators WHERE indicator <> 'ess_fte' AND obs_flag IS NOT NULL"
+                       ).fetchone()[0] == 0
+
+
+def test_ess_fte_is_zero_where_there_is_no_ess_job():
+    con = duckdb.connect()
+    con.execute(harmonise.DDL)
+    con.execute("INSERT INTO harmonised.jobs VALUES (2023, 'FR', 'FRE12', 'NONE', false, false, false, 'B-E', 'M', "
+                "'Y45-54', 50, 48.0, 1, 1)")
+    con.execute("INSERT INTO harmonised.units VALUES (2023, 'FR', 'FRE12', 'NONE', false, false, false, 'B-E', 5, 20)")
+    mart.build_jobs(con)
+    assert indicator(con, "ess_jobs", geo="FRE12") == (0, None)
+    assert ess_fte(con, geo="FRE12") == (0.0, None, None)  # nothing to deliver: zero, like the jobs, not missing
+
+
 def test_indicator_from_a_suppressed_cell_is_suppressed(con):
     # 55+ = the Y55-64 cell of 3 jobs, which is confidential.
     assert indicator(con, "ess_age_55plus_share") == (None, "C")

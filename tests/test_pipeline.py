@@ -53,6 +53,9 @@ def test_sample_builds_everything(built):
     assert con.execute("SELECT synthetic FROM meta.release").fetchone()[0] is True
     bands = {r[0] for r in con.execute("SELECT DISTINCT age_band FROM mart.jobs").fetchall()}
     assert bands == {"Y_LT25", "Y25-34", "Y35-44", "Y45-54", "Y55-64", "Y_GE65", "TOTAL"}
+    # Issue 10: ess_fte was NULL with no flag in 82 of 105 rows; every NULL now says why (C or m).
+    assert con.execute("SELECT count(*) FROM mart.indicators WHERE indicator = 'ess_fte' AND value IS NULL "
+                       "AND conf_status IS NULL AND obs_flag IS DISTINCT FROM 'm'").fetchone()[0] == 0
 
 
 def _population_by_source(warehouse: Path) -> dict:

@@ -1,5 +1,6 @@
 -- The version-1 indicators from the unsuppressed cells; an indicator that uses a suppressed cell is suppressed.
--- A cell with no row is zero (and not confidential).
+-- A cell with no row is zero (and not confidential). ess_fte is NULL and flagged m (missing) when the FTE was not
+-- delivered for every part of the ESS cell (its jobs are known, its FTE is not); with no ESS row it is 0, as the jobs.
 CREATE OR REPLACE TEMP TABLE _totals AS
 SELECT year, country, geo, geo_level,
     sum(jobs) FILTER (WHERE family = 'ESS' AND sex = 'T' AND age_band = 'TOTAL') AS ess,
@@ -29,25 +30,27 @@ WITH t AS (
     FROM _totals t
     LEFT JOIN _totals p ON p.year = t.year - 1 AND p.country = t.country AND p.geo = t.geo
 )
-SELECT year, country, geo, geo_level, 'ess_jobs' AS indicator, ess0 AS value, 'jobs' AS unit, essc AS c FROM t
-UNION ALL SELECT year, country, geo, geo_level, 'ess_fte', ess_fte, 'fte', essc FROM t
+SELECT year, country, geo, geo_level, 'ess_jobs' AS indicator, ess0 AS value, 'jobs' AS unit, essc AS c,
+       NULL::VARCHAR AS obs_flag FROM t
+UNION ALL SELECT year, country, geo, geo_level, 'ess_fte', CASE WHEN ess IS NULL THEN 0 ELSE ess_fte END, 'fte', essc,
+    CASE WHEN ess IS NOT NULL AND ess_fte IS NULL THEN 'm' END FROM t
 UNION ALL SELECT year, country, geo, geo_level, 'ess_share_of_jobs', 100.0 * ess0 / nullif(all_t, 0), 'percent',
-    essc OR all_c FROM t
+    essc OR all_c, NULL FROM t
 UNION ALL SELECT year, country, geo, geo_level, 'ess_women_share', 100.0 * ess_f / nullif(ess0, 0), 'percent',
-    essc OR ess_f_c FROM t
+    essc OR ess_f_c, NULL FROM t
 UNION ALL SELECT year, country, geo, geo_level, 'all_women_share', 100.0 * all_f / nullif(all_t, 0), 'percent',
-    all_c OR all_f_c FROM t
+    all_c OR all_f_c, NULL FROM t
 UNION ALL SELECT year, country, geo, geo_level, 'ess_age_55plus_share', 100.0 * ess_55 / nullif(ess0, 0), 'percent',
-    essc OR ess_55_c FROM t
+    essc OR ess_55_c, NULL FROM t
 UNION ALL SELECT year, country, geo, geo_level, 'ess_age_lt25_share', 100.0 * ess_lt25 / nullif(ess0, 0), 'percent',
-    essc OR ess_lt25_c FROM t
+    essc OR ess_lt25_c, NULL FROM t
 UNION ALL SELECT year, country, geo, geo_level, 'ess_jobs_change', 100.0 * (ess0 / nullif(prev_ess, 0) - 1), 'percent',
-    essc OR prev_c FROM t WHERE prev_ess IS NOT NULL
+    essc OR prev_c, NULL FROM t WHERE prev_ess IS NOT NULL
 UNION ALL SELECT year, country, geo, geo_level, 'ess_jobs_per_unit', ess0 / nullif(ess_units, 0), 'jobs_per_unit',
-    essc FROM t;
+    essc, NULL FROM t;
 
 INSERT INTO mart.indicators
 SELECT year, country, geo, geo_level, indicator, 'T', 'TOTAL', CASE WHEN NOT c THEN value END, unit,
-       CASE WHEN c THEN 'C' END, NULL
+       CASE WHEN c THEN 'C' END, obs_flag
 FROM _indicators
 ORDER BY year, country, geo, indicator;
