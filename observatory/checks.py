@@ -167,3 +167,21 @@ def population_accounting_complete(con: duckdb.DuckDBPyConnection, setting: str)
         if staged != accounted:
             problems.append(f"{source.source_id}: {staged} rows staged, {accounted} accounted")
     return problems
+
+
+def indicators_described(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Every indicator code published in ``mart.indicators`` or ``mart.cross_border_comparison`` has its row in
+    ``mart.dim_indicator`` (labels, definition), with the unit its values are published in."""
+    rows = con.execute(
+        """WITH published AS (
+               SELECT DISTINCT 'mart.indicators' AS source, indicator, unit FROM mart.indicators
+               UNION ALL SELECT DISTINCT 'mart.cross_border_comparison', indicator, unit
+               FROM mart.cross_border_comparison)
+           SELECT p.source, p.indicator, p.unit, d.unit FROM published p
+           LEFT JOIN mart.dim_indicator d USING (indicator)
+           WHERE d.unit IS DISTINCT FROM p.unit
+           ORDER BY ALL"""
+    ).fetchall()
+    return [f"{source}: indicator {code} (unit {unit}) " + (f"has unit {described} in mart.dim_indicator"
+                                                             if described else "has no row in mart.dim_indicator")
+            for source, code, unit, described in rows]

@@ -98,23 +98,20 @@ def build_establishments(con: duckdb.DuckDBPyConnection) -> dict:
 
 
 def build_dimensions(con: duckdb.DuckDBPyConnection) -> dict:
-    """The ``mart.dim_*`` tables from the mapping files, so labels come with their sources."""
+    """The ``mart.dim_*`` tables from the code lists (``nom.<file>``), so labels and orders come with their sources.
+
+    Each table takes, by name, the columns of its schema from its file; ``sort_order`` becomes an integer.
+    """
     nomenclatures.register(con)
-    sources = {
-        "geo": "SELECT geo, geo_level, country, nullif(nuts2, '') AS nuts2, label_fr, label_nl, label_en, source "
-        "FROM nom.geo ORDER BY CAST(sort_order AS INTEGER)",
-        "family": "SELECT family, label_fr, label_nl, label_en, source FROM nom.families "
-        "ORDER BY CAST(sort_order AS INTEGER)",
-        "nace_a10": "SELECT nace_a10, label_fr, label_nl, label_en, source FROM nom.nace_a10 "
-        "ORDER BY CAST(sort_order AS INTEGER)",
-        "age_band": "SELECT age_band, scope, label_fr, label_nl, label_en, source FROM nom.age_bands "
-        "ORDER BY CAST(sort_order AS INTEGER)",
-        "sex": "SELECT sex, label_fr, label_nl, label_en, source FROM nom.sexes ORDER BY CAST(sort_order AS INTEGER)",
-    }
+    files = {"geo": "geo", "family": "families", "nace_a10": "nace_a10", "age_band": "age_bands", "sex": "sexes",
+             "indicator": "indicators"}
     counts = {}
     for table in schema.DIMENSIONS:
         _create(con, table)
-        con.execute(f"INSERT INTO {table.name} {sources[table.name.removeprefix('mart.dim_')]}")
+        columns = ", ".join("CAST(sort_order AS INTEGER) AS sort_order" if c.name == "sort_order" else
+                            f"nullif({c.name}, '') AS {c.name}" if c.nullable else c.name for c in table.columns)
+        con.execute(f"INSERT INTO {table.name} BY NAME SELECT {columns} "
+                    f"FROM nom.{files[table.name.removeprefix('mart.dim_')]} ORDER BY CAST(sort_order AS INTEGER)")
         counts[table.name] = con.execute(f"SELECT count(*) FROM {table.name}").fetchone()[0]
     return counts
 

@@ -6,7 +6,9 @@ generates the pandera schemas of the checks (``observatory.validation``) and the
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -42,27 +44,18 @@ SEXES = ("F", "M", "T")
 AGE_BANDS = ("Y_LT25", "Y25-34", "Y35-44", "Y45-54", "Y55-64", "Y_GE65", "TOTAL")
 POPULATION_AGE_BANDS = (*AGE_BANDS, "Y15-24", "Y15-64", "UNK")
 COUNTRIES = ("FR", "BE", "ALL")
-# Indicator codes and their definitions (the data dictionary lists them; docs/methodology.md explains them).
-INDICATOR_DEFINITIONS = {
-    "ess_jobs": "ESS jobs (common definition)",
-    "ess_fte": "ESS full-time equivalent; NULL and flagged m (obs_flag) when not delivered for every part of the "
-    "cell",
-    "ess_share_of_jobs": "ESS jobs as % of ALL jobs (same source and date)",
-    "ess_women_share": "% of ESS jobs held by women",
-    "all_women_share": "% of ALL jobs held by women",
-    "ess_age_55plus_share": "% of ESS jobs held by people aged 55 or over",
-    "ess_age_lt25_share": "% of ESS jobs held by people under 25",
-    "ess_jobs_change": "% change of ESS jobs on the previous year",
-    "ess_jobs_per_unit": "ESS jobs per establishment unit",
-    "ess_jobs_per_1000_pop_15_64": "ESS jobs of sex S (all ages, place of work) per 1,000 residents of sex S aged 15-64 "
-    "on 1 January of the next year",
-    "all_jobs_per_1000_pop_15_64": "ALL jobs of sex S per 1,000 residents of sex S aged 15-64 on 1 January of the next "
-    "year",
-    "ess_age_structure_gap_vs_all_jobs": "for band B and sex S: % of ESS jobs in B minus % of ALL jobs in B, in "
-    "percentage points",
-    "ess_age_structure_gap_vs_population": "for band B under 65 and sex S: % of ESS jobs aged under 65 that are in B "
-    "minus % of the population aged 15-64 in B (Y_LT25 compared with ages 15-24), in percentage points",
-}
+# Indicator codes, in their published order, with their definitions: read from nomenclatures/indicators.csv, which
+# also holds their labels, units and sources (published as mart.dim_indicator; docs/methodology.md explains them).
+INDICATOR_FILE = Path(__file__).resolve().parent / "nomenclatures" / "indicators.csv"
+
+
+def _indicator_rows() -> list[dict[str, str]]:
+    with INDICATOR_FILE.open(encoding="utf-8", newline="") as file:
+        return sorted(csv.DictReader(file), key=lambda row: int(row["sort_order"]))
+
+
+INDICATOR_DEFINITIONS = {row["indicator"]: row["definition"] for row in _indicator_rows()}
+INDICATOR_UNITS = ("jobs", "fte", "percent", "pp", "jobs_per_unit", "jobs_per_1000_pop")
 INDICATOR_CODES = tuple(INDICATOR_DEFINITIONS)
 GEO_LEVELS = ("NUTS3", "AREA")
 
@@ -117,14 +110,14 @@ INDICATORS = Table(
     "Definitions: data dictionary and docs/methodology.md.",
     (
         _year, _country, _geo, _geo_level,
-        Col("indicator", "VARCHAR", "Indicator code (see the list under the table in the data dictionary)", False,
-            INDICATOR_CODES),
+        Col("indicator", "VARCHAR", "Indicator code (see the list under the table in the data dictionary); labels, "
+            "unit and definition in mart.dim_indicator", False, INDICATOR_CODES),
         Col("sex", "VARCHAR", "F, M or T: the sex the indicator describes (T for indicators without a sex breakdown)",
             False, SEXES),
         Col("age_band", "VARCHAR", "Age band the indicator describes, or TOTAL", False, AGE_BANDS),
         Col("value", "DOUBLE", "Value; NULL when confidential or not computable", signed=True),
-        Col("unit", "VARCHAR", "jobs, fte, percent, pp (percentage points), jobs_per_unit or jobs_per_1000_pop",
-            False, ("jobs", "fte", "percent", "pp", "jobs_per_unit", "jobs_per_1000_pop")),
+        Col("unit", "VARCHAR", "jobs, fte, percent, pp (percentage points), jobs_per_unit or jobs_per_1000_pop "
+            "(the unit of the indicator in mart.dim_indicator)", False, INDICATOR_UNITS),
         _conf,
         Col("obs_flag", "VARCHAR", "Eurostat-style flags of the population figure used (e.g. p provisional, e "
             "estimated), m when that figure is missing; for ess_fte, m when the FTE was not delivered for every part "
@@ -223,6 +216,8 @@ def _dim(name: str, code: str, comment: str, extra: tuple[Col, ...] = ()) -> Tab
         comment,
         (
             Col(code, "VARCHAR", "Code used in the mart tables", False),
+            Col("sort_order", "INTEGER", "Order in which to list the codes (ORDER BY sort_order): the natural order "
+                "of the code list, margins (TOTAL, T, ALL) and unknowns last", False),
             *extra,
             Col("label_fr", "VARCHAR", "Label in French", False),
             Col("label_nl", "VARCHAR", "Label in Dutch", False),
@@ -242,6 +237,10 @@ DIMENSIONS = (
     _dim("age_band", "age_band", "Published age bands (jobs and population) and the population-only bands Y15-24, "
          "Y15-64 and UNK", (Col("scope", "VARCHAR", "jobs+population, or population for the denominator bands", False),)),
     _dim("sex", "sex", "Sex codes"),
+    _dim("indicator", "indicator", "Indicator codes of mart.indicators and mart.cross_border_comparison, with their "
+         "unit and definition (docs/methodology.md explains them)",
+         (Col("unit", "VARCHAR", "Unit of the values, as in mart.indicators.unit", False, INDICATOR_UNITS),
+          Col("definition", "VARCHAR", "How the value is computed", False))),
 )
 
 SOURCES = Table(

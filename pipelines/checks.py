@@ -121,6 +121,14 @@ def reconciliation_parts_add_up(warehouse: Warehouse) -> dg.AssetCheckResult:
         return _result(checks.reconciliation_adds_up(con), "parts add up")
 
 
+@dg.asset_check(asset="mart_cross_border_comparison", blocking=True, additional_deps=["mart_dimensions"])
+def indicators_described(warehouse: Warehouse) -> dg.AssetCheckResult:
+    """Every indicator code of mart.indicators and mart.cross_border_comparison has its row in mart.dim_indicator
+    (labels, definition), with the same unit."""
+    with warehouse.connect() as con:
+        return _result(checks.indicators_described(con), "every published indicator has its labels and unit")
+
+
 @dg.asset_check(asset=harmonised_population, blocking=True)
 def population_rows_accounted(warehouse: Warehouse) -> dg.AssetCheckResult:
     """Every staged population row of the chosen source(s) is used, outside the area, or rejected — counted once."""
@@ -189,5 +197,6 @@ SCHEMA_CHECKS = [
 
 ALL_CHECKS = [mappings_are_consistent, be_postcodes_match_tercet, kbo_mapped_forms_match_labels, sirene_aggregate_schema,
               registry_rows_accounted, jobs_total_preserved, delivery_rows_accounted, rejected_jobs_under_threshold,
-              disclosure_rules_hold, reconciliation_parts_add_up, population_rows_accounted, population_adds_up,
+              disclosure_rules_hold, reconciliation_parts_add_up, indicators_described, population_rows_accounted,
+              population_adds_up,
               *FILE_PRESENT_CHECKS, *SCHEMA_CHECKS]

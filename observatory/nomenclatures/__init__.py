@@ -209,6 +209,7 @@ def check_mappings() -> list[str]:
 
     problems += _check_population_ages(bands)
     problems += _check_cross_border_pairs()
+    problems += _check_code_lists()
     problems += _check_nace21()
 
     # France: one row per INSEE level III code, each code once, under a level II category the INSEE list has.
@@ -293,6 +294,33 @@ def _check_population_ages(bands: pd.DataFrame) -> list[str]:
             lo, hi = _age(row["age_from"], 0), _age(row["age_to"], 999)
             if lo not in cuts_from or hi not in cuts_to:
                 problems.append(f"population_age_classes.csv: {system} has no cut point for band {band} ({lo}-{hi})")
+    return problems
+
+
+# The code lists published as mart.dim_*: file -> code column.
+CODE_LISTS = {"geo": "geo", "families": "family", "nace_a10": "nace_a10", "age_bands": "age_band", "sexes": "sex",
+              "indicators": "indicator"}
+
+
+def _check_code_lists() -> list[str]:
+    """Each code list of a ``mart.dim_*`` table has every code once and a distinct whole-number ``sort_order``;
+    ``indicators.csv`` has the indicator codes of the schema, each with a published unit and a definition."""
+    from observatory import schema  # here: schema reads indicators.csv itself
+
+    problems = []
+    for name, code in CODE_LISTS.items():
+        frame = load(name)
+        if repeated := sorted(set(frame.loc[frame[code].duplicated(), code])):
+            problems.append(f"{name}.csv: codes listed twice {repeated}")
+        if not frame["sort_order"].str.fullmatch(r"\d+").all():
+            problems.append(f"{name}.csv: sort_order must be a whole number on every row")
+        elif frame["sort_order"].astype(int).duplicated().any():
+            problems.append(f"{name}.csv: two codes share a sort_order")
+    indicators = load("indicators")
+    if bad := sorted(set(indicators["unit"]) - set(schema.INDICATOR_UNITS)):
+        problems.append(f"indicators.csv: units {bad} are not among {', '.join(schema.INDICATOR_UNITS)}")
+    if (indicators["definition"].str.strip() == "").any():
+        problems.append("indicators.csv: an indicator has no definition")
     return problems
 
 
