@@ -11,21 +11,58 @@ import argparse
 import os
 import subprocess
 import sys
+import time
+import tomllib
+import warnings
 from pathlib import Path
 
 from observatory.config import (
     POPULATION_SOURCE_ENV,
     POPULATION_SOURCES,
     PROJECT_ROOT,
+    PUBLISHED_FILE_NAME,
     RAW_DIR_ENV,
     WAREHOUSE_DIR_ENV,
+    default_population_source,
     default_raw_dir,
     default_warehouse_dir,
 )
 
+SOURCE_MODULES = ("sirene", "flores", "kbo", "onss", "eurostat", "insee_population", "statbel_population")
+BUILD_JOB = "build_observatory"
+
+
+def code_location_name() -> str:
+    """The code location's name, as ``dagster dev`` reads it from pyproject.toml (``[tool.dagster]``), so that runs
+    made by ``observatory build`` are filed under the same location as the UI's."""
+    try:
+        with open(PROJECT_ROOT / "pyproject.toml", "rb") as file:
+            return tomllib.load(file)["tool"]["dagster"]["code_location_name"]
+    except (OSError, KeyError, tomllib.TOMLDecodeError):
+        return "observatory"
+
+
+def raw_dir_problem(raw: Path) -> str | None:
+    """Why ``raw`` cannot be a raw folder (missing, not a folder, none of the sources' folders in it), else None."""
+    import importlib
+
+    if not raw.exists():
+        return f"the raw folder {raw} does not exist"
+    if not raw.is_dir():
+        return f"the raw folder {raw} is not a folder"
+    folders = [importlib.import_module(f"observatory.sources.{name}").FOLDER for name in SOURCE_MODULES]
+    if not any((raw / folder).is_dir() for folder in folders):
+        return (f"{raw} does not look like a raw folder: none of {', '.join(f.as_posix() for f in folders)} is in it")
+    return None
+
 
 def _dagster_environment(raw_dir: Path | None, warehouse_dir: Path | None, population_source: str | None = None) -> Path:
-    """Point Dagster at the project's instance settings and the warehouse; return the warehouse folder."""
+    """Point Dagster at the project's instance settings and the warehouse; return the warehouse folder.
+
+    Dagster's home (``$DAGSTER_HOME``, unless already set) is ``<warehouse>/dagster``, with a copy of the project's
+    ``dagster.yaml``: what Dagster writes there (run history, the UI's ``.nux``) stays beside the outputs and never
+    lands in the checkout.
+    """
     if population_source:
         os.environ[POPULATION_SOURCE_ENV] = population_source
     if raw_dir:
@@ -35,45 +72,68 @@ def _dagster_environment(raw_dir: Path | None, warehouse_dir: Path | None, popul
     warehouse = default_warehouse_dir()
     storage = warehouse / "dagster"
     (storage / "logs").mkdir(parents=True, exist_ok=True)
-    os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT))
+    if "DAGSTER_HOME" not in os.environ:
+        settings = (PROJECT_ROOT / "dagster.yaml").read_text(encoding="utf-8")
+        copy = storage / "dagster.yaml"
+        if not copy.is_file() or copy.read_text(encoding="utf-8") != settings:
+            copy.write_text(settings, encoding="utf-8")
+        os.environ["DAGSTER_HOME"] = str(storage)
     os.environ.setdefault("OBSERVATORY_DAGSTER_STORAGE", str(storage))
     os.environ.setdefault("OBSERVATORY_DAGSTER_LOGS", str(storage / "logs"))
     return warehouse
 
 
 def build(args: argparse.Namespace) -> int:
+    started = time.monotonic()
+    raw = (args.raw_dir or default_raw_dir()).resolve()
+    problem = raw_dir_problem(raw)
+    if problem:  # said at once, before Dagster starts and records a run
+        print(f"observatory build: {problem} (set --raw-dir or ${RAW_DIR_ENV}).", file=sys.stderr)
+        return 2
     warehouse = _dagster_environment(args.raw_dir, args.warehouse_dir, args.population_source)
-    import dagster as dg
+    published = warehouse / PUBLISHED_FILE_NAME
+    existed = published.is_file()
+    if not args.verbose:
+        warnings.filterwarnings("ignore", message=r".*is currently in beta")  # Dagster's, said at every import
+    from observatory import cli_build
 
-    from pipelines.definitions import all_years_tags, defs
-
-    raw = default_raw_dir()
     print(f"Building the observatory from {raw} into {warehouse} ...", flush=True)
-    with dg.DagsterInstance.get() as instance:
-        job = defs.resolve_job_def("build_observatory")
-        result = job.execute_in_process(instance=instance, tags={**all_years_tags(), "observatory/trigger": "cli"},
-                                        raise_on_error=False)
-    if result.success:
-        published = warehouse / "observatory.duckdb"
-        print(f"Published {published} (run {result.run_id}).")
+    settings = {"raw_dir": str(raw), "warehouse_dir": str(warehouse), "population_source": default_population_source()}
+    outcome = cli_build.run_build(BUILD_JOB, code_location_name(), verbose=args.verbose, started=started,
+                                  resources={"warehouse": settings})
+    elapsed = time.monotonic() - started
+    if outcome.success:
+        print(f"Published {published} in {elapsed:.0f} s (run {outcome.run_id}).")
+        for line in cli_build.rows_lines(outcome.published_rows):
+            print(line)
         # Checks that do not stop a build (e.g. a missing optional population file) are still worth reading.
-        for line in run_problems(result):
-            print(line, file=sys.stderr)
+        problems = run_problems(outcome.events)
+        if problems:
+            print("Warnings from checks:")
+            for line in problems:
+                print(line)
         return 0
-    print(f"\nThe build failed (run {result.run_id}); the previously published database is untouched.",
-          file=sys.stderr)
-    for line in run_problems(result):
+    print(f"The build failed after {elapsed:.0f} s (run {outcome.run_id}):", file=sys.stderr)
+    for line in run_problems(outcome.events) or ["- the run failed without a failed step (see the UI)"]:
         print(line, file=sys.stderr)
+    if existed:
+        print(f"The previously published {published} is untouched.", file=sys.stderr)
+    else:
+        print("Nothing was published.", file=sys.stderr)
+    if not args.verbose:
+        print("Tracebacks: run again with --verbose, or open the run in `observatory ui`.", file=sys.stderr)
     return 1
 
 
 def run_problems(result) -> list[str]:
-    """The failed steps and the checks that did not pass in a Dagster run result, one line each."""
+    """The failed steps (with their root cause) and the checks that did not pass in a Dagster run result, or in
+    its list of events, one line each."""
+    from observatory.errors import step_failure
+
     lines = []
-    for event in result.all_events:
+    for event in getattr(result, "all_events", result):
         if event.is_step_failure:
-            error = event.step_failure_data.error
-            lines.append(f"- step {event.step_key}: {error.message.strip() if error else 'failed'}")
+            lines.append(step_failure(event).summary())
         elif event.event_type_value == "ASSET_CHECK_EVALUATION":
             evaluation = event.event_specific_data
             if not evaluation.passed:
@@ -83,12 +143,16 @@ def run_problems(result) -> list[str]:
     return lines
 
 
+def ui_command(port: int) -> list[str]:
+    """``dagster dev`` with this interpreter (``dagster`` may not be on PATH when the venv is not activated), run
+    in the project folder so that it reads the code location from pyproject.toml, under its name."""
+    return [sys.executable, "-m", "dagster", "dev", "-h", "127.0.0.1", "-p", str(port)]
+
+
 def ui(args: argparse.Namespace) -> int:
     _dagster_environment(args.raw_dir, args.warehouse_dir, args.population_source)
-    # The interpreter running this command: `dagster` may not be on PATH when the venv is not activated.
-    command = [sys.executable, "-m", "dagster", "dev", "-m", "pipelines.definitions", "-h", "127.0.0.1", "-p", str(args.port)]
     print(f"Starting the Dagster UI on http://127.0.0.1:{args.port} (Ctrl-C to stop)", flush=True)
-    return subprocess.call(command, cwd=PROJECT_ROOT)
+    return subprocess.call(ui_command(args.port), cwd=PROJECT_ROOT)
 
 
 def sample(args: argparse.Namespace) -> int:
@@ -135,33 +199,57 @@ def check_mappings(_: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+COMMANDS = {
+    "build": ("materialise every asset in process and publish observatory.duckdb",
+              "Run the job build_observatory here, on every reference year, and publish <warehouse>/observatory.duckdb "
+              "atomically (a failed build leaves the published file as it was). Prints a line per stage and a "
+              "summary: the published tables and their rows, the warnings from checks or, on failure, each failed "
+              "step with its cause. The run is recorded in the run history that `observatory ui` shows."),
+    "ui": ("start the Dagster UI on 127.0.0.1",
+           "Start the Dagster UI and daemon (`dagster dev`) on this project, with run history under "
+           "<warehouse>/dagster; the nightly schedule and the failure alert run while it is up."),
+    "sample": ("write the deterministic synthetic sample in the producers' formats",
+               "Write the synthetic sample (the embedded data/raw) in the producers' file formats."),
+    "fetch": ("download public sources from their producers into dated vintages (network)",
+              "Download the public sources into dated vintages of the raw folder; a source with nothing new is left "
+              "as it is."),
+    "check-mappings": ("check the mapping files",
+                       "Check the nomenclature mapping files for consistency; exit 1 if any problem is found."),
+}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="observatory", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True)
-    for name, func, help_text in [
-        ("build", build, "materialise every asset in process and publish observatory.duckdb"),
-        ("ui", ui, "start the Dagster UI on 127.0.0.1"),
-    ]:
-        cmd = sub.add_parser(name, help=help_text)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, func) -> argparse.ArgumentParser:
+        summary, description = COMMANDS[name]
+        cmd = sub.add_parser(name, help=summary, description=description)
+        cmd.set_defaults(func=func)
+        return cmd
+
+    for name, func in [("build", build), ("ui", ui)]:
+        cmd = command(name, func)
         cmd.add_argument("--raw-dir", type=Path, help=f"raw inputs (default: ${RAW_DIR_ENV} or data/raw)")
         cmd.add_argument("--warehouse-dir", type=Path,
-                         help=f"outputs (default: ${WAREHOUSE_DIR_ENV} or data/warehouse)")
+                         help=f"outputs and run history (default: ${WAREHOUSE_DIR_ENV} or data/warehouse)")
         cmd.add_argument("--population-source", choices=POPULATION_SOURCES,
                          help=f"population denominators: eurostat (both countries) or national (INSEE and Statbel) "
                          f"(default: ${POPULATION_SOURCE_ENV} or eurostat)")
-        cmd.set_defaults(func=func)
-    sub.choices["ui"].add_argument("--port", type=int, default=3000)
-    cmd = sub.add_parser("sample", help="write the deterministic synthetic sample in the producers' formats")
-    cmd.add_argument("--out", type=Path, default=PROJECT_ROOT / "data" / "raw")
-    cmd.add_argument("--scale", type=float, default=1.0)
-    cmd.add_argument("--seed", type=int, default=20260101)
-    cmd.set_defaults(func=sample)
-    cmd = sub.add_parser("fetch", help="download public sources from their producers into dated vintages (network)")
+    sub.choices["build"].add_argument("-v", "--verbose", action="store_true",
+                                      help="show Dagster's own events and the tracebacks of failed steps instead of "
+                                      "the progress lines")
+    sub.choices["ui"].add_argument("--port", type=int, default=3000, help="port of the UI (default: 3000)")
+    cmd = command("sample", sample)
+    cmd.add_argument("--out", type=Path, default=PROJECT_ROOT / "data" / "raw",
+                     help="folder to write into (default: data/raw)")
+    cmd.add_argument("--scale", type=float, default=1.0, help="size relative to the embedded sample (default: 1.0)")
+    cmd.add_argument("--seed", type=int, default=20260101, help="random seed (default: 20260101)")
+    cmd = command("fetch", fetch)
     cmd.add_argument("sources", nargs="*", metavar="SOURCE", help="sources to fetch (default: all; see --list)")
     cmd.add_argument("--raw-dir", type=Path, help=f"raw inputs (default: ${RAW_DIR_ENV} or data/raw)")
     cmd.add_argument("--list", action="store_true", help="list the sources and exit")
-    cmd.set_defaults(func=fetch)
-    sub.add_parser("check-mappings", help="check the mapping files").set_defaults(func=check_mappings)
+    command("check-mappings", check_mappings)
     args = parser.parse_args(argv)
     return args.func(args)
 

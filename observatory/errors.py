@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -44,8 +46,6 @@ class InputError(ValueError):
 
 def describe_duckdb_read_error(exc: Exception) -> tuple[str, int | None]:
     """The first line of a DuckDB read error, with its cause, and the line it names (CSV errors), for InputError."""
-    import re
-
     lines = str(exc).splitlines() or [type(exc).__name__]
     problem = lines[0]
     found = re.search(r"CSV Error on Line: (\d+)", problem)
@@ -53,3 +53,89 @@ def describe_duckdb_read_error(exc: Exception) -> tuple[str, int | None]:
     if found and "Possible fixes:" in lines:
         problem += f" ({[x for x in lines[: lines.index('Possible fixes:')] if x.strip()][-1].strip()})"
     return f"DuckDB could not read the file: {problem}", int(found.group(1)) if found else None
+
+
+# ---------------------------------------------------------------- what made a step fail
+
+# The orchestrator's own wrappers ("Error occurred while executing op ...:") say where, never why.
+_WRAPPER_PREFIXES = ("Dagster",)
+# Exceptions whose message is already a sentence for an analyst: shown without their class name.
+_SELF_EXPLAINED = {"InputError", "Failure"}
+
+
+@dataclass(frozen=True)
+class StepFailure:
+    """Why one step of a run failed, from its root cause: what ``observatory build`` prints and the alert sends."""
+
+    step: str
+    message: str  # the root cause's own message (an InputError's names the file, line and column)
+    file: str | None = None
+    line: int | None = None
+    column: str | None = None
+
+    def summary(self) -> str:
+        """One line: the step and the first line of the root cause, with the file, line and column of a bad input
+        when the message does not already name them."""
+        first = (self.message.strip().splitlines() or ["failed"])[0].strip()
+        where = []
+        if self.file and Path(self.file).name not in first:
+            where.append(f"file {self.file}")
+        if self.line is not None and f"line {self.line}" not in first:
+            where.append(f"line {self.line}")
+        if self.column and f"column {self.column}" not in first:
+            where.append(f"column {self.column}")
+        return f"- step {self.step}: {first}" + (f" ({', '.join(where)})" if where else "")
+
+
+def _own_message(error) -> str:
+    """An error's message without the qualified class name the orchestrator puts before it; the short class name
+    is kept unless the message explains itself (``KeyError: 'k'`` says more than ``'k'``)."""
+    message = (getattr(error, "message", None) or "").strip()
+    cls = getattr(error, "cls_name", None) or ""
+    if cls:
+        prefix = re.match(rf"^[\w.]*\b{re.escape(cls)}: ?", message)
+        if prefix:
+            message = message[prefix.end():].strip()
+        if cls not in _SELF_EXPLAINED and message:
+            message = f"{cls}: {message}"
+    return message
+
+
+def root_cause(error) -> str:
+    """The innermost meaningful message of an error chain, with the outermost of the code's own when they differ.
+
+    ``error`` is anything shaped like Dagster's ``SerializableErrorInfo`` (``message``, ``cls_name``, ``cause`` for
+    ``raise ... from``, ``context`` for an error raised while handling another): the orchestrator's wrappers are
+    skipped, explicit causes followed to the end, and the implicit context only when a wrapper has no cause.
+    """
+    chain = []
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        wrapper = (getattr(error, "cls_name", None) or "").startswith(_WRAPPER_PREFIXES)
+        if not wrapper and _own_message(error):
+            chain.append(_own_message(error))
+        cause = getattr(error, "cause", None)
+        error = cause if cause is not None or not wrapper else getattr(error, "context", None)
+    if not chain:
+        return "failed"
+    if len(chain) == 1 or chain[-1] in chain[0]:
+        return chain[-1]
+    return f"{chain[0]}; caused by {chain[-1]}"
+
+
+def _plain(value):
+    """A metadata entry's value (Dagster wraps them in objects with ``.value``), or the value itself."""
+    return getattr(value, "value", value)
+
+
+def step_failure(event) -> StepFailure:
+    """The :class:`StepFailure` of a step-failure event (read by attribute, so the library needs no orchestrator):
+    a ``Failure``'s description and its file/line/column metadata, else the root cause of the error."""
+    data = event.step_failure_data
+    user = getattr(data, "user_failure_data", None)
+    metadata = {k: _plain(v) for k, v in (getattr(user, "metadata", None) or {}).items()}
+    message = (getattr(user, "description", None) or "").strip() or root_cause(getattr(data, "error", None))
+    line = metadata.get("line")
+    return StepFailure(step=event.step_key, message=message, file=metadata.get("file") or None,
+                       line=line if isinstance(line, int) and line > 0 else None, column=metadata.get("column") or None)

@@ -4,26 +4,20 @@ a JSON POST to that webhook (``text`` holds the whole message, the other fields 
 from __future__ import annotations
 
 import os
-import re
 
 import dagster as dg
 
 from observatory import alerts
 from observatory.config import PUBLISHED_FILE_NAME
-
-# Dagster prefixes an error with its exception's qualified class name; the message alone is what analysts need.
-_EXCEPTION_PREFIX = re.compile(r"^[\w.]+(Error|Exception|Failure): ")
+from observatory.errors import step_failure
 
 
 def failure_report(context: dg.RunFailureSensorContext) -> dict:
-    """The job, run id and trigger, each failed step with its error, and each failed blocking check."""
+    """The job, run id and trigger, each failed step with the root cause of its error (the exception's own message;
+    for a bad input the file, line and column), and each failed blocking check."""
     run = context.dagster_run
-    steps = []
-    for event in context.get_step_failure_events():
-        data = event.step_failure_data
-        text = (data.user_failure_data.description if data.user_failure_data else None) or (
-            data.error.message if data.error else "failed")
-        steps.append({"step": event.step_key, "error": _EXCEPTION_PREFIX.sub("", text.strip())})
+    failures = [step_failure(event) for event in context.get_step_failure_events()]
+    steps = [{"step": f.step, "error": f.message, "file": f.file, "line": f.line, "column": f.column} for f in failures]
     checks = []
     for record in context.instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION):
         evaluation = record.get_dagster_event().event_specific_data
@@ -32,7 +26,7 @@ def failure_report(context: dg.RunFailureSensorContext) -> dict:
                            "description": evaluation.description or ""})
     trigger = run.tags.get("observatory/trigger", "manual")
     lines = [f"DESIR observatory: run {run.run_id} of job {run.job_name} failed (trigger: {trigger})."]
-    lines += [f"- step {s['step']}: {s['error']}" for s in steps]
+    lines += [f.summary() for f in failures]
     lines += [f"- blocking check {c['asset']}/{c['check']} failed: {c['description']}" for c in checks]
     if not steps and not checks:
         lines.append(f"- {context.failure_event.message}")
