@@ -95,7 +95,7 @@ class DagsterServers:
             __typename ... on MessageEvent { message level } ... on ExecutionStepFailureEvent { stepKey
             error { message } } } } } }""", id=run_id)
         events = data["logsForRun"].get("events", [])
-        return "\n".join(f"{e.get('stepKey', '')}: {e['error']['message'] if e.get('error') else e.get('message')}"
+        return "\n".join(f"{e.get('stepKey', '')}: {e['error']['message'] if e.get('error') else e.get('message')}"[:2000]
                          for e in events if e.get("level") == "ERROR" or e.get("error"))
 
     def wait_until_idle(self) -> None:
@@ -203,6 +203,8 @@ LAUNCH = """mutation($executionParams: ExecutionParams!) { launchPipelineExecuti
 def _launched_run_id(data: dict) -> str:
     result = data["launchPipelineExecution"]
     assert result["__typename"] == "LaunchRunSuccess", result
+    # Queued, as with the project's dagster.yaml: the daemon's run queue starts it, one run at a time.
+    assert result["run"]["status"] == "QUEUED", result
     return result["run"]["runId"]
 
 
@@ -261,6 +263,8 @@ def test_the_nightly_request_is_launched_by_the_daemon_and_publishes(servers):
     [request] = evaluation["runRequests"]
     tags = {t["key"]: t["value"] for t in request["tags"]}
     assert tags[TRIGGER_TAG] == "nightly"
+    assert {"dagster/asset_partition_range_start", "dagster/asset_partition_range_end"} <= set(tags)
+    assert request["assetChecks"], "the nightly runs the checks of what it rebuilds"
     # ... and its request launched as the scheduler launches it: queued, then started by the daemon's run queue.
     run_id = _launched_run_id(servers.graphql(LAUNCH, executionParams={
         "selector": _selector(assetSelection=request["assetSelection"],
