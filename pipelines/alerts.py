@@ -36,7 +36,9 @@ def failure_report(context: dg.RunFailureSensorContext) -> dict:
             "failed_steps": steps, "failed_blocking_checks": checks}
 
 
-@dg.run_failure_sensor(name="alert_on_run_failure", default_status=dg.DefaultSensorStatus.RUNNING)
+@dg.run_failure_sensor(name="alert_on_run_failure", default_status=dg.DefaultSensorStatus.RUNNING,
+                       description="When any run of this code location fails, log its root cause (step, message, "
+                                   "file, line, column) and post it to $OBSERVATORY_ALERT_WEBHOOK_URL when set.")
 def alert_on_run_failure(context: dg.RunFailureSensorContext) -> None:
     """When any run of this code location fails, log what failed and post it to ``$OBSERVATORY_ALERT_WEBHOOK_URL``
     when set. A webhook that cannot be reached is logged, never raised."""

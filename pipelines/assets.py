@@ -28,6 +28,16 @@ def reference_years() -> list[str]:
 YEARS = dg.StaticPartitionsDefinition(reference_years())
 
 
+def _yearly_asset(**kwargs):
+    """``@dg.asset`` for a year-partitioned asset: every year selected is built in one run (single-run backfill
+    policy), as the full build, the nightly and a backfill of all partitions do."""
+    with warnings.catch_warnings():
+        # `backfill_policy` is beta in Dagster 1.13 (pinned <1.14 in pyproject); without this, every process that
+        # loads the code location (webserver, daemon, each run) logs one BetaWarning per yearly asset.
+        warnings.filterwarnings("ignore", message=".*backfill_policy.*beta", category=dg.BetaWarning)
+        return dg.asset(partitions_def=YEARS, backfill_policy=dg.BackfillPolicy.single_run(), **kwargs)
+
+
 def _preview(con, sql: str, limit: int = 10) -> dg.MetadataValue:
     return dg.MetadataValue.md(con.execute(f"{sql} LIMIT {limit}").df().to_markdown(index=False))
 
@@ -108,8 +118,7 @@ def nomenclatures_table(warehouse: Warehouse) -> dg.MaterializeResult:
     return dg.MaterializeResult(metadata={"files": dg.MetadataValue.json(nomenclatures.names())})
 
 
-@dg.asset(group_name="sources", kinds={"duckdb", "csv"}, pool=POOL, partitions_def=YEARS,
-          backfill_policy=dg.BackfillPolicy.single_run(), deps=[raw_flores])
+@_yearly_asset(group_name="sources", kinds={"duckdb", "csv"}, pool=POOL, deps=[raw_flores])
 @_fail_on_input_error
 def fr_flores(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """INSEE FLORES employment extraction (jobs by commune, legal category, activity, sex, age; employer
@@ -117,8 +126,7 @@ def fr_flores(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Mat
     return _load_delivery(context, warehouse, flores, validation.FR_FLORES_JOBS, "src.fr_flores_jobs")
 
 
-@dg.asset(group_name="sources", kinds={"duckdb", "csv"}, pool=POOL, partitions_def=YEARS,
-          backfill_policy=dg.BackfillPolicy.single_run(), deps=[raw_onss])
+@_yearly_asset(group_name="sources", kinds={"duckdb", "csv"}, pool=POOL, deps=[raw_onss])
 @_fail_on_input_error
 def be_onss(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """ONSS/RSZ employment extraction (jobs at the end of Q4 by commune, juridical form, accreditation, NACE, sex,
@@ -243,8 +251,8 @@ def _scalar(info: dict) -> dict:
 # ---------------------------------------------------------------- harmonised
 
 
-@dg.asset(group_name="harmonised", kinds={"duckdb"}, pool=POOL, partitions_def=YEARS,
-          backfill_policy=dg.BackfillPolicy.single_run(), deps=[fr_flores, be_onss, be_kbo, nomenclatures_table])
+@_yearly_asset(group_name="harmonised", kinds={"duckdb"}, pool=POOL,
+               deps=[fr_flores, be_onss, be_kbo, nomenclatures_table])
 def harmonised_jobs(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """Jobs of both deliveries in common codes (NUTS3, family, A*10, sex, age band). Rows outside the area are
     counted; rows with an unknown code go to ``meta.rejects`` with their reason."""

@@ -151,8 +151,13 @@ def _request_what_is_stale(instance: dg.DagsterInstance, log, warehouse: Warehou
     return plan.run_request()
 
 
+NIGHTLY_DESCRIPTION = ("Every night at 02:30 Paris time, rebuild what is stale (a raw folder changed, a failed or "
+                       "partial run left assets unpublished, a database file is missing) and everything downstream, "
+                       "then publish observatory.duckdb. Skips when nothing changed.")
+
+
 @dg.schedule(job=build_all, cron_schedule="30 2 * * *", execution_timezone="Europe/Paris",
-             default_status=dg.DefaultScheduleStatus.RUNNING)
+             default_status=dg.DefaultScheduleStatus.RUNNING, description=NIGHTLY_DESCRIPTION)
 def nightly_refresh(context: dg.ScheduleEvaluationContext, warehouse: Warehouse) -> dg.RunRequest | dg.SkipReason:
     """Every night at 02:30 Paris time, rebuild what is stale — the assets whose raw folder changed (a new vintage
     fetched, a delivery dropped in), those a failed or partial run left unpublished, and everything downstream —
@@ -161,7 +166,9 @@ def nightly_refresh(context: dg.ScheduleEvaluationContext, warehouse: Warehouse)
 
 
 @dg.run_status_sensor(name="build_after_fetch", run_status=dg.DagsterRunStatus.SUCCESS, monitored_jobs=[fetch_sources],
-                      request_job=build_all, default_status=dg.DefaultSensorStatus.RUNNING)
+                      request_job=build_all, default_status=dg.DefaultSensorStatus.RUNNING,
+                      description="When a fetch_sources run succeeds, rebuild at once what its new vintages made "
+                                  "stale, and publish. Requests nothing when the fetch found nothing new.")
 def build_after_fetch(context: dg.RunStatusSensorContext, warehouse: Warehouse) -> dg.RunRequest | dg.SkipReason:
     """When a fetch succeeds, rebuild at once what its new vintages made stale, rather than at the next 02:30 (a
     fetch still running then would otherwise wait a whole day). A fetch that found nothing new requests nothing."""

@@ -21,4 +21,9 @@ defs = dg.Definitions(
     schedules=[nightly_refresh, nightly_fetch],
     sensors=[alert_on_run_failure, build_after_fetch],
     resources={"warehouse": default_warehouse()},
+    # Every run executes its steps one after another in the run's own process, whoever launched it (the UI's
+    # buttons, a backfill, the nightly, `observatory build`): the steps share one DuckDB working database, which
+    # takes a file lock per process, so steps in separate processes (Dagster's default multiprocess executor) would
+    # fail on that lock. Runs themselves are serialised by the queue (dagster.yaml). See docs/running.md.
+    executor=dg.in_process_executor,
 )

@@ -21,8 +21,10 @@ from observatory.config import (
 class Warehouse(dg.ConfigurableResource):
     """Where the observatory reads raw files and builds its databases.
 
-    Assets share ``<warehouse>/staging.duckdb`` (one writer at a time: every asset is in the ``duckdb_staging``
-    pool, limited to 1 in dagster.yaml). Readers use only ``observatory.duckdb``, which is swapped in atomically.
+    Assets and checks share ``<warehouse>/staging.duckdb``, which DuckDB lets one process write at a time: every
+    run executes its steps in its own process (the in-process executor of pipelines/definitions.py), runs are queued
+    one at a time, and every asset is in the ``duckdb_staging`` pool as well (dagster.yaml; docs/running.md).
+    Readers use only ``observatory.duckdb``, which is swapped in atomically.
     """
 
     raw_dir: str
