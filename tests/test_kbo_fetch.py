@@ -62,10 +62,12 @@ UPDATE_MEMBERS_USED = ["meta.csv", "code.csv", "enterprise_delete.csv", "enterpr
 
 def zip_members(members: dict[str, str]) -> bytes:
     # Stored, not deflated: the ZIP is as large as its members, so a connection cut at 1000 bytes lands mid-file.
+    # A fixed member date: the same members give the same bytes whenever they are zipped (writestr with a name stamps
+    # the current time, and a test comparing a ZIP served earlier with one built now failed across a 2 s tick).
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
         for name, text in members.items():
-            archive.writestr(name, text.encode("utf-8"))
+            archive.writestr(zipfile.ZipInfo(name, date_time=(2025, 8, 1, 7, 0, 0)), text.encode("utf-8"))
     return buffer.getvalue()
 
 
