@@ -152,7 +152,31 @@ def ui_command(port: int) -> list[str]:
 def ui(args: argparse.Namespace) -> int:
     _dagster_environment(args.raw_dir, args.warehouse_dir, args.population_source)
     print(f"Starting the Dagster UI on http://127.0.0.1:{args.port} (Ctrl-C to stop)", flush=True)
-    return subprocess.call(ui_command(args.port), cwd=PROJECT_ROOT)
+    return run_until_interrupted(ui_command(args.port), cwd=PROJECT_ROOT)
+
+
+def run_until_interrupted(command: list[str], cwd: Path, grace_seconds: float = 30) -> int:
+    """Run ``command``; on Ctrl-C let it shut down by itself, then return 130 without a traceback.
+
+    Ctrl-C reaches ``dagster dev`` too (same process group) and it stops its webserver, daemon and code servers.
+    ``subprocess.call`` would SIGKILL it at once instead, leaving those children behind. A child still running after
+    ``grace_seconds`` is terminated, and killed 10 s later if it ignores that too.
+    """
+    process = subprocess.Popen(command, cwd=cwd)
+    try:
+        return process.wait()
+    except KeyboardInterrupt:
+        try:
+            process.wait(timeout=grace_seconds)
+        except subprocess.TimeoutExpired:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:  # it ignores SIGTERM too (e.g. started with signals ignored)
+                process.kill()
+                process.wait()
+        print("Stopped.", flush=True)
+        return 130
 
 
 def sample(args: argparse.Namespace) -> int:

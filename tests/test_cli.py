@@ -7,8 +7,10 @@ import hashlib
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -142,7 +144,7 @@ def test_ui_writes_nothing_into_the_checkout(clean_settings, tmp_path):
 
     before = untracked()
     seen = []
-    clean_settings.setattr(subprocess, "call", lambda command, cwd=None: seen.append((command, cwd)) or 0)
+    clean_settings.setattr(cli, "run_until_interrupted", lambda command, cwd=None: seen.append((command, cwd)) or 0)
     assert cli.main(["ui", "--warehouse-dir", str(tmp_path)]) == 0
     [(command, cwd)] = seen
     # Dagster's home (where the UI writes .nux) is under the warehouse, with the project's instance settings.
@@ -152,6 +154,37 @@ def test_ui_writes_nothing_into_the_checkout(clean_settings, tmp_path):
     # No -m: `dagster dev` reads the code location from pyproject.toml, under the name the build's runs carry.
     assert "-m" not in command[3:] and cwd == cli.PROJECT_ROOT and cli.code_location_name() == "observatory"
     assert untracked() == before
+
+
+def test_ctrl_c_lets_the_ui_stop_by_itself_and_prints_no_traceback(tmp_path, capsys, monkeypatch):
+    """A child that handles SIGINT slowly (as `dagster dev` stops its servers) is waited for, not killed."""
+    ready, done = tmp_path / "ready", tmp_path / "done"
+    script = tmp_path / "child.py"
+    script.write_text(
+        "import signal, sys, time\n"
+        "def stop(*_):\n"
+        f"    time.sleep(0.5); open({str(done)!r}, 'w').write('clean'); sys.exit(0)\n"
+        "signal.signal(signal.SIGINT, stop)\n"
+        f"open({str(ready)!r}, 'w').close()\n"
+        "time.sleep(60)\n")
+    original_wait = subprocess.Popen.wait
+    interrupted = []
+
+    def wait(self, timeout=None):
+        if not interrupted:
+            interrupted.append(self.pid)
+            while not ready.exists():  # the child has installed its handler
+                time.sleep(0.05)
+            # Ctrl-C in a terminal signals the whole foreground group: the child, and this process. Sent here to the
+            # child only and raised here, so that no other process of the test run is touched.
+            os.kill(self.pid, signal.SIGINT)
+            raise KeyboardInterrupt
+        return original_wait(self, timeout)
+
+    monkeypatch.setattr(subprocess.Popen, "wait", wait)
+    assert cli.run_until_interrupted([sys.executable, str(script)], cwd=tmp_path) == 130
+    assert done.read_text() == "clean"  # the child finished its own shutdown: it was not killed
+    assert capsys.readouterr().out.strip() == "Stopped."
 
 
 def test_every_command_and_option_has_help(capsys):
