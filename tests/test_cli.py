@@ -30,7 +30,7 @@ def test_ui_starts_dagster_with_this_interpreter(monkeypatch, tmp_path) -> None:
                  "OBSERVATORY_DAGSTER_STORAGE", "OBSERVATORY_DAGSTER_LOGS"):
         monkeypatch.delenv(name, raising=False)
     seen: list[list[str]] = []
-    monkeypatch.setattr(subprocess, "call", lambda command, cwd=None: seen.append(command) or 0)
+    monkeypatch.setattr(cli, "run_until_interrupted", lambda command, cwd=None: seen.append(command) or 0)
     assert cli.main(["ui", "--warehouse-dir", str(tmp_path), "--port", "3999"]) == 0
     [command] = seen
     assert command[:4] == [sys.executable, "-m", "dagster", "dev"]
