@@ -40,6 +40,14 @@ def insee_labels(level: str) -> dict[str, str]:
         return {r["code"]: r["libelle"].strip() for r in csv.DictReader(handle) if r["niveau"] == level}
 
 
+def with_real_code_list() -> duckdb.DuckDBPyConnection:
+    """A database whose ``src.be_kbo_codes`` is the real code list, staged as the KBO loader stages code.csv."""
+    con = duckdb.connect()
+    con.execute(f"CREATE SCHEMA src; CREATE TABLE src.be_kbo_codes AS SELECT Category AS category, Code AS code, "
+                f"Language AS language, Description AS description FROM read_csv('{KBO_CODES}', all_varchar = true)")
+    return con
+
+
 # --- the authorities are the producers' bytes --------------------------------------------------------------------
 
 
@@ -80,9 +88,7 @@ def test_each_real_juridical_form_lands_in_its_family() -> None:
     """All 146 real forms through the registry classification: the mapped ones in their family, every other one
     (014 Société anonyme, 027 Société européenne, 121 public-law mutual insurance, the pre-2019 cooperatives 006-009,
     016, 206, 208 without accreditation, ...) outside the social economy."""
-    con = duckdb.connect()
-    con.execute(f"CREATE SCHEMA src; CREATE TABLE src.be_kbo_codes AS SELECT Category AS category, Code AS code, "
-                f"Language AS language, Description AS description FROM read_csv('{KBO_CODES}', all_varchar = true)")
+    con = with_real_code_list()
     con.execute("""CREATE TABLE src.be_kbo_establishments AS
                    SELECT DATE '2025-10-11' AS snapshot_date, '7000' AS postcode, false AS "foreign",
                           code AS juridical_form, '2' AS type_of_enterprise, '2008' AS nace_version,
@@ -98,9 +104,7 @@ def test_each_real_juridical_form_lands_in_its_family() -> None:
 
 
 def test_the_label_check_passes_on_the_real_list_and_names_a_wrong_code(monkeypatch: pytest.MonkeyPatch) -> None:
-    con = duckdb.connect()
-    con.execute(f"CREATE SCHEMA src; CREATE TABLE src.be_kbo_codes AS SELECT Category AS category, Code AS code, "
-                f"Language AS language, Description AS description FROM read_csv('{KBO_CODES}', all_varchar = true)")
+    con = with_real_code_list()
     assert checks.kbo_form_labels(con) == []
 
     # The mapping the first releases shipped: 014 as a mutual society. The real list refuses it, naming the label.
