@@ -16,6 +16,7 @@ import tomllib
 import warnings
 from pathlib import Path
 
+from observatory.buildlock import BuildRunning
 from observatory.config import (
     POPULATION_SOURCE_ENV,
     POPULATION_SOURCES,
@@ -27,6 +28,7 @@ from observatory.config import (
     default_raw_dir,
     default_warehouse_dir,
 )
+from observatory.errors import environment_problem
 
 SOURCE_MODULES = ("sirene", "flores", "kbo", "onss", "eurostat", "insee_population", "statbel_population")
 BUILD_JOB = "build_observatory"
@@ -83,6 +85,9 @@ def _dagster_environment(raw_dir: Path | None, warehouse_dir: Path | None, popul
     return warehouse
 
 
+BUSY_EXIT = 3  # another build holds the warehouse: nothing was started
+
+
 def build(args: argparse.Namespace) -> int:
     started = time.monotonic()
     raw = (args.raw_dir or default_raw_dir()).resolve()
@@ -90,7 +95,11 @@ def build(args: argparse.Namespace) -> int:
     if problem:  # said at once, before Dagster starts and records a run
         print(f"observatory build: {problem} (set --raw-dir or ${RAW_DIR_ENV}).", file=sys.stderr)
         return 2
-    warehouse = _dagster_environment(args.raw_dir, args.warehouse_dir, args.population_source)
+    target = (args.warehouse_dir or default_warehouse_dir()).resolve()
+    try:
+        warehouse = _dagster_environment(args.raw_dir, args.warehouse_dir, args.population_source)
+    except OSError as exc:
+        return _environment_exit(exc, target)
     published = warehouse / PUBLISHED_FILE_NAME
     existed = published.is_file()
     if not args.verbose:
@@ -99,8 +108,16 @@ def build(args: argparse.Namespace) -> int:
 
     print(f"Building the observatory from {raw} into {warehouse} ...", flush=True)
     settings = {"raw_dir": str(raw), "warehouse_dir": str(warehouse), "population_source": default_population_source()}
-    outcome = cli_build.run_build(BUILD_JOB, code_location_name(), verbose=args.verbose, started=started,
-                                  resources={"warehouse": settings})
+    try:
+        outcome = cli_build.run_build(BUILD_JOB, code_location_name(), verbose=args.verbose, started=started,
+                                      warehouse_dir=warehouse, wait=args.wait, resources={"warehouse": settings})
+    except BuildRunning as exc:
+        print(f"observatory build: {exc}", file=sys.stderr)
+        return BUSY_EXIT
+    except Exception as exc:  # Dagster's own storage (run history) failing on a full or read-only disk
+        if environment_problem(exc) is None:
+            raise
+        return _environment_exit(exc, warehouse, published if existed else None)
     elapsed = time.monotonic() - started
     if outcome.success:
         print(f"Published {published} in {elapsed:.0f} s (run {outcome.run_id}).")
@@ -122,6 +139,16 @@ def build(args: argparse.Namespace) -> int:
         print("Nothing was published.", file=sys.stderr)
     if not args.verbose:
         print("Tracebacks: run again with --verbose, or open the run in `observatory ui`.", file=sys.stderr)
+    return 1
+
+
+def _environment_exit(exc: BaseException, path: Path, published: Path | None = None, command: str = "build") -> int:
+    """One line for a failure of the machine (disk full, read-only or unwritable warehouse), then exit 1."""
+    problem = environment_problem(exc, path)
+    text = problem.line() if problem else f"{type(exc).__name__}: {exc}"
+    print(f"observatory {command}: cannot write to the warehouse: {text}", file=sys.stderr)
+    if published is not None and published.is_file():
+        print(f"The previously published {published} is untouched.", file=sys.stderr)
     return 1
 
 
@@ -150,7 +177,10 @@ def ui_command(port: int) -> list[str]:
 
 
 def ui(args: argparse.Namespace) -> int:
-    _dagster_environment(args.raw_dir, args.warehouse_dir, args.population_source)
+    try:
+        _dagster_environment(args.raw_dir, args.warehouse_dir, args.population_source)
+    except OSError as exc:
+        return _environment_exit(exc, (args.warehouse_dir or default_warehouse_dir()).resolve(), command="ui")
     print(f"Starting the Dagster UI on http://127.0.0.1:{args.port} (Ctrl-C to stop)", flush=True)
     return run_until_interrupted(ui_command(args.port), cwd=PROJECT_ROOT)
 
@@ -260,6 +290,9 @@ def main(argv: list[str] | None = None) -> int:
         cmd.add_argument("--population-source", choices=POPULATION_SOURCES,
                          help=f"population denominators: eurostat (both countries) or national (INSEE and Statbel) "
                          f"(default: ${POPULATION_SOURCE_ENV} or eurostat)")
+    sub.choices["build"].add_argument("--wait", action="store_true",
+                                      help="if another build of the same warehouse is running, wait for it to end "
+                                      f"(default: refuse at once, exit code {BUSY_EXIT})")
     sub.choices["build"].add_argument("-v", "--verbose", action="store_true",
                                       help="show Dagster's own events and the tracebacks of failed steps instead of "
                                       "the progress lines")

@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import dagster as dg
 from dagster._core.definitions.dependency import NodeHandle
@@ -22,6 +23,7 @@ from dagster._core.execution.api import execute_run_iterator
 from dagster._core.remote_origin import InProcessCodeLocationOrigin, RemoteJobOrigin, RemoteRepositoryOrigin
 from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
 
+from observatory.buildlock import BuildLock, Holder, clear_work_area
 from observatory.config import PROJECT_ROOT
 
 DEFINITIONS_MODULE = "pipelines.definitions"
@@ -148,30 +150,54 @@ class Progress:
         self.out.flush()
 
 
-def run_build(job_name: str, location_name: str, *, verbose: bool, started: float,
-              resources: dict[str, dict] | None = None, tags: dict[str, str] | None = None) -> BuildOutcome:
-    """Create the run of ``job_name`` (every year, trigger ``cli``) on the instance at ``$DAGSTER_HOME`` and execute
-    it here, showing progress; the events are kept for the summary."""
+def run_build(job_name: str, location_name: str, *, verbose: bool, started: float, warehouse_dir: Path,
+              wait: bool = False, resources: dict[str, dict] | None = None,
+              tags: dict[str, str] | None = None) -> BuildOutcome:
+    """Take the warehouse's build lock (waiting for another build with ``wait``, else raising
+    :class:`~observatory.buildlock.BuildRunning` at once), create the run of ``job_name`` (every year, trigger
+    ``cli``) on the instance at ``$DAGSTER_HOME`` and execute it here, showing progress; the events are kept for
+    the summary."""
     from pipelines.definitions import all_years_tags
+    from pipelines.recovery import fail_dead_holder, fail_dead_runs
 
-    with dg.DagsterInstance.get() as instance:
-        run, recon_job, job = create_run(instance, job_name, location_name,
-                                         {**all_years_tags(), TRIGGER_TAG: "cli", **(tags or {})}, verbose, resources)
-        progress = None if verbose else Progress(stage_of_steps(job), started)
-        outcome = BuildOutcome(run_id=run.run_id, success=False)
-        try:
-            for event in execute_run_iterator(recon_job, run, instance):
-                outcome.events.append(event)
+    lock = BuildLock(warehouse_dir)
+    dead = lock.acquire("not yet created", "cli", wait_seconds=WAIT_SECONDS if wait else 0, on_wait=_say_waiting)
+    try:
+        with dg.DagsterInstance.get() as instance:
+            # A run killed earlier (kill -9, power loss) would otherwise stay "started" for ever and hold the queue.
+            recovered = fail_dead_runs(instance) + ([fail_dead_holder(instance, dead)] if dead else [])
+            for line in filter(None, recovered):
+                print(f"Recovered: {line}.", flush=True)
+            clear_work_area(warehouse_dir)
+            run, recon_job, job = create_run(instance, job_name, location_name,
+                                             {**all_years_tags(), TRIGGER_TAG: "cli", **(tags or {})}, verbose,
+                                             resources)
+            lock.relabel(run.run_id)
+            progress = None if verbose else Progress(stage_of_steps(job), started)
+            outcome = BuildOutcome(run_id=run.run_id, success=False)
+            try:
+                for event in execute_run_iterator(recon_job, run, instance):
+                    outcome.events.append(event)
+                    if progress:
+                        progress.event(event)
+                    if event.is_step_materialization and event.asset_key == dg.AssetKey("observatory_database"):
+                        rows = event.event_specific_data.materialization.metadata.get("rows")
+                        outcome.published_rows = dict(rows.value) if rows is not None else {}
+            finally:
                 if progress:
-                    progress.event(event)
-                if event.is_step_materialization and event.asset_key == dg.AssetKey("observatory_database"):
-                    rows = event.event_specific_data.materialization.metadata.get("rows")
-                    outcome.published_rows = dict(rows.value) if rows is not None else {}
-        finally:
-            if progress:
-                progress.close()
-        outcome.success = instance.get_run_by_id(run.run_id).status == dg.DagsterRunStatus.SUCCESS
+                    progress.close()
+            outcome.success = instance.get_run_by_id(run.run_id).status == dg.DagsterRunStatus.SUCCESS
+    finally:
+        lock.release()
     return outcome
+
+
+WAIT_SECONDS = 24 * 3600
+
+
+def _say_waiting(holder: Holder | None) -> None:
+    print(f"Waiting for the build that holds the warehouse to end: {holder.describe() if holder else 'unknown'} ...",
+          flush=True)
 
 
 def rows_lines(rows: dict[str, int], width: int = 110) -> Iterable[str]:

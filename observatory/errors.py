@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -135,7 +136,65 @@ def step_failure(event) -> StepFailure:
     data = event.step_failure_data
     user = getattr(data, "user_failure_data", None)
     metadata = {k: _plain(v) for k, v in (getattr(user, "metadata", None) or {}).items()}
-    message = (getattr(user, "description", None) or "").strip() or root_cause(getattr(data, "error", None))
+    message = (getattr(user, "description", None) or "").strip()
+    if not message:
+        message = root_cause(getattr(data, "error", None))
+        problem = environment_problem(message)
+        message = problem.line() if problem else message
     line = metadata.get("line")
     return StepFailure(step=event.step_key, message=message, file=metadata.get("file") or None,
                        line=line if isinstance(line, int) and line > 0 else None, column=metadata.get("column") or None)
+
+
+# ---------------------------------------------------------------- the machine, not the data
+
+# errno → what an analyst should read first. DuckDB and SQLite report these as text, so their messages are matched too.
+_ENVIRONMENT = (
+    (errno.ENOSPC, ("No space left on device", "database or disk is full"), "disk full"),
+    (errno.EDQUOT, ("Disk quota exceeded",), "disk quota exceeded"),
+    (errno.EROFS, ("Read-only file system",), "read-only file system"),
+    (errno.EACCES, ("Permission denied",), "permission denied"),
+    (errno.EPERM, ("Operation not permitted",), "operation not permitted"),
+)
+_QUOTED_PATH = re.compile(r'"(/[^"]+)"|\'(/[^\']+)\'')
+
+
+@dataclass(frozen=True)
+class EnvironmentProblem:
+    """A failure caused by the machine (disk full, read-only or unwritable folder), not by the inputs or the code."""
+
+    kind: str  # "disk full", "read-only file system", ...
+    path: str | None
+    detail: str  # the OS's, DuckDB's or SQLite's own first line
+
+    def line(self) -> str:
+        where = f" at {self.path}" if self.path else ""
+        return f"{self.kind}{where}: {self.detail}"
+
+
+def environment_problem(error: BaseException | str, path: str | Path | None = None) -> EnvironmentProblem | None:
+    """The :class:`EnvironmentProblem` behind ``error`` (an exception, its chain, or a message), else None.
+
+    ``path`` is used when the error itself names none (DuckDB and OSError usually do)."""
+    chain: list = []
+    seen: set[int] = set()
+    while isinstance(error, BaseException) and id(error) not in seen:
+        seen.add(id(error))
+        chain.append(error)
+        error = error.__cause__ or error.__context__
+    if isinstance(error, str):
+        chain.append(error)
+    for item in chain:
+        text = str(item)
+        code = getattr(item, "errno", None)
+        for number, signs, kind in _ENVIRONMENT:
+            if code == number or any(sign in text for sign in signs):
+                found = getattr(item, "filename", None) or _first_path(text) or (str(path) if path else None)
+                detail = getattr(item, "strerror", None) or (text.strip().splitlines() or [kind])[0]
+                return EnvironmentProblem(kind=kind, path=str(found) if found else None, detail=detail)
+    return None
+
+
+def _first_path(text: str) -> str | None:
+    found = _QUOTED_PATH.search(text)
+    return (found.group(1) or found.group(2)) if found else None

@@ -15,8 +15,6 @@ from observatory.errors import InputError
 from observatory.sources import eurostat, flores, insee_population, kbo, onss, sirene, statbel_population
 from pipelines.resources import Warehouse
 
-POOL = "duckdb_staging"
-
 
 def reference_years() -> list[str]:
     """Reference years with an employment delivery in the raw folder (read when the code location loads)."""
@@ -109,7 +107,7 @@ RAW_FOLDERS: dict[dg.AssetKey, Path] = {s.key: Path(*s.key.path[1:]) for s in RA
 # ---------------------------------------------------------------- sources
 
 
-@dg.asset(group_name="sources", kinds={"duckdb", "csv"}, pool=POOL)
+@dg.asset(group_name="sources", kinds={"duckdb", "csv"})
 def nomenclatures_table(warehouse: Warehouse) -> dg.MaterializeResult:
     """The mapping files (legal forms, sectors, age bands, sexes, territories, labels), each with its source,
     loaded into schema ``nom`` of the working database."""
@@ -118,7 +116,7 @@ def nomenclatures_table(warehouse: Warehouse) -> dg.MaterializeResult:
     return dg.MaterializeResult(metadata={"files": dg.MetadataValue.json(nomenclatures.names())})
 
 
-@_yearly_asset(group_name="sources", kinds={"duckdb", "csv"}, pool=POOL, deps=[raw_flores])
+@_yearly_asset(group_name="sources", kinds={"duckdb", "csv"}, deps=[raw_flores])
 @_fail_on_input_error
 def fr_flores(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """INSEE FLORES employment extraction (jobs by commune, legal category, activity, sex, age; employer
@@ -126,7 +124,7 @@ def fr_flores(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Mat
     return _load_delivery(context, warehouse, flores, validation.FR_FLORES_JOBS, "src.fr_flores_jobs")
 
 
-@_yearly_asset(group_name="sources", kinds={"duckdb", "csv"}, pool=POOL, deps=[raw_onss])
+@_yearly_asset(group_name="sources", kinds={"duckdb", "csv"}, deps=[raw_onss])
 @_fail_on_input_error
 def be_onss(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """ONSS/RSZ employment extraction (jobs at the end of Q4 by commune, juridical form, accreditation, NACE, sex,
@@ -157,7 +155,7 @@ def _load_delivery(context, warehouse: Warehouse, module, frame_schema, table: s
     })
 
 
-@dg.asset(group_name="sources", kinds={"duckdb", "csv"}, pool=POOL, deps=[raw_sirene])
+@dg.asset(group_name="sources", kinds={"duckdb", "csv"}, deps=[raw_sirene])
 @_fail_on_input_error
 def fr_sirene(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """INSEE SIRENE stock files (legal units and establishments; Parquet, CSV or ZIP), read by DuckDB and
@@ -168,7 +166,7 @@ def fr_sirene(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Mat
     return dg.MaterializeResult(metadata={**_scalar(info), "preview": preview})
 
 
-@dg.asset(group_name="sources", kinds={"duckdb", "csv"}, pool=POOL, deps=[raw_kbo])
+@dg.asset(group_name="sources", kinds={"duckdb", "csv"}, deps=[raw_kbo])
 @_fail_on_input_error
 def be_kbo(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """KBO/BCE open-data Full extract, read straight from its ZIP: code list and active establishment units
@@ -203,7 +201,7 @@ def _context_source(context: dg.AssetExecutionContext, warehouse: Warehouse, loa
     return dg.MaterializeResult(metadata={**_scalar(info), "expected_by_setting": expected, "preview": preview})
 
 
-@dg.asset(group_name="sources", kinds={"duckdb", "csv"}, pool=POOL, deps=[raw_eurostat])
+@dg.asset(group_name="sources", kinds={"duckdb", "csv"}, deps=[raw_eurostat])
 @_fail_on_input_error
 def eu_eurostat_population(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """Eurostat demo_r_pjangrp3 (population on 1 January by NUTS3, sex and five-year age), read from SDMX-CSV or
@@ -212,7 +210,7 @@ def eu_eurostat_population(context: dg.AssetExecutionContext, warehouse: Warehou
     return _context_source(context, warehouse, eurostat.load_population, observatory_context.EUROSTAT_POPULATION)
 
 
-@dg.asset(group_name="sources", kinds={"duckdb", "excel"}, pool=POOL, deps=[raw_insee_population])
+@dg.asset(group_name="sources", kinds={"duckdb", "excel"}, deps=[raw_insee_population])
 @_fail_on_input_error
 def fr_insee_population(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """INSEE population estimates by département, sex and five-year age (estim-pop-dep-sexe-aq workbook), staged
@@ -220,7 +218,7 @@ def fr_insee_population(context: dg.AssetExecutionContext, warehouse: Warehouse)
     return _context_source(context, warehouse, insee_population.load, observatory_context.INSEE_POPULATION)
 
 
-@dg.asset(group_name="sources", kinds={"duckdb", "csv"}, pool=POOL, deps=[raw_statbel_population])
+@dg.asset(group_name="sources", kinds={"duckdb", "csv"}, deps=[raw_statbel_population])
 @_fail_on_input_error
 def be_statbel_population(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """Statbel population by commune, sex and single year of age (TF_SOC_POP_STRUCT_<yyyy>), aggregated over
@@ -229,7 +227,7 @@ def be_statbel_population(context: dg.AssetExecutionContext, warehouse: Warehous
     return _context_source(context, warehouse, statbel_population.load, observatory_context.STATBEL_POPULATION)
 
 
-@dg.asset(group_name="sources", kinds={"duckdb", "csv"}, pool=POOL, deps=[raw_eurostat])
+@dg.asset(group_name="sources", kinds={"duckdb", "csv"}, deps=[raw_eurostat])
 @_fail_on_input_error
 def eu_eurostat_lfs(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """Eurostat lfst_r_lfe2en2 (LFS employment by NUTS2, sex, age and NACE section), staged with its flags in
@@ -251,7 +249,7 @@ def _scalar(info: dict) -> dict:
 # ---------------------------------------------------------------- harmonised
 
 
-@_yearly_asset(group_name="harmonised", kinds={"duckdb"}, pool=POOL,
+@_yearly_asset(group_name="harmonised", kinds={"duckdb"},
                deps=[fr_flores, be_onss, be_kbo, nomenclatures_table])
 def harmonised_jobs(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """Jobs of both deliveries in common codes (NUTS3, family, A*10, sex, age band). Rows outside the area are
@@ -278,7 +276,7 @@ def harmonised_jobs(context: dg.AssetExecutionContext, warehouse: Warehouse) -> 
     })
 
 
-@dg.asset(group_name="harmonised", kinds={"duckdb"}, pool=POOL, deps=[fr_sirene, be_kbo, nomenclatures_table])
+@dg.asset(group_name="harmonised", kinds={"duckdb"}, deps=[fr_sirene, be_kbo, nomenclatures_table])
 def harmonised_establishments(warehouse: Warehouse) -> dg.MaterializeResult:
     """Registry establishments of both countries in common codes; rejected groups go to ``meta.rejects``."""
     with warehouse.connect() as con:
@@ -294,7 +292,7 @@ def harmonised_establishments(warehouse: Warehouse) -> dg.MaterializeResult:
     })
 
 
-@dg.asset(group_name="harmonised", kinds={"duckdb"}, pool=POOL,
+@dg.asset(group_name="harmonised", kinds={"duckdb"},
           deps=[eu_eurostat_population, fr_insee_population, be_statbel_population, nomenclatures_table])
 def harmonised_population(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """Population by NUTS3, sex and band (published bands, Y15-24, Y15-64, UNK, TOTAL) from the source the setting
@@ -312,7 +310,7 @@ def harmonised_population(context: dg.AssetExecutionContext, warehouse: Warehous
 # ---------------------------------------------------------------- published
 
 
-@dg.asset(group_name="published", kinds={"duckdb"}, pool=POOL, deps=[harmonised_population])
+@dg.asset(group_name="published", kinds={"duckdb"}, deps=[harmonised_population])
 def mart_population(warehouse: Warehouse) -> dg.MaterializeResult:
     """mart.population: residents on 1 January by territory, sex and age band, with the area aggregates and
     Eurostat's flags; empty when the build has no population file."""
@@ -323,7 +321,7 @@ def mart_population(warehouse: Warehouse) -> dg.MaterializeResult:
     return dg.MaterializeResult(metadata={"dagster/row_count": counts["mart.population"], "working_age": preview})
 
 
-@dg.asset(group_name="published", kinds={"duckdb"}, pool=POOL, deps=[eu_eurostat_lfs, nomenclatures_table])
+@dg.asset(group_name="published", kinds={"duckdb"}, deps=[eu_eurostat_lfs, nomenclatures_table])
 def mart_lfs_employment(warehouse: Warehouse) -> dg.MaterializeResult:
     """mart.lfs_employment: Labour Force Survey employment of the area's NUTS2 regions (context); empty without the
     lfst_r_lfe2en2 file."""
@@ -347,7 +345,6 @@ def mart_lfs_employment(warehouse: Warehouse) -> dg.MaterializeResult:
                      description="mart.perimeter_reconciliation: common vs national definition and the parts of "
                      "the difference."),
     ],
-    pool=POOL,
 )
 def mart_employment(warehouse: Warehouse):
     """The employment tables of the mart, built together because they share the cells before suppression."""
@@ -363,7 +360,7 @@ def mart_employment(warehouse: Warehouse):
         "dagster/row_count": counts["mart.perimeter_reconciliation"]})
 
 
-@dg.asset(group_name="published", kinds={"duckdb"}, pool=POOL, deps=["mart_indicators", nomenclatures_table])
+@dg.asset(group_name="published", kinds={"duckdb"}, deps=["mart_indicators", nomenclatures_table])
 def mart_cross_border_comparison(warehouse: Warehouse) -> dg.MaterializeResult:
     """mart.cross_border_comparison: every indicator with the French side, the Belgian side and their difference,
     for the two sides of the area and for each pair of neighbouring NUTS3 across the border."""
@@ -376,7 +373,7 @@ def mart_cross_border_comparison(warehouse: Warehouse) -> dg.MaterializeResult:
                                           "sides": preview})
 
 
-@dg.asset(group_name="published", kinds={"duckdb"}, pool=POOL, deps=[harmonised_establishments])
+@dg.asset(group_name="published", kinds={"duckdb"}, deps=[harmonised_establishments])
 def mart_establishments(warehouse: Warehouse) -> dg.MaterializeResult:
     """mart.establishments: active registry establishments (SIRENE, KBO) by territory, family and sector."""
     with warehouse.connect() as con:
@@ -384,7 +381,7 @@ def mart_establishments(warehouse: Warehouse) -> dg.MaterializeResult:
     return dg.MaterializeResult(metadata={"dagster/row_count": counts["mart.establishments"]})
 
 
-@dg.asset(group_name="published", kinds={"duckdb"}, pool=POOL, deps=[nomenclatures_table])
+@dg.asset(group_name="published", kinds={"duckdb"}, deps=[nomenclatures_table])
 def mart_dimensions(warehouse: Warehouse) -> dg.MaterializeResult:
     """mart.dim_*: labels in French, Dutch and English for every published code, with their sources."""
     with warehouse.connect() as con:
@@ -392,7 +389,7 @@ def mart_dimensions(warehouse: Warehouse) -> dg.MaterializeResult:
     return dg.MaterializeResult(metadata={"tables": dg.MetadataValue.json(counts)})
 
 
-@dg.asset(group_name="published", kinds={"duckdb"}, pool=POOL,
+@dg.asset(group_name="published", kinds={"duckdb"},
           deps=["mart_jobs", "mart_indicators", "mart_perimeter_reconciliation", mart_establishments, mart_dimensions,
                 mart_population, mart_lfs_employment, mart_cross_border_comparison])
 def observatory_database(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:

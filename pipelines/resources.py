@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
 import duckdb
+from pydantic import PrivateAttr
 
+from observatory.buildlock import (
+    WORK_FOLDER,
+    BuildLock,
+    BuildRunning,
+    Holder,
+    clear_work_area,
+    held_here,
+    process_identity,
+)
 from observatory.config import (
     STAGING_FILE_NAME,
     checked_population_source,
@@ -16,21 +28,37 @@ from observatory.config import (
     default_raw_dir,
     default_warehouse_dir,
 )
+from observatory.errors import environment_problem
+from pipelines import recovery
+
+# What DuckDB says when a database file is damaged (a disk that lost writes, a file cut short by a copy); a
+# conflicting lock or a full disk is not damage and is reported as it is.
+_DAMAGED = ("not a valid DuckDB database file", "Could not read enough bytes", "Corrupt database file",
+            "Serialization Error", "Failure while replaying WAL", "INTERNAL Error")
 
 
 class Warehouse(dg.ConfigurableResource):
     """Where the observatory reads raw files and builds its databases.
 
-    Assets and checks share ``<warehouse>/staging.duckdb``, which DuckDB lets one process write at a time: every
-    run executes its steps in its own process (the in-process executor of pipelines/definitions.py), runs are queued
-    one at a time, and every asset is in the ``duckdb_staging`` pool as well (dagster.yaml; docs/running.md).
-    Readers use only ``observatory.duckdb``, which is swapped in atomically.
+    Assets and checks share ``<warehouse>/staging.duckdb``. A run takes the warehouse's build lock
+    (``observatory/buildlock.py``) the first time it opens that database or its working folder, and keeps it until
+    it ends, so two runs never interleave their writes, whoever launched them (the UI, the daemon, ``observatory
+    build``); a run that finds the lock taken waits up to ``lock_wait_seconds``, then fails with one line naming the
+    run that holds it. Readers use only ``observatory.duckdb``, which is swapped in atomically.
     """
 
     raw_dir: str
     warehouse_dir: str
     # Which population feeds the denominators: "eurostat" (both countries) or "national" (INSEE + Statbel).
     population_source: str = "eurostat"
+    # How long a run waits for another build of the same warehouse to end. Runs from the UI and the daemon wait
+    # (the nightly should not fail because an analyst's build is running); `observatory build` sets 0 and refuses
+    # at once unless given --wait.
+    lock_wait_seconds: int = 3 * 3600
+
+    _lock: BuildLock | None = PrivateAttr(default=None)
+    _context: dg.InitResourceContext | None = PrivateAttr(default=None)
+    _owns_lock: bool = PrivateAttr(default=False)
 
     @property
     def population_setting(self) -> str:
@@ -44,20 +72,130 @@ class Warehouse(dg.ConfigurableResource):
     def warehouse_path(self) -> Path:
         return Path(self.warehouse_dir)
 
+    # ------------------------------------------------------------ the run's lifetime
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        """At the start of a run: say which process executes it, and fail the runs whose process died."""
+        self._context = context
+        run = context.run
+        if run is not None and context.instance:
+            context.instance.add_run_tags(run.run_id, {recovery.PROCESS_TAG: process_identity()})
+            for line in recovery.fail_dead_runs(context.instance, exclude=run.run_id):
+                context.log.warning(line)
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        if self._lock is not None:
+            shutil.rmtree(self._run_work_path(), ignore_errors=True)
+            if self._owns_lock:
+                self._lock.release()
+
+    def _run_id(self) -> str | None:
+        run = self._context.run if self._context is not None else None
+        return run.run_id if run is not None else None
+
+    def _hold_lock(self) -> None:
+        """Take the build lock on first use in a run (a no-op outside a run, e.g. a library call in a notebook)."""
+        run_id = self._run_id()
+        if run_id is None or self._lock is not None:
+            return
+        if held_here(self.warehouse_path) is not None:  # `observatory build` took it for this run
+            self._lock = held_here(self.warehouse_path)
+            self._owns_lock = False
+            return
+        context = self._context
+        run = context.run if context is not None else None
+        launched_by = (run.tags.get("observatory/trigger") or run.job_name) if run is not None else "run"
+        lock = BuildLock(self.warehouse_path)
+
+        def tell(holder: Holder | None) -> None:
+            context.log.warning(f"waiting up to {self.lock_wait_seconds} s for the build that holds "
+                                f"{self.warehouse_path}: {holder.describe() if holder else 'unknown'}")
+
+        try:
+            dead = lock.acquire(run_id, launched_by, wait_seconds=self.lock_wait_seconds, on_wait=tell)
+        except BuildRunning as exc:
+            raise dg.Failure(description=str(exc), allow_retries=False,
+                             metadata={"holder": exc.holder.describe() if exc.holder else "unknown"}) from None
+        except OSError as exc:
+            failure = _environment_failure(exc, lock.path)
+            if failure is None:
+                raise
+            raise failure from exc
+        self._lock = lock
+        self._owns_lock = True
+        if dead is not None and dead.run_id != run_id and context.instance:
+            line = recovery.fail_dead_holder(context.instance, dead)
+            if line:
+                context.log.warning(line)
+        clear_work_area(self.warehouse_path)
+
+    # ------------------------------------------------------------ what assets use
+
+    def _run_work_path(self) -> Path:
+        return self.warehouse_path / WORK_FOLDER / (self._run_id() or "no-run")
+
     @property
     def work_path(self) -> Path:
-        path = self.warehouse_path / "work"
+        """This run's own folder for extracted files, removed when the run ends."""
+        self._hold_lock()
+        path = self._run_work_path()
         path.mkdir(parents=True, exist_ok=True)
         return path
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        self.warehouse_path.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(str(self.warehouse_path / STAGING_FILE_NAME))
+        """The working database, for one step. A failure the machine caused (disk full, read-only or unwritable
+        folder) becomes one line naming it and the path, whatever the step was doing."""
+        self._hold_lock()
+        staging = self.warehouse_path / STAGING_FILE_NAME
+        try:
+            self.warehouse_path.mkdir(parents=True, exist_ok=True)
+            con = self._open_staging(staging)
+        except (OSError, duckdb.Error) as exc:
+            failure = _environment_failure(exc, staging)
+            if failure is None:
+                raise
+            raise failure from exc
         try:
             yield con
+        except (OSError, duckdb.Error) as exc:
+            failure = _environment_failure(exc, staging)
+            if failure is None:
+                raise
+            raise failure from exc
         finally:
             con.close()
+
+    def _open_staging(self, path: Path) -> duckdb.DuckDBPyConnection:
+        """The working database; a damaged one (a crash at the wrong moment, a bad disk) is moved aside and the
+        run starts from an empty one: everything in it is rebuilt from the raw files."""
+        try:
+            con = duckdb.connect(str(path))
+            con.execute("SELECT count(*) FROM duckdb_tables()").fetchone()
+            return con
+        except duckdb.Error as exc:
+            if not any(sign in str(exc) for sign in _DAMAGED):
+                raise
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+            aside = path.with_name(f"{path.name}.damaged-{stamp}")
+            path.rename(aside)
+            wal = Path(f"{path}.wal")
+            if wal.exists():
+                wal.rename(Path(f"{aside}.wal"))
+            message = (f"the working database {path} was damaged ({str(exc).splitlines()[0]}); moved to {aside.name}, "
+                       "starting from an empty one: build every asset (observatory build) to fill it again")
+            if self._context is not None:
+                self._context.log.warning(message)
+            return duckdb.connect(str(path))
+
+
+def _environment_failure(exc: BaseException, path: Path) -> dg.Failure | None:
+    """A Failure whose description is the one line of a disk-full / read-only / permission problem, or None."""
+    problem = environment_problem(exc, path)
+    if problem is None:
+        return None
+    return dg.Failure(description=problem.line(), allow_retries=False,
+                      metadata={"cause": problem.kind, "path": problem.path or str(path), "detail": problem.detail})
 
 
 def default_warehouse() -> Warehouse:

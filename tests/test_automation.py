@@ -290,11 +290,13 @@ def _after_fetch(observatory: Observatory, sources: list[str]) -> dg.RunRequest 
     """Run the fetch job, then evaluate the sensor that follows a successful fetch."""
     fetched = _fetch(observatory.raw.parent, observatory.instance, sources)
     assert fetched.success
-    context = dg.build_run_status_sensor_context(
+    # The warehouse resource has a run-scoped lifetime (setup and teardown), so its context is entered, as the
+    # daemon does.
+    with dg.build_run_status_sensor_context(
         sensor_name="build_after_fetch", dagster_event=fetched.get_run_success_event(),
         dagster_instance=observatory.instance, dagster_run=fetched.dagster_run,
-        resources={"warehouse": observatory.warehouse})
-    return build_after_fetch(context)
+        resources={"warehouse": observatory.warehouse}) as context:
+        return build_after_fetch(context)
 
 
 def test_a_successful_fetch_rebuilds_at_once_what_it_made_stale(observatory, monkeypatch):
