@@ -63,6 +63,7 @@ from observatory.provenance import (
     vintage_of,
 )
 from observatory.rejects import replace_rejects
+from observatory.textfile import require_final_newline
 
 SOURCE_ID = "be_kbo"
 FOLDER = Path("be") / "kbo"
@@ -689,6 +690,7 @@ def _header(zip_path: Path, member: Path) -> list[str]:
     if repeated := sorted({name for name in names if names.count(name) > 1}):
         raise InputError(zip_path / member.name, f"column(s) {', '.join(repeated)} appear more than once", line=1,
                          column=", ".join(repeated))
+    require_final_newline(member, where=zip_path / member.name)
     return names
 
 

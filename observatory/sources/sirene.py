@@ -35,7 +35,7 @@ from observatory.errors import InputError, describe_duckdb_read_error
 from observatory.fetch import FetchError, FetchOutcome, FetchSettings
 from observatory.provenance import SIDECAR_SUFFIX, Origin, read_origin, record_source
 from observatory.rejects import replace_rejects
-from observatory.textfile import BOM
+from observatory.textfile import BOM, require_final_newline
 
 SOURCE_ID = "fr_sirene"
 FOLDER = Path("fr") / "sirene"
@@ -229,6 +229,7 @@ def _csv_header(file: _File) -> list[str]:
         raise InputError(file.raw, file.problem("the file is empty (no header line)"), line=1)
     if repeated := sorted({name for name in names if names.count(name) > 1}):
         raise InputError(file.raw, file.problem(f"column(s) {', '.join(repeated)} appear more than once"), line=1)
+    require_final_newline(file.data, where=file.raw, problem=file.problem)
     return names
 
 
