@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from observatory import safezip
 from observatory.errors import InputError
 
 BOM = b"\xef\xbb\xbf"
@@ -163,11 +164,18 @@ def _count_newlines(path: Path) -> int:
 
 
 def _scan_gzip(path: Path) -> tuple[bytes, int]:
-    """(last byte, newlines) of a gzip file's content; a damaged gzip file is an InputError."""
-    last, count = b"", 0
+    """(last byte, newlines) of a gzip file's content; a damaged gzip file, or one inflating beyond the ZIP caps
+    (:mod:`observatory.safezip`: a gzip bomb), is an InputError."""
+    limits = safezip.Limits.from_env()
+    cap = min(limits.max_total_bytes, max(safezip.RATIO_FLOOR_BYTES, path.stat().st_size * limits.max_ratio))
+    last, count, size = b"", 0, 0
     try:
         with gzip.open(path, "rb") as handle:
             while chunk := handle.read(_CHUNK):
+                size += len(chunk)
+                if size > cap:
+                    raise InputError(path, f"the gzip file inflates to more than {cap:.0f} bytes, over "
+                                           f"{limits.max_ratio:g} times its size or the cap (a gzip bomb?)")
                 last = chunk[-1:]
                 count += chunk.count(b"\n")
     except (OSError, EOFError, zlib.error) as exc:

@@ -143,8 +143,10 @@ def rejects(con: duckdb.DuckDBPyConnection, source: str, info: dict) -> list[tup
             con.execute("CREATE TABLE src.be_kbo_codes AS SELECT 'JuridicalForm' AS category, code, 'FR' AS language, "
                         "'label' AS description FROM (VALUES ('017'), ('706'), ('610')) t(code)")
         harmonise.harmonise_jobs_year(con, harmonise.FLORES if source == "flores" else harmonise.ONSS, 2023)
-    return con.execute("SELECT reason, count(*), sum(jobs) FROM meta.rejects WHERE file_name NOT LIKE '%etab%' "
-                       "AND file_name NOT LIKE '%unites%' GROUP BY reason ORDER BY reason").fetchall()
+    # The units files' rows are rejected alongside their jobs rows: the jobs files' rejects are the ones counted.
+    units_files = ["flores_etablissements_2023.csv", "onss_unites_2023Q4.csv"]
+    return con.execute("SELECT reason, count(*), sum(jobs) FROM meta.rejects WHERE file_name NOT IN (?, ?) "
+                       "GROUP BY reason ORDER BY reason", units_files).fetchall()
 
 
 # --- mutations --------------------------------------------------------------------------------------------------------
@@ -232,14 +234,6 @@ SYMLINK = Entries(lambda entries, member: _swap(entries, member, replace(next(e 
 MANY_MEMBERS = Entries(lambda entries, _member: entries + [deflated(f"extra/{i:04d}.txt", b"x\n") for i in range(1000)])
 
 
-# Per source: its archive, the member the archive cases are about, and the plain file the archive replaces.
-ARCHIVES = {"sirene": ("fr/sirene/StockEtablissement_utf8.zip", "StockEtablissement_utf8.csv",
-                       "fr/sirene/StockEtablissement_utf8.csv"),
-            "kbo": (f"be/kbo/{KBO_ZIP}", "activity.csv", None),
-            "statbel": (f"be/statbel_population/{STATBEL_ZIP}", STATBEL_TXT, f"be/statbel_population/{STATBEL_TXT}"),
-            "insee": ("fr/insee_population/estim-pop-dep-sexe-aq-1975-2025.xlsx", "xl/worksheets/sheet1.xml", None)}
-
-
 def corrupt(files: dict[str, bytes], source: str, target: str, mutation: Mutation | Entries) -> None:
     """Apply ``mutation`` to ``target`` in ``files``: a file, a ZIP member (``<zip>/<member>``), a whole archive (its
     valid bytes first built from the members or the plain file it replaces), or ``<file>.gz`` (gzip of ``<file>``)."""
@@ -284,6 +278,9 @@ ST = f"be/statbel_population/{STATBEL_TXT}"  # 8 lines
 SZ = f"be/statbel_population/{STATBEL_ZIP}"
 IW = "fr/insee_population/estim-pop-dep-sexe-aq-1975-2025.xlsx"
 
+# Per source: its archive, the member the archive cases are about, and the plain file the archive replaces.
+ARCHIVES = {"sirene": (SEZ, "StockEtablissement_utf8.csv", SE), "kbo": (KZ, "activity.csv", None),
+            "statbel": (SZ, STATBEL_TXT, ST), "insee": (IW, "xl/worksheets/sheet1.xml", None)}
 FLORES_JOBS, ONSS_JOBS = 32, 27  # 4+12+7+5+1+0+3; 2+9+1+4+6+3+0+2
 UNKNOWN_DEPARTEMENT = edit("59350", "96001", 0)  # jobs lines 2-4 (4+12+7) and their units line
 UNKNOWN_ARRONDISSEMENT = edit("21004", "54007", 0)  # jobs lines 2-4 (2+9+1) and their units line

@@ -76,3 +76,10 @@ def test_require_final_newline_gzip(tmp_path: Path) -> None:
     whole = gzip.compress(bytes(range(256)) * 100)
     with pytest.raises(InputError, match="not a readable gzip file, truncated or damaged"):
         require_final_newline(write(tmp_path, whole[: len(whole) // 2], "f.tsv.gz"), gz=True)
+
+
+def test_a_gzip_bomb_is_stopped_at_the_ratio_cap(tmp_path: Path) -> None:
+    # 20 MiB of zeros gzip to ~20 kB: the scan stops after 200 times the file's size, long before the end.
+    path = write(tmp_path, gzip.compress(bytes(20 << 20)), "f.tsv.gz")
+    with pytest.raises(InputError, match="inflates to more than .* over 200 times its size .*a gzip bomb"):
+        require_final_newline(path, gz=True)
