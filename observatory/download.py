@@ -22,10 +22,7 @@ import json
 import logging
 import os
 import re
-import shutil
 import ssl
-import stat
-import tempfile
 import time
 import urllib.error
 import urllib.parse
@@ -36,8 +33,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.cookiejar import CookieJar
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any, Literal, Protocol
+
+from observatory import safezip
+from observatory.errors import InputError
 
 Kind = Literal["zip", "gzip", "text", "binary", "xlsx"]
 Progress = Callable[[str], None] | None
@@ -47,8 +47,6 @@ USER_AGENT = "desir-observatory/0.1 (cross-border social-economy observatory; Py
 TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})
 # A Retry-After longer than this is not waited for: the download gives up (the .part stays for the next run).
 MAX_RETRY_AFTER_SECONDS = 120.0
-# Below this uncompressed size a high compression ratio is harmless (a small CSV of repeated values).
-RATIO_FLOOR_BYTES = 1 << 20
 HTML_STATBEL_HINT = "Statbel answers scripts with a CAPTCHA page and HTTP 200"
 
 log = logging.getLogger(__name__)
@@ -387,6 +385,12 @@ def _verify(part: Path, url: str, target: Path, *, kind: Kind, expected_size: in
         if head != b"PK\x03\x04":
             raise DownloadError(url, target, f"not {what[kind]}: starts with {head!r}, not PK\\x03\\x04")
         try:
+            # Names, links, member count and declared sizes against the extraction caps, before testzip inflates
+            # every member (a ZIP bomb would keep it busy for hours).
+            safezip.check_zip(part)
+        except InputError as exc:
+            raise DownloadError(url, target, f"not accepted as {what[kind]}: {exc.problem}") from None
+        try:
             with zipfile.ZipFile(part) as archive:
                 bad = archive.testzip()
                 names = archive.namelist()
@@ -415,113 +419,6 @@ def looks_like_html(path: Path) -> bool:
         head = handle.read(1024)
     head = head.removeprefix(b"\xef\xbb\xbf").lstrip().lower()
     return head.startswith((b"<!doctype html", b"<html"))
-
-
-def safe_extract(zip_path: Path | str, dest_dir: Path | str, *, members: list[str] | None = None, max_total_bytes: int,
-                 max_ratio: float = 200.0) -> list[Path]:
-    """Extract ``members`` (default: every file) of a ZIP into ``dest_dir``, refusing what could escape or explode.
-
-    Refused: absolute names, drive letters, ``..`` components, symbolic links, encrypted members, duplicate names, a
-    member over 1 MiB whose size exceeds ``max_ratio`` times its compressed size, a total over ``max_total_bytes``.
-    Sizes are checked from the headers and again while writing (headers can lie). Everything is extracted into a
-    temporary folder next to ``dest_dir`` first: a failure leaves ``dest_dir`` unchanged. Returns the files written.
-    """
-    zip_path, dest_dir = Path(zip_path), Path(dest_dir)
-
-    def refuse(problem: str) -> DownloadError:
-        return DownloadError(None, None, f"{zip_path.name}: {problem}", state=f"{dest_dir} unchanged")
-
-    try:
-        archive = zipfile.ZipFile(zip_path)
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise refuse(f"not a readable ZIP: {_describe(exc)}") from None
-    with archive:
-        infos = archive.infolist()
-        by_name: dict[str, zipfile.ZipInfo] = {}
-        for info in infos:
-            if info.filename in by_name:
-                raise refuse(f"member {info.filename!r} appears twice")
-            by_name[info.filename] = info
-        if members is None:
-            selected = [i for i in infos if not i.is_dir()]
-        else:
-            missing = [m for m in members if m not in by_name]
-            if missing:
-                raise refuse(f"no member {', '.join(map(repr, missing))} (present: {', '.join(sorted(by_name)) or 'none'})")
-            selected = [by_name[m] for m in members]
-        relative: list[PurePosixPath] = []
-        for info in selected:
-            if problem := _unsafe_member(info, max_ratio):
-                raise refuse(f"member {info.filename!r}: {problem}")
-            relative.append(PurePosixPath(info.filename.replace("\\", "/")))
-        announced = sum(i.file_size for i in selected)
-        if announced > max_total_bytes:
-            raise refuse(f"members total {announced} bytes uncompressed, over the cap of {max_total_bytes}")
-
-        dest_dir.parent.mkdir(parents=True, exist_ok=True)
-        temp = Path(tempfile.mkdtemp(prefix=f".{dest_dir.name}.", suffix=".extracting", dir=dest_dir.parent))
-        try:
-            total = 0
-            for info, rel in zip(selected, relative, strict=True):
-                out = temp.joinpath(*rel.parts)
-                if not out.resolve().is_relative_to(temp.resolve()):
-                    raise refuse(f"member {info.filename!r} would be written outside the destination")
-                out.parent.mkdir(parents=True, exist_ok=True)
-                written = 0
-                limit = max(info.compress_size, 1) * max_ratio
-                with archive.open(info) as source, out.open("wb") as sink:
-                    while chunk := source.read(CHUNK_SIZE):
-                        written += len(chunk)
-                        total += len(chunk)
-                        if written > info.file_size:
-                            raise refuse(f"member {info.filename!r} is larger than its header says ({info.file_size} bytes)")
-                        if total > max_total_bytes:
-                            raise refuse(f"more than {max_total_bytes} bytes extracted (the cap)")
-                        if written > RATIO_FLOOR_BYTES and written > limit:
-                            raise refuse(f"member {info.filename!r} expands more than {max_ratio:g} times (zip bomb?)")
-                        sink.write(chunk)
-            if not dest_dir.exists():
-                os.rename(temp, dest_dir)
-            else:
-                # Everything is extracted and checked: move the files in one by one (each os.replace is atomic).
-                for rel in relative:
-                    final = dest_dir.joinpath(*rel.parts)
-                    final.parent.mkdir(parents=True, exist_ok=True)
-                    os.replace(temp.joinpath(*rel.parts), final)
-                shutil.rmtree(temp, ignore_errors=True)
-        except DownloadError:
-            shutil.rmtree(temp, ignore_errors=True)
-            raise
-        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, NotImplementedError) as exc:
-            shutil.rmtree(temp, ignore_errors=True)
-            raise refuse(f"extraction failed: {_describe(exc)}") from None
-        except BaseException:
-            shutil.rmtree(temp, ignore_errors=True)
-            raise
-    return [dest_dir.joinpath(*rel.parts) for rel in relative]
-
-
-def _unsafe_member(info: zipfile.ZipInfo, max_ratio: float) -> str | None:
-    name = info.filename
-    if not name or "\x00" in name:
-        return "empty name or NUL character"
-    norm = name.replace("\\", "/")
-    if norm.startswith("/"):
-        return "absolute path"
-    if re.match(r"[A-Za-z]:", norm):
-        return "drive letter"
-    if ".." in norm.split("/"):
-        return "'..' component (path traversal)"
-    if info.is_dir():
-        return "a directory, not a file"
-    if stat.S_ISLNK(info.external_attr >> 16):
-        return "symbolic link"
-    if info.flag_bits & 0x1:
-        return "encrypted"
-    if info.file_size > RATIO_FLOOR_BYTES and info.file_size > max(info.compress_size, 1) * max_ratio:
-        return (f"{info.file_size} bytes from {info.compress_size} compressed, a ratio over {max_ratio:g} "
-                f"(zip bomb?)")
-    return None
 
 
 def _load_state(part: Path, meta: Path, url: str) -> _PartState:

@@ -2,19 +2,30 @@
 
 Deliveries (FLORES, ONSS) are aggregated tables of at most a few million lines, so one streaming pass in Python is
 cheap; it lets every error name the line where it happens before DuckDB types and loads the file. National
-registry files (SIRENE, KBO) are left to DuckDB alone.
+registry files (SIRENE, KBO) and Eurostat's are left to DuckDB, after :func:`require_final_newline`, which reads
+their last byte only.
+
+Every text file must end with a newline: a file cut during a transfer usually ends inside its last line, and a cut
+inside the last field still has the right number of fields (``...;12`` cut to ``...;1``), so the last byte is the
+only sign of it. Every producer file in ``tests/fixtures/real`` and ``observatory/reference`` ends with one.
 """
 
 from __future__ import annotations
 
 import csv
 import difflib
+import gzip
+import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from observatory import safezip
 from observatory.errors import InputError
 
 BOM = b"\xef\xbb\xbf"
+TRUNCATED_LAST_LINE = "truncated last line: the file ends without a newline — was it cut during transfer?"
+_CHUNK = 1 << 22
 
 
 @dataclass(frozen=True)
@@ -61,6 +72,9 @@ def check_delimited(path: Path, *, delimiter: str, required: list[str], quoted: 
                 ) from None
             text = text.rstrip("\r\n")
             if header is None:
+                if text.lstrip().lower().startswith(("<!doctype html", "<html")):
+                    raise InputError(path, "an HTML page, not a delimited text file (a login or error page saved in "
+                                           "its place?)", line=1)
                 header = [name.strip() for name in _split(text, delimiter, quoted)]
                 _check_header(path, header, required, delimiter)
                 continue
@@ -75,11 +89,15 @@ def check_delimited(path: Path, *, delimiter: str, required: list[str], quoted: 
             except csv.Error as exc:
                 raise InputError(path, f"badly quoted line: {exc}", line=number) from None
             if len(fields) != len(header):
-                problem = f"{len(fields)} field(s) where the header has {len(header)}"
                 if not last_had_newline:
-                    problem = f"truncated last line: {problem} (the file ends without a newline)"
-                raise InputError(path, problem, line=number, value=text[:120])
+                    raise InputError(path, f"{TRUNCATED_LAST_LINE} ({len(fields)} field(s) where the header has "
+                                           f"{len(header)})", line=number, value=text[:120])
+                raise InputError(path, f"{len(fields)} field(s) where the header has {len(header)}", line=number,
+                                 value=text[:120])
             data_lines += 1
+        if not last_had_newline:
+            # The field count is right, but the last field may be cut: nothing tells a complete one from a cut one.
+            raise InputError(path, TRUNCATED_LAST_LINE, line=number, value=text[-120:] or None)
     if header is None or header == [""]:
         raise InputError(path, "the file is empty (no header line)")
     if data_lines == 0:
@@ -111,3 +129,55 @@ def _check_header(path: Path, header: list[str], required: list[str], delimiter:
         line=1,
         column=", ".join(missing),
     )
+
+
+def require_final_newline(path: Path, *, where: Path | None = None, gz: bool = False,
+                          problem: Callable[[str], str] | None = None) -> None:
+    """Raise :class:`InputError` (naming ``where``, default ``path``, and the number of the last line) when the file's
+    last byte is not a newline. Plain files: one seek to the end; the lines are counted only when the check fails.
+    ``gz``: the decompressed content is read once. An empty file passes (the loaders name it as empty).
+    ``problem`` rewrites the message (e.g. to say which ZIP member it is)."""
+    if gz:
+        last, newlines = _scan_gzip(path)
+    else:
+        with path.open("rb") as handle:
+            size = handle.seek(0, 2)
+            if size == 0:
+                return
+            handle.seek(size - 1)
+            last = handle.read(1)
+        newlines = None
+    if last in (b"", b"\n"):
+        return
+    if newlines is None:
+        newlines = _count_newlines(path)
+    text = TRUNCATED_LAST_LINE if problem is None else problem(TRUNCATED_LAST_LINE)
+    raise InputError(where or path, text, line=newlines + 1)
+
+
+def _count_newlines(path: Path) -> int:
+    count = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            count += chunk.count(b"\n")
+    return count
+
+
+def _scan_gzip(path: Path) -> tuple[bytes, int]:
+    """(last byte, newlines) of a gzip file's content; a damaged gzip file, or one inflating beyond the ZIP caps
+    (:mod:`observatory.safezip`: a gzip bomb), is an InputError."""
+    limits = safezip.Limits.from_env()
+    cap = min(limits.max_total_bytes, max(safezip.RATIO_FLOOR_BYTES, path.stat().st_size * limits.max_ratio))
+    last, count, size = b"", 0, 0
+    try:
+        with gzip.open(path, "rb") as handle:
+            while chunk := handle.read(_CHUNK):
+                size += len(chunk)
+                if size > cap:
+                    raise InputError(path, f"the gzip file inflates to more than {cap:.0f} bytes, over "
+                                           f"{limits.max_ratio:g} times its size or the cap (a gzip bomb?)")
+                last = chunk[-1:]
+                count += chunk.count(b"\n")
+    except (OSError, EOFError, zlib.error) as exc:
+        raise InputError(path, f"not a readable gzip file, truncated or damaged ({exc})") from None
+    return last, count

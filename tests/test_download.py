@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import io
 import json
 import logging
-import os
 import random
-import stat
 import zipfile
 from pathlib import Path
 from urllib.parse import parse_qs
@@ -17,9 +14,10 @@ from urllib.parse import parse_qs
 import pytest
 from conftest import zip_bytes
 from http_server import LAST_MODIFIED, serve
+from zipcraft import bomb, write_zip
 
 from observatory import download as dl
-from observatory.download import DownloadError, download, head_or_probe, new_session, post_form, safe_extract
+from observatory.download import DownloadError, download, head_or_probe, new_session, post_form
 
 MiB = 1 << 20
 
@@ -132,6 +130,18 @@ def test_html_page_instead_of_zip(server, previous: Path) -> None:
     assert previous.read_bytes() == OLD and leftovers(previous) == []
 
 
+def test_zip_bomb_is_refused_before_its_crc_check(server, previous: Path) -> None:
+    # The ZIP's headers are checked against the extraction caps (observatory.safezip) before testzip would inflate
+    # 200 MiB.
+    bomb_zip = write_zip(previous.parent / "bomb.zip", [bomb("activity.csv")])
+    server.static("/bomb.zip", bomb_zip.read_bytes())
+    bomb_zip.unlink()
+    with pytest.raises(DownloadError, match="not accepted as a ZIP: member 'activity.csv': .* ratio over 200") as caught:
+        download(server.url("/bomb.zip"), previous, max_bytes=MiB, kind="zip")
+    assert "intact" in str(caught.value)
+    assert previous.read_bytes() == OLD and leftovers(previous) == []
+
+
 def test_html_page_instead_of_csv(server, tmp_path: Path) -> None:
     server.page("/data.csv", "<html><head><title>Statbel</title></head></html>")
     with pytest.raises(DownloadError, match="HTML page, not a text"):
@@ -205,7 +215,7 @@ def test_gzip_valid_and_truncated(server, tmp_path: Path) -> None:
 def test_truncated_zip_and_xlsx_without_content_types(server, tmp_path: Path) -> None:
     server.static("/cut.zip", PAYLOAD[: len(PAYLOAD) - 100])
     server.static("/book.xlsx", zip_bytes({"xl/workbook.xml": b"<workbook/>"}))
-    with pytest.raises(DownloadError, match="corrupt a ZIP"):
+    with pytest.raises(DownloadError, match="not accepted as a ZIP: not a readable ZIP, truncated"):
         download(server.url("/cut.zip"), tmp_path / "cut.zip", max_bytes=MiB, kind="zip")
     with pytest.raises(DownloadError, match=r"without \[Content_Types\]\.xml"):
         download(server.url("/book.xlsx"), tmp_path / "book.xlsx", max_bytes=MiB, kind="xlsx")
@@ -255,87 +265,3 @@ def test_protected_download_without_login_is_an_html_error(server, tmp_path: Pat
     server.login(username="analyst", password=SECRET, protected={"/files/kbo.zip": PAYLOAD})
     with pytest.raises(DownloadError, match="HTML page"):
         download(server.url("/files/kbo.zip"), tmp_path / "kbo.zip", session=new_session(), max_bytes=MiB, kind="zip")
-
-
-# --- safe_extract ---------------------------------------------------------------------------------------------------
-
-
-def write_zip(path: Path, members: dict[str, bytes]) -> Path:
-    path.write_bytes(zip_bytes(members))
-    return path
-
-
-def test_safe_extract_normal(tmp_path: Path) -> None:
-    archive = write_zip(tmp_path / "a.zip", {"code.csv": b"a,b\n", "sub/meta.csv": b"x\n", "other.csv": b"o\n"})
-    out = tmp_path / "out"
-    written = safe_extract(archive, out, members=["code.csv", "sub/meta.csv"], max_total_bytes=MiB)
-    assert written == [out / "code.csv", out / "sub" / "meta.csv"]
-    assert (out / "code.csv").read_bytes() == b"a,b\n" and (out / "sub" / "meta.csv").read_bytes() == b"x\n"
-    assert not (out / "other.csv").exists()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.zip", "out"]  # no temporary folder left
-    # Into an existing folder: files replaced, others kept.
-    (out / "keep.txt").write_text("k")
-    safe_extract(archive, out, max_total_bytes=MiB)
-    assert sorted(p.name for p in out.iterdir()) == ["code.csv", "keep.txt", "other.csv", "sub"]
-
-
-def test_safe_extract_missing_member(tmp_path: Path) -> None:
-    archive = write_zip(tmp_path / "a.zip", {"code.csv": b"a"})
-    with pytest.raises(DownloadError, match="no member 'enterprise.csv'.*present: code.csv"):
-        safe_extract(archive, tmp_path / "out", members=["enterprise.csv"], max_total_bytes=MiB)
-
-
-@pytest.mark.parametrize(("name", "problem"), [("../evil.txt", r"'\.\.' component"), ("ok/../../evil.txt", r"'\.\.'"),
-                                               ("/tmp/evil.txt", "absolute path"), ("C:/evil.txt", "drive letter"),
-                                               ("..\\evil.txt", r"'\.\.'")])
-def test_safe_extract_refuses_escaping_names(tmp_path: Path, name: str, problem: str) -> None:
-    archive = write_zip(tmp_path / "a.zip", {"good.csv": b"fine", name: b"evil"})
-    out = tmp_path / "deep" / "out"
-    out.mkdir(parents=True)
-    (out / "before.txt").write_text("b")
-    with pytest.raises(DownloadError, match=problem):
-        safe_extract(archive, out, max_total_bytes=MiB)
-    written = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*"))
-    assert written == ["a.zip", "deep", "deep/out", "deep/out/before.txt"]  # nothing written, nowhere
-
-
-def test_safe_extract_refuses_symlinks(tmp_path: Path) -> None:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        link = zipfile.ZipInfo("link")
-        link.create_system = 3
-        link.external_attr = (stat.S_IFLNK | 0o777) << 16
-        archive.writestr(link, "/etc/passwd")
-    (tmp_path / "a.zip").write_bytes(buffer.getvalue())
-    with pytest.raises(DownloadError, match="symbolic link"):
-        safe_extract(tmp_path / "a.zip", tmp_path / "out", max_total_bytes=MiB)
-    assert not (tmp_path / "out").exists()
-
-
-def test_safe_extract_zip_bomb_and_total_cap(tmp_path: Path) -> None:
-    archive = write_zip(tmp_path / "bomb.zip", {"zeros.csv": bytes(10_000_000)})
-    assert os.path.getsize(archive) < 100_000
-    with pytest.raises(DownloadError, match="ratio over 100.*zip bomb"):
-        safe_extract(archive, tmp_path / "out", max_total_bytes=100 * MiB, max_ratio=100)
-    with pytest.raises(DownloadError, match="over the cap"):
-        safe_extract(archive, tmp_path / "out", max_total_bytes=MiB, max_ratio=1e9)
-    assert not (tmp_path / "out").exists()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["bomb.zip"]
-
-
-def test_safe_extract_header_that_lies_fails_cleanly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # A header announcing 10 bytes for 5 MB passes the header checks; the extraction then fails (zipfile stops at the
-    # announced size and the CRC does not match) and leaves nothing behind.
-    archive = write_zip(tmp_path / "bomb.zip", {"zeros.csv": bytes(5_000_000)})
-    real_infolist = zipfile.ZipFile.infolist
-
-    def lying_infolist(self):
-        infos = real_infolist(self)
-        for info in infos:
-            info.file_size = 10
-        return infos
-
-    monkeypatch.setattr(zipfile.ZipFile, "infolist", lying_infolist)
-    with pytest.raises(DownloadError):
-        safe_extract(archive, tmp_path / "out", max_total_bytes=MiB, max_ratio=100)
-    assert not (tmp_path / "out").exists()

@@ -305,8 +305,9 @@ CASES = [
     ("header-only-jobs", JOBS, lambda lines: lines[:1], True, JOBS, None, None, r"header but no data line"),
     ("header-only-units", UNITS, lambda lines: lines[:1], True, UNITS, None, None, r"header but no data line"),
     ("truncated-jobs", JOBS, _truncate_last(7), False, JOBS, 8, None,
-     r"truncated last line: 7 field\(s\) where the header has 8 \(the file ends without a newline\)"),
-    ("truncated-units", UNITS, _truncate_last(5), False, UNITS, 4, None, r"truncated last line: 5 field\(s\)"),
+     r"truncated last line: the file ends without a newline — was it cut during transfer\? \(7 field\(s\) "
+     r"where the header has 8\)"),
+    ("truncated-units", UNITS, _truncate_last(5), False, UNITS, 4, None, r"truncated last line: .*\(5 field\(s\)"),
     ("apet-with-dot", JOBS, set_field(2, "APET", "88.10A"), True, JOBS, 2, "APET",
      r"NAF code with a dot; the contract has no dot \(found '88\.10A'\) \[file: "),
     ("depcom-4-digits", UNITS, set_field(3, "DEPCOM", "5935"), True, UNITS, 3, "DEPCOM",

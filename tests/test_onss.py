@@ -330,8 +330,9 @@ CASES = [
     ("header-only-jobs", JOBS, lambda lines: lines[:1], True, JOBS, None, None, r"header but no data line"),
     ("header-only-units", UNITS, lambda lines: lines[:1], True, UNITS, None, None, r"header but no data line"),
     ("truncated-jobs", JOBS, _truncate_last(8), False, JOBS, 9, None,
-     r"truncated last line: 8 field\(s\) where the header has 10 \(the file ends without a newline\)"),
-    ("truncated-units", UNITS, _truncate_last(7), False, UNITS, 5, None, r"truncated last line: 7 field\(s\)"),
+     r"truncated last line: the file ends without a newline — was it cut during transfer\? \(8 field\(s\) "
+     r"where the header has 10\)"),
+    ("truncated-units", UNITS, _truncate_last(7), False, UNITS, 5, None, r"truncated last line: .*\(7 field\(s\)"),
     ("truncated-inside-quotes", JOBS, lambda lines: lines[:-1] + ['2023Q4,62063,610,ES,2008,88999,F,35-44,2,"1.'],
      False, JOBS, 9, None, r"badly quoted line: unexpected end of data"),
     ("refnis-4-digits", JOBS, set_field(2, "REFNIS", "2100"), True, JOBS, 2, "REFNIS",

@@ -62,6 +62,7 @@ from observatory.errors import InputError, describe_duckdb_read_error
 from observatory.fetch import FetchError, FetchOutcome, FetchSettings
 from observatory.provenance import META_SOURCES_DDL, Origin, read_origin, record_source, sha256
 from observatory.sources import population_staging_ddl
+from observatory.textfile import require_final_newline
 
 POPULATION_DATASET = "demo_r_pjangrp3"
 LFS_DATASET = "lfst_r_lfe2en2"
@@ -371,6 +372,8 @@ def read_dataset(con: duckdb.DuckDBPyConnection, path: Path, table: str = "_euro
         fmt = TSV
     else:
         raise InputError(path, NOT_EUROSTAT, line=1, value=header[:80])
+    # First: it also turns a truncated gzip file into an InputError, before the scan for blank lines reads it.
+    require_final_newline(path, gz=gz)
     if (blank := _inner_blank_line(path, gz)) is not None:
         raise InputError(path, "empty line inside the file", line=blank)
     try:

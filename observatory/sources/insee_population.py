@@ -37,7 +37,7 @@ from pathlib import Path
 import duckdb
 import pyarrow
 
-from observatory import vintages
+from observatory import safezip, vintages
 from observatory.download import head_or_probe, version_markers
 from observatory.errors import InputError
 from observatory.fetch import FetchError, FetchOutcome, FetchSettings
@@ -264,6 +264,9 @@ def read_workbook(path: Path, years: list[int] | None = None) -> list[SheetRows]
         html = b"<html" in head.lower() or b"<!doctype" in head.lower()
         raise InputError(path, "an HTML page, not an xlsx workbook (download the file again from insee.fr)" if html
                          else "not an xlsx workbook (an xlsx file is a ZIP archive starting with 'PK')")
+    # An xlsx is a ZIP that openpyxl reads in place: its entries are checked and capped first (a ZIP bomb, a
+    # hostile name); openpyxl never reads more of an entry than its declared size, which is then within the caps.
+    safezip.check_zip(path)
     import openpyxl  # imported here: only this source needs it
 
     try:

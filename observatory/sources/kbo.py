@@ -49,7 +49,7 @@ from pathlib import Path, PurePosixPath
 
 import duckdb
 
-from observatory import vintages
+from observatory import safezip, vintages
 from observatory.download import TRANSIENT_STATUSES, DownloadError, Opener, post_form
 from observatory.errors import InputError, describe_duckdb_read_error
 from observatory.fetch import FetchError, FetchOutcome, FetchSettings
@@ -63,6 +63,7 @@ from observatory.provenance import (
     vintage_of,
 )
 from observatory.rejects import replace_rejects
+from observatory.textfile import require_final_newline
 
 SOURCE_ID = "be_kbo"
 FOLDER = Path("be") / "kbo"
@@ -405,6 +406,7 @@ COUNTRY, SOURCE = FOLDER.parts
 # uncompressed size with a margin, so it only stops a runaway answer.
 MAX_ZIP_BYTES = 4 << 30
 MAX_LISTING_BYTES = 8 << 20
+MAX_META_BYTES = 1 << 20  # meta.csv holds a dozen variables (~150 bytes)
 # A name anywhere in the listing (href, link text, XML element), not inside a longer name (.zip.md5 etc.).
 _LISTED_NAME = re.compile(r"(?<![\w.-])" + FILE_NAME.pattern + r"(?!\.?\w)")
 # The login page (Spring Security's form): the password field is the tell, whatever the page's language.
@@ -566,10 +568,10 @@ def _reuse(found: list[Path], incoming: Path, name: str) -> tuple[Path | None, s
     target = incoming / name
     if target.is_file() and not target.with_name(name + ".part").exists():
         try:
-            with zipfile.ZipFile(target) as archive:
-                if archive.testzip() is None:
+            with safezip.open_zip(target) as archive:
+                if archive.archive.testzip() is None:
                     return target, "complete in the incoming folder"
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError):
+        except (InputError, zipfile.BadZipFile, OSError, EOFError, ValueError):
             pass
         target.unlink()
     for vintage in reversed(found):
@@ -592,17 +594,19 @@ def _check_extract(path: Path, item: ExtractName, url: str) -> None:
     keeps it; otherwise it is deleted."""
     problem = None
     try:
-        with zipfile.ZipFile(path) as archive:
-            metas = [i for i in archive.infolist() if PurePosixPath(i.filename).name.lower() == "meta.csv"]
+        with safezip.open_zip(path) as archive:
+            metas = [i for i in archive.files if PurePosixPath(i.filename).name.lower() == "meta.csv"]
             if not metas:
                 problem = "it holds no meta.csv"
             else:
-                text = archive.read(metas[0]).decode("utf-8-sig", "replace")
+                text = archive.read(metas[0], MAX_META_BYTES).decode("utf-8-sig", "replace")
                 values = {row[0].strip(): row[1].strip() for row in csv.reader(io.StringIO(text)) if len(row) >= 2}
                 if values.get("ExtractType", "").lower() != item.kind.lower():
                     problem = f"its meta.csv says ExtractType {values.get('ExtractType')!r}, not {item.kind.lower()!r}"
                 elif not values.get("ExtractNumber", "").isdigit() or int(values["ExtractNumber"]) != item.number:
                     problem = f"its meta.csv says ExtractNumber {values.get('ExtractNumber')!r}, not {item.number}"
+    except InputError as exc:
+        problem = exc.problem
     except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
         problem = f"it cannot be read: {exc}"
     if problem:
@@ -626,36 +630,27 @@ def _clean_incoming(incoming: Path, keep: set[str]) -> None:
 def _extract(zip_path: Path, folder: Path, required: Sequence[str], optional: Sequence[str], what: str
              ) -> dict[str, Path]:
     """Stream the needed members (names matched case-insensitively, in any sub-folder) to ``folder``, under their
-    lower-case names; never into memory. ``what`` says what the ZIP should hold, for the error."""
+    lower-case names, through the capped extractor (:mod:`observatory.safezip`); never into memory. ``what`` says
+    what the ZIP should hold, for the error."""
     wanted = set(required) | set(optional)
     folder.mkdir(parents=True, exist_ok=True)
     files: dict[str, Path] = {}
-    try:
-        with zipfile.ZipFile(zip_path) as archive:
-            members: dict[str, zipfile.ZipInfo] = {}
-            for info in archive.infolist():
-                key = PurePosixPath(info.filename).name.lower()
-                if info.is_dir() or key not in wanted:
-                    continue
-                # A name with '..' or an absolute path ("zip slip") is a broken or hostile archive: refuse it.
-                if not (folder / info.filename).resolve().is_relative_to(folder.resolve()):
-                    raise InputError(zip_path, f"the ZIP member {info.filename!r} points outside the extraction "
-                                               "folder; refusing to extract it")
-                if key in members:
-                    raise InputError(zip_path, f"the ZIP holds {key} twice ({members[key].filename!r} and "
-                                               f"{info.filename!r})")
-                members[key] = info
-            for member in required:
-                if member not in members:
-                    raise InputError(zip_path, f"the ZIP has no member {member} ({what})")
-            for member in [*required, *optional]:
-                if member not in members:
-                    continue
-                files[member] = folder / member
-                with archive.open(members[member]) as source, files[member].open("wb") as sink:
-                    shutil.copyfileobj(source, sink, 1 << 20)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError) as exc:
-        raise InputError(zip_path, f"cannot extract the ZIP: {exc}") from None
+    with safezip.open_zip(zip_path) as archive:
+        members: dict[str, zipfile.ZipInfo] = {}
+        for info in archive.files:
+            key = PurePosixPath(info.filename.replace("\\", "/")).name.lower()
+            if key not in wanted:
+                continue
+            if key in members:
+                raise InputError(zip_path, f"the ZIP holds {key} twice ({members[key].filename!r} and "
+                                           f"{info.filename!r})")
+            members[key] = info
+        for member in required:
+            if member not in members:
+                raise InputError(zip_path, f"the ZIP has no member {member} ({what})")
+        for member in [*required, *optional]:
+            if member in members:
+                files[member] = archive.extract(members[member], folder / member)
     return files
 
 
@@ -695,6 +690,7 @@ def _header(zip_path: Path, member: Path) -> list[str]:
     if repeated := sorted({name for name in names if names.count(name) > 1}):
         raise InputError(zip_path / member.name, f"column(s) {', '.join(repeated)} appear more than once", line=1,
                          column=", ".join(repeated))
+    require_final_newline(member, where=zip_path / member.name)
     return names
 
 

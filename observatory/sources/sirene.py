@@ -21,7 +21,6 @@ import difflib
 import re
 import shutil
 import tempfile
-import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -30,13 +29,13 @@ from pathlib import Path, PurePosixPath
 
 import duckdb
 
-from observatory import vintages
+from observatory import safezip, vintages
 from observatory.download import DownloadError, DownloadResult, head_or_probe, version_markers
 from observatory.errors import InputError, describe_duckdb_read_error
 from observatory.fetch import FetchError, FetchOutcome, FetchSettings
 from observatory.provenance import SIDECAR_SUFFIX, Origin, read_origin, record_source
 from observatory.rejects import replace_rejects
-from observatory.textfile import BOM
+from observatory.textfile import BOM, require_final_newline
 
 SOURCE_ID = "fr_sirene"
 FOLDER = Path("fr") / "sirene"
@@ -203,23 +202,14 @@ def _readable(path: Path, work_dir: Path) -> Iterator[_File]:
 
 
 def _extract_csv(path: Path, folder: Path) -> Path:
-    try:
-        with zipfile.ZipFile(path) as archive:
-            members = [m for m in archive.infolist() if not m.is_dir() and m.filename.lower().endswith(".csv")]
-            if len(members) != 1:
-                names = ", ".join(m.filename for m in archive.infolist()) or "nothing"
-                raise InputError(path, f"expected exactly one CSV file in the ZIP, found: {names}")
-            member = members[0]
-            # A name with '..' or an absolute path ("zip slip") would write outside the folder: refuse the archive.
-            if not (folder / member.filename).resolve().is_relative_to(folder.resolve()):
-                raise InputError(path, f"the ZIP member {member.filename!r} points outside the extraction folder; "
-                                       "refusing to extract it")
-            target = folder / PurePosixPath(member.filename).name
-            with archive.open(member) as source, target.open("wb") as sink:
-                shutil.copyfileobj(source, sink, 1 << 20)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError) as exc:
-        raise InputError(path, f"cannot extract the ZIP: {exc}") from None
-    return target
+    """The ZIP's one CSV, streamed to ``folder`` through the capped extractor (:mod:`observatory.safezip`)."""
+    with safezip.open_zip(path) as archive:
+        members = [m for m in archive.files if m.filename.lower().endswith(".csv")]
+        if len(members) != 1:
+            names = ", ".join(m.filename for m in archive.archive.infolist()) or "nothing"
+            raise InputError(path, f"expected exactly one CSV file in the ZIP, found: {names}")
+        member = members[0]
+        return archive.extract(member, folder / PurePosixPath(member.filename.replace("\\", "/")).name)
 
 
 def _sql_string(text: str) -> str:
@@ -239,6 +229,7 @@ def _csv_header(file: _File) -> list[str]:
         raise InputError(file.raw, file.problem("the file is empty (no header line)"), line=1)
     if repeated := sorted({name for name in names if names.count(name) > 1}):
         raise InputError(file.raw, file.problem(f"column(s) {', '.join(repeated)} appear more than once"), line=1)
+    require_final_newline(file.data, where=file.raw, problem=file.problem)
     return names
 
 
@@ -444,8 +435,12 @@ def _check_parquet(result: DownloadResult) -> None:
 
 def _check_zip_members(result: DownloadResult, stem: str) -> None:
     """The loader needs one CSV in each ZIP; say so now rather than at the next build."""
-    with zipfile.ZipFile(result.path) as archive:
-        csvs = [n for n in archive.namelist() if n.lower().endswith(".csv")]
+    try:
+        with safezip.open_zip(result.path) as archive:
+            csvs = [i.filename for i in archive.files if i.filename.lower().endswith(".csv")]
+    except InputError as exc:
+        result.path.unlink(missing_ok=True)
+        raise FetchError(f"{result.url}: {exc.problem}; no vintage was written") from None
     if len(csvs) != 1:
         result.path.unlink(missing_ok=True)
         raise FetchError(f"{result.url}: expected one CSV ({stem}_utf8.csv) in the ZIP, found "

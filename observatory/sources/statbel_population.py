@@ -30,16 +30,14 @@ harmonisation maps REFNIS to NUTS3 and counts those outside the area.
 from __future__ import annotations
 
 import re
-import shutil
 import tempfile
-import zipfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path, PurePosixPath, PureWindowsPath
+from pathlib import Path, PurePosixPath
 
 import duckdb
 
-from observatory import vintages
+from observatory import safezip, vintages
 from observatory.download import DownloadError, DownloadResult
 from observatory.errors import InputError, describe_duckdb_read_error
 from observatory.fetch import FetchError, FetchOutcome, FetchSettings
@@ -64,7 +62,6 @@ CHECKS = (
     ("CD_AGE", r"\d{1,3}", "an age in whole years >= 0"),
     ("MS_POPULATION", r"\d{1,15}", "a whole number >= 0"),
 )
-ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 
 STAGING_DDL = population_staging_ddl("src.be_statbel_population")
 READ_SQL = """
@@ -120,34 +117,16 @@ def _member_name(zip_path: Path, member: str) -> Path:
 
 
 def _extract(zip_path: Path, folder: Path) -> tuple[Path, str]:
-    """The single ``.txt`` member, streamed to ``folder``; return its path and its name in the ZIP."""
-    with zip_path.open("rb") as handle:
-        head = handle.read(512)
-    if not head.startswith(ZIP_MAGIC):
-        lowered = head.lstrip().lower()
-        if lowered.startswith((b"<!doctype html", b"<html", b"<?xml")) or b"<html" in lowered:
-            raise InputError(zip_path, "an HTML page, not a ZIP: statbel.fgov.be may answer a script with a CAPTCHA "
-                                       "page; download the file in a browser and put it here")
-        raise InputError(zip_path, "not a ZIP archive (a ZIP starts with 'PK')", value=head[:20].decode("latin-1"))
-    try:
-        with zipfile.ZipFile(zip_path) as archive:
-            members = [info for info in archive.infolist() if not info.is_dir()]
-            for info in members:
-                # A name with '..' or an absolute path ("zip slip") is a broken or hostile archive: refuse it.
-                parts = PurePosixPath(info.filename.replace("\\", "/")).parts
-                if info.filename.startswith(("/", "\\")) or ".." in parts or PureWindowsPath(info.filename).drive:
-                    raise InputError(zip_path, f"the ZIP member {info.filename!r} points outside the extraction "
-                                               "folder; refusing to extract it")
-            texts = [info for info in members if info.filename.lower().endswith(".txt")]
-            if len(texts) != 1:
-                raise InputError(zip_path, f"expected one .txt member, found {len(texts)}: "
-                                           f"{', '.join(i.filename for i in members) or 'an empty archive'}")
-            target = folder / PurePosixPath(texts[0].filename).name
-            with archive.open(texts[0]) as source, target.open("wb") as sink:
-                shutil.copyfileobj(source, sink, 1 << 20)
-            return target, texts[0].filename
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError) as exc:
-        raise InputError(zip_path, f"cannot extract the ZIP: {exc}") from None
+    """The single ``.txt`` member, streamed to ``folder`` through the capped extractor (:mod:`observatory.safezip`,
+    which also names an HTML page saved as the ZIP); return its path and its name in the ZIP."""
+    with safezip.open_zip(zip_path) as archive:
+        members = archive.files
+        texts = [info for info in members if info.filename.lower().endswith(".txt")]
+        if len(texts) != 1:
+            raise InputError(zip_path, f"expected one .txt member, found {len(texts)}: "
+                                       f"{', '.join(i.filename for i in members) or 'an empty archive'}")
+        target = archive.extract(texts[0], folder / PurePosixPath(texts[0].filename.replace("\\", "/")).name)
+        return target, texts[0].filename
 
 
 def _q(name: str) -> str:
@@ -300,8 +279,11 @@ def fetch(settings: FetchSettings) -> FetchOutcome:
                                      f"files, in a new dated folder {settings.raw_dir / FOLDER}/<YYYY-MM-DD>/ (the "
                                      "build reads the newest one); the earlier vintages are intact") from exc
                 raise
-            with zipfile.ZipFile(result.path) as archive:
-                texts = [n for n in archive.namelist() if n.lower().endswith(".txt")]
+            try:
+                with safezip.open_zip(result.path) as archive:
+                    texts = [i.filename for i in archive.files if i.filename.lower().endswith(".txt")]
+            except InputError as exc:
+                raise FetchError(f"statbel_population: {url}: {exc.problem}; no vintage was written") from None
             if len(texts) != 1:
                 raise FetchError(f"statbel_population: {url}: expected one .txt in the ZIP, found "
                                  f"{', '.join(texts) or 'none'}; no vintage was written")

@@ -28,8 +28,8 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from observatory import nomenclatures, vintages
-from observatory.download import head_or_probe, safe_extract, version_markers
+from observatory import nomenclatures, safezip, vintages
+from observatory.download import head_or_probe, version_markers
 from observatory.errors import InputError
 from observatory.fetch import FetchError, FetchOutcome, FetchSettings
 
@@ -45,6 +45,7 @@ NUTS3_COLUMN, POSTCODE_COLUMN = "NUTS3", "CODE"
 NUTS3_CODE = re.compile(r"[A-Z]{2}[0-9A-Z]{3}")
 MAX_BYTES = 64 << 20  # Belgium's file is a few kB; the largest countries' a few MB
 MAX_EXTRACTED = 256 << 20
+EXTRACT_LIMITS = safezip.Limits(max_total_bytes=MAX_EXTRACTED)
 
 
 def read_postcodes(path: Path) -> dict[str, str]:
@@ -57,12 +58,13 @@ def read_postcodes(path: Path) -> dict[str, str]:
     if not path.is_file():
         raise InputError(path, "the file does not exist")
     if zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as archive:
-            members = [n for n in archive.namelist() if n.lower().endswith(".csv")]
+        with safezip.open_zip(path) as archive:
+            members = [i for i in archive.files if i.filename.lower().endswith(".csv")]
             if len(members) != 1:
-                raise InputError(path, f"expected one CSV in the ZIP, found {', '.join(members) or 'none'}")
-            raw = archive.read(members[0])
-        where = path.with_name(f"{path.name}:{members[0]}")
+                raise InputError(path, f"expected one CSV in the ZIP, found "
+                                       f"{', '.join(i.filename for i in members) or 'none'}")
+            raw = archive.read(members[0], MAX_EXTRACTED)
+        where = path.with_name(f"{path.name}:{members[0].filename}")
     else:
         raw, where = path.read_bytes(), path
     try:
@@ -159,7 +161,7 @@ def _same_zip(raw_dir: Path, name: str, sha256: str) -> bool:
 
 def fetch(settings: FetchSettings) -> FetchOutcome:
     """Fetch the Belgian TERCET ZIP into a vintage holding the ZIP and its CSV (extracted with
-    :func:`observatory.download.safe_extract`: a member escaping the folder is refused), after checking that the CSV
+    :func:`observatory.safezip.safe_extract`: a hostile name, a link or a ZIP bomb is refused), after checking that the CSV
     reads. Nothing is downloaded when HEAD matches the newest vintage; identical bytes make no new vintage. The
     differences with the embedded table are reported in the outcome's message."""
     name, url = fetch_url(settings)
@@ -177,7 +179,10 @@ def fetch(settings: FetchSettings) -> FetchOutcome:
         scratch = Path(tempfile.mkdtemp(prefix="extract.", dir=incoming))
         try:
             # Every member is extracted and checked, so that one hostile name refuses the whole archive.
-            extracted = safe_extract(result.path, scratch / "files", max_total_bytes=MAX_EXTRACTED)
+            try:
+                extracted = safezip.safe_extract(result.path, scratch / "files", limits=EXTRACT_LIMITS)
+            except InputError as exc:
+                raise FetchError(f"tercet: {url}: {exc.problem}; no vintage was written") from None
             csvs = [p for p in extracted if p.name.lower().endswith(".csv")]
             if len(csvs) != 1:
                 raise FetchError(f"tercet: {url}: expected one CSV in the ZIP, found "
