@@ -324,3 +324,16 @@ def test_bulk_tsv_fallback_when_the_structure_cannot_be_had(server, tmp_path):
     assert sorted(p.name for p in outcome.vintage.glob("*.gz")) == ["demo_r_pjangrp3.csv.gz", "lfst_r_lfe2en2.tsv.gz"]
     assert outcome.producer_version["details"][LFS]["update_data"] is None
     eurostat.load_lfs_employment(duckdb.connect(), tmp_path / "raw")
+
+
+def test_a_gzip_answer_is_never_inflated_past_its_cap(tmp_path):
+    from observatory.sources.eurostat import _read_capped
+
+    bomb = tmp_path / "structure.xml.gz"
+    bomb.write_bytes(gzip.compress(b"<" + b" " * 4999))
+    with pytest.raises(ValueError, match="more than 1,000 bytes once decompressed"):
+        _read_capped(bomb, 1000)
+    assert _read_capped(bomb, 1000, refuse=False) == b"<" + b" " * 999  # the start of an SDMX message, for its text
+    plain = tmp_path / "structure.xml"
+    plain.write_bytes(b"<ok/>")
+    assert _read_capped(plain, 1000) == b"<ok/>"

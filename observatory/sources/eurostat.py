@@ -668,9 +668,7 @@ def _structure(settings: FetchSettings, session: Opener, base: str, dataset: str
     target = incoming / f"{dataset}.structure.xml"
     result = settings.download(url, target, session=session, max_bytes=MAX_STRUCTURE_BYTES, kind="binary")
     try:
-        data = result.path.read_bytes()
-        if data[:2] == GZIP_MAGIC:
-            data = gzip.decompress(data)
+        data = _read_capped(result.path, MAX_STRUCTURE_XML_BYTES)
         if looks_like_html(result.path):
             raise ValueError("an HTML page, not an SDMX structure message")
         return parse_structure(data, dataset)
@@ -678,6 +676,20 @@ def _structure(settings: FetchSettings, session: Opener, base: str, dataset: str
         raise FetchError(f"{url}: unusable structure: {exc}") from None
     finally:
         result.path.unlink(missing_ok=True)  # not archived: its header time stamp would make every vintage new
+
+
+# A structure message is a few hundred KB of XML; a gzip answer that inflates past this is refused, not held in memory.
+MAX_STRUCTURE_XML_BYTES = 64 << 20
+
+
+def _read_capped(path: Path, limit: int, refuse: bool = True) -> bytes:
+    """The (gunzipped) bytes of ``path``, at most ``limit`` of them: past it, a ValueError (``refuse``) or the
+    first ``limit`` bytes. Never inflates a whole gzip answer into memory."""
+    with (gzip.open(path, "rb") if _is_gzip(path) else path.open("rb")) as stream:
+        data = stream.read(limit + 1)
+    if len(data) > limit and refuse:
+        raise ValueError(f"more than {limit:,} bytes once decompressed (a gzip bomb?)")
+    return data[:limit]
 
 
 def _sdmx_message(data: bytes) -> str:
@@ -717,8 +729,7 @@ def _check_file(path: Path, dataset: str, bulk: bool) -> tuple[str, str | None, 
     start = head.removeprefix(b"\xef\xbb\xbf").lstrip()
     if start.startswith(b"<"):
         # Eurostat answers errors (and queued asynchronous requests) with an SDMX XML message, not data.
-        whole = gzip.decompress(path.read_bytes()) if gz else path.read_bytes()
-        raise ValueError(f"an SDMX message, not data: {_sdmx_message(whole[:1 << 20])}")
+        raise ValueError(f"an SDMX message, not data: {_sdmx_message(_read_capped(path, 1 << 20, refuse=False))}")
     if not start:
         raise ValueError("an empty answer")
     con = duckdb.connect()
