@@ -97,6 +97,13 @@ class Thresholds:
     max_dominance_share: float = SETTINGS["max_dominance_share"].value
     # Plausibility: refused while a delivery is read.
     max_count_per_delivery_line: int = SETTINGS["max_count_per_delivery_line"].value
+    # Plausibility of the outputs (asset checks).
+    max_jobs_per_resident: float = SETTINGS["max_jobs_per_resident"].value
+    max_year_on_year_factor: float = SETTINGS["max_year_on_year_factor"].value
+    min_jobs_for_year_on_year: int = SETTINGS["min_jobs_for_year_on_year"].value
+    max_jobs_per_unit: float = SETTINGS["max_jobs_per_unit"].value
+    min_jobs_per_unit: float = SETTINGS["min_jobs_per_unit"].value
+    min_units_for_jobs_per_unit: int = SETTINGS["min_units_for_jobs_per_unit"].value
 
 
 def thresholds_markdown(settings: dict[str, Setting] | None = None) -> str:
