@@ -313,6 +313,26 @@ def test_the_issue_11_count_stops_the_build_with_one_clear_line_and_publishes_no
     assert not (tmp_path / "warehouse" / "observatory.duckdb").exists()
 
 
+def test_a_count_under_the_line_bound_but_above_the_residents_stops_the_publication(tmp_path):
+    # 9,000,000 jobs on one line passes the per-line bound, but line 5 is in the Ardennes (FRE21, about half a
+    # million residents): the blocking check stops the run before anything is published.
+    raw = tmp_path / "raw"
+    shutil.copytree(SAMPLE, raw)
+    _set(raw / "fr" / "flores" / "flores_postes_2023.csv", 5, "POSTES", "9000000", ";")
+
+    result = materialize(raw, tmp_path / "warehouse")
+    assert not result.success
+    assert not (tmp_path / "warehouse" / "observatory.duckdb").exists()
+    evaluation = next(e for e in result.get_asset_check_evaluations() if e.check_name == "jobs_within_population")
+    assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
+    problems = evaluation.metadata["problems"].value
+    # The Ardennes, the French side and the whole area, in 2023 only, the worst first.
+    assert [p.split(":")[0] for p in problems] == ["2023 FRE21", "2023 FWVL_FR", "2023 FWVL"]
+    assert re.fullmatch(r"2023 FRE21: 9,1\d\d,\d{3} jobs for \d{3},\d{3} residents \(1 January 2024\), "
+                        r"1\d\.\d\d per resident", evaluation.metadata["worst_cell"].value)
+    assert f"- check jobs_within_population failed: {evaluation.description}" in cli.run_problems(result)
+
+
 def test_a_tripled_arrondissement_is_published_with_a_year_on_year_warning(tmp_path):
     # Every 2024 job of arrondissement 93 (Philippeville, BE353) times 3: about 8,500 -> 25,500 jobs, still far
     # under its residents (0.37 per resident) and with the same units, so only the jump is implausible.
