@@ -5,10 +5,13 @@ Dagster asset checks (``pipelines/checks.py``) and the tests call these; they re
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import duckdb
 
 from observatory import nomenclatures
-from observatory.config import Thresholds
+from observatory.config import POPULATION_YEAR_OFFSET, Thresholds
+from observatory.mart import has_population
 
 
 def jobs_total_preserved(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -185,3 +188,105 @@ def indicators_described(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [f"{source}: indicator {code} (unit {unit}) " + (f"has unit {described} in mart.dim_indicator"
                                                              if described else "has no row in mart.dim_indicator")
             for source, code, unit, described in rows]
+
+
+# ---------------------------------------------------------------- plausibility of the outputs (issue 11)
+# Each reads the cells before suppression (work.jobs_cells) and returns the cells beyond its thresholds, worst
+# first, with the worst cell compared even when all is well: the metadata then shows how close the build came.
+
+
+@dataclass(frozen=True)
+class Plausibility:
+    problems: list[str]  # one line per cell beyond the thresholds, worst first
+    worst: str | None  # the cell nearest to (or furthest beyond) the thresholds; None when nothing was compared
+    thresholds: dict[str, int | float]  # the settings applied, by their name in thresholds.toml
+    compared: int  # cells compared
+
+
+def _jobs(value) -> str:
+    return f"{value:,.0f}"
+
+
+def jobs_within_population(con: duckdb.DuckDBPyConnection, thresholds: Thresholds = Thresholds(),  # noqa: B008
+                           population_year_offset: int = POPULATION_YEAR_OFFSET) -> Plausibility:
+    """No territory (area NUTS3, side, whole area) has more jobs in all than ``max_jobs_per_resident`` times its
+    residents of all ages. The population is that of 1 January of the next year (as for the per-capita
+    indicators) or, when that year is not delivered, of the nearest year: an order of magnitude is all it checks."""
+    limits = {"max_jobs_per_resident": thresholds.max_jobs_per_resident}
+    if not has_population(con):
+        return Plausibility([], None, limits, 0)
+    rows = con.execute(
+        """WITH jobs AS (
+               SELECT year, geo, jobs FROM work.jobs_cells
+               WHERE family = 'ALL' AND nace_a10 = 'TOTAL' AND sex = 'T' AND age_band = 'TOTAL'),
+           population AS (
+               SELECT year, geo, population FROM mart.population
+               WHERE sex = 'T' AND age_band = 'TOTAL' AND population > 0)
+           SELECT j.year, j.geo, j.jobs, p.year AS population_year, p.population,
+                  CAST(j.jobs AS DOUBLE) / p.population AS ratio
+           FROM jobs j JOIN population p USING (geo)
+           QUALIFY row_number() OVER (PARTITION BY j.year, j.geo
+                                      ORDER BY abs(p.year - (j.year + $offset)), p.year DESC) = 1
+           ORDER BY ratio DESC, j.year, j.geo""",
+        {"offset": population_year_offset},
+    ).fetchall()
+    texts = [f"{year} {geo}: {_jobs(jobs)} jobs for {_jobs(population)} residents (1 January {population_year}), "
+             f"{ratio:.2f} per resident" for year, geo, jobs, population_year, population, ratio in rows]
+    limit = thresholds.max_jobs_per_resident
+    problems = [f"{text} > {limit:g}" for text, row in zip(texts, rows, strict=True) if row[5] > limit]
+    return Plausibility(problems, texts[0] if texts else None, limits, len(rows))
+
+
+def jobs_year_on_year(con: duckdb.DuckDBPyConnection, thresholds: Thresholds = Thresholds()) -> Plausibility:  # noqa: B008
+    """No territory x family total (all sectors, sexes, ages) of at least ``min_jobs_for_year_on_year`` jobs in one
+    of two consecutive delivered years grows or shrinks by more than ``max_year_on_year_factor`` between them. A
+    cell missing in one of the two years counts as 0 jobs there (a territory dropped from a delivery is a jump)."""
+    limits = {"max_year_on_year_factor": thresholds.max_year_on_year_factor,
+              "min_jobs_for_year_on_year": thresholds.min_jobs_for_year_on_year}
+    rows = con.execute(
+        """WITH cells AS (
+               SELECT year, geo, family, jobs FROM work.jobs_cells
+               WHERE nace_a10 = 'TOTAL' AND sex = 'T' AND age_band = 'TOTAL'),
+           years AS (SELECT DISTINCT year FROM cells),
+           pairs AS (
+               SELECT coalesce(c.year, p.year + 1) AS year, coalesce(c.geo, p.geo) AS geo,
+                      coalesce(c.family, p.family) AS family,
+                      coalesce(p.jobs, 0) AS before, coalesce(c.jobs, 0) AS after
+               FROM (SELECT * FROM cells WHERE year - 1 IN (SELECT year FROM years)) c
+               FULL JOIN (SELECT * FROM cells WHERE year + 1 IN (SELECT year FROM years)) p
+                   ON p.year = c.year - 1 AND p.geo = c.geo AND p.family = c.family)
+           SELECT year, geo, family, before, after,
+                  CASE WHEN least(before, after) = 0 THEN 'inf'::DOUBLE
+                       ELSE CAST(greatest(before, after) AS DOUBLE) / least(before, after) END AS factor
+           FROM pairs WHERE greatest(before, after) >= $min_jobs
+           ORDER BY factor DESC, year, geo, family""",
+        {"min_jobs": thresholds.min_jobs_for_year_on_year},
+    ).fetchall()
+    texts = [f"{geo} {family} {year - 1}->{year}: {_jobs(before)} -> {_jobs(after)} jobs "
+             f"({'x' if after >= before else '/'}{factor:.2f})" for year, geo, family, before, after, factor in rows]
+    limit = thresholds.max_year_on_year_factor
+    problems = [f"{text}, beyond x{limit:g} or /{limit:g}" for text, row in zip(texts, rows, strict=True)
+                if row[5] > limit]
+    return Plausibility(problems, texts[0] if texts else None, limits, len(rows))
+
+
+def jobs_per_unit(con: duckdb.DuckDBPyConnection, thresholds: Thresholds = Thresholds()) -> Plausibility:  # noqa: B008
+    """Every area NUTS3 x family cell (all sectors) with at least ``min_units_for_jobs_per_unit`` establishment units
+    has between ``min_jobs_per_unit`` and ``max_jobs_per_unit`` jobs per unit on average."""
+    limits = {"min_jobs_per_unit": thresholds.min_jobs_per_unit, "max_jobs_per_unit": thresholds.max_jobs_per_unit,
+              "min_units_for_jobs_per_unit": thresholds.min_units_for_jobs_per_unit}
+    low, high = thresholds.min_jobs_per_unit, thresholds.max_jobs_per_unit
+    rows = con.execute(
+        """SELECT year, geo, family, jobs, parent_units, CAST(jobs AS DOUBLE) / parent_units AS per_unit
+           FROM work.jobs_cells
+           WHERE geo_level = 'NUTS3' AND nace_a10 = 'TOTAL' AND sex = 'T' AND age_band = 'TOTAL'
+               AND parent_units >= $min_units
+           -- Worst first: how far outside (or how near to) the range, as a factor, whichever side.
+           ORDER BY greatest(per_unit / $high, $low / greatest(per_unit, 1e-9)) DESC, year, geo, family""",
+        {"min_units": thresholds.min_units_for_jobs_per_unit, "low": low, "high": high},
+    ).fetchall()
+    texts = [f"{year} {geo} {family}: {_jobs(jobs)} jobs in {_jobs(units)} units, {per_unit:.2f} per unit"
+             for year, geo, family, jobs, units, per_unit in rows]
+    problems = [f"{text}, outside {low:g} to {high:g}" for text, row in zip(texts, rows, strict=True)
+                if not low <= row[5] <= high]
+    return Plausibility(problems, texts[0] if texts else None, limits, len(rows))

@@ -7,6 +7,7 @@ project, each movable with an environment variable.
 from __future__ import annotations
 
 import os
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,13 +45,75 @@ def default_population_source() -> str:
                                      POPULATION_SOURCE_ENV)
 
 
+THRESHOLDS_FILE = Path(__file__).resolve().parent / "thresholds.toml"
+SEVERITIES = ("blocking", "warning")
+LOAD = "load"  # `enforced` of a bound applied while a delivery is read, not by an asset check
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One entry of ``thresholds.toml``: a threshold with what it limits, how hard, and why this value."""
+
+    name: str
+    value: int | float
+    severity: str  # one of SEVERITIES
+    enforced: str  # an asset check's name, or LOAD
+    meaning: str
+    reason: str
+    judgement: bool  # the exact value is the project's own choice
+
+
+def load_settings(path: Path = THRESHOLDS_FILE) -> dict[str, Setting]:
+    """The thresholds of ``path`` by name; a ValueError naming the entry when one is incomplete or malformed."""
+    with open(path, "rb") as file:
+        data = tomllib.load(file)
+    fields = {"value", "severity", "enforced", "meaning", "reason", "judgement"}
+    settings = {}
+    for name, entry in data.items():
+        if not isinstance(entry, dict) or set(entry) != fields:
+            raise ValueError(f"{path.name} [{name}]: expected exactly the keys {', '.join(sorted(fields))}")
+        if entry["severity"] not in SEVERITIES:
+            raise ValueError(f"{path.name} [{name}]: severity {entry['severity']!r} is not one of {', '.join(SEVERITIES)}")
+        # bool is an int in Python: a threshold of `true` is a typo, not a number.
+        if isinstance(entry["value"], bool) or not isinstance(entry["value"], int | float) or entry["value"] < 0:
+            raise ValueError(f"{path.name} [{name}]: value {entry['value']!r} is not a number >= 0")
+        settings[name] = Setting(name=name, **entry)
+    return settings
+
+
+SETTINGS = load_settings()
+
+
 @dataclass(frozen=True)
 class Thresholds:
-    """Limits enforced by the asset checks; documented in docs/methodology.md."""
+    """Limits enforced by the asset checks and the delivery loader. The defaults are the values of
+    ``thresholds.toml`` (the one settings file, documented in docs/methodology.md); a test may pass others."""
 
     # Share of delivered jobs that may be rejected for an unknown code before the run stops.
-    max_rejected_jobs_share: float = 0.005
+    max_rejected_jobs_share: float = SETTINGS["max_rejected_jobs_share"].value
     # Primary disclosure control (publication rules v1).
-    min_jobs: int = 5
-    min_units: int = 3
-    max_dominance_share: float = 0.85
+    min_jobs: int = SETTINGS["min_jobs"].value
+    min_units: int = SETTINGS["min_units"].value
+    max_dominance_share: float = SETTINGS["max_dominance_share"].value
+    # Plausibility: refused while a delivery is read.
+    max_count_per_delivery_line: int = SETTINGS["max_count_per_delivery_line"].value
+    # Plausibility of the outputs (asset checks).
+    max_jobs_per_resident: float = SETTINGS["max_jobs_per_resident"].value
+    max_year_on_year_factor: float = SETTINGS["max_year_on_year_factor"].value
+    min_jobs_for_year_on_year: int = SETTINGS["min_jobs_for_year_on_year"].value
+    max_jobs_per_unit: float = SETTINGS["max_jobs_per_unit"].value
+    min_jobs_per_unit: float = SETTINGS["min_jobs_per_unit"].value
+    min_units_for_jobs_per_unit: int = SETTINGS["min_units_for_jobs_per_unit"].value
+
+
+def thresholds_markdown(settings: dict[str, Setting] | None = None) -> str:
+    """The list of docs/methodology.md ("Thresholds"), generated from the settings so that the two cannot drift."""
+    settings = SETTINGS if settings is None else settings
+    items = []
+    for s in settings.values():
+        value = f"{s.value:,}".replace(",", " ") if isinstance(s.value, int) else f"{s.value:g}"
+        enforced = "refused while loading the delivery" if s.enforced == LOAD else f"check `{s.enforced}`"
+        judgement = "; the value is the project's judgement" if s.judgement else ""
+        items.append(f"- **`{s.name}` = {value}** ({s.severity}, {enforced}{judgement}). {s.meaning} "
+                     f"*Why this value:* {s.reason}")
+    return "\n".join(items) + "\n"

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import duckdb
 
+from observatory.config import THRESHOLDS_FILE, Thresholds
 from observatory.errors import InputError
 from observatory.textfile import check_delimited
 
@@ -28,6 +29,8 @@ class Column:
     wrong_forms: tuple[tuple[str, str], ...] = ()
     # The column may be missing from the header altogether: then every value reads as empty.
     may_be_absent: bool = False
+    # A count (jobs, FTE, units): a value above Thresholds.max_count_per_delivery_line is refused as implausible.
+    count: bool = False
 
 
 @dataclass(frozen=True)
@@ -55,8 +58,13 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def load_delivery(con: duckdb.DuckDBPyConnection, path: Path, contract: FileContract, table: str) -> int:
-    """Load ``path`` into ``table`` (all text, plus ``line``: the 1-based line number in the file). Return rows."""
+def load_delivery(con: duckdb.DuckDBPyConnection, path: Path, contract: FileContract, table: str,
+                  thresholds: Thresholds | None = None) -> int:
+    """Load ``path`` into ``table`` (all text, plus ``line``: the 1-based line number in the file). Return rows.
+
+    Beyond its form, a count column may not exceed ``thresholds.max_count_per_delivery_line`` on any line.
+    """
+    thresholds = thresholds or Thresholds()
     profile = check_delimited(path, delimiter=contract.delimiter, required=contract.required, quoted=contract.quoted)
     columns = {name: "VARCHAR" for name in profile.header}
     try:
@@ -78,6 +86,8 @@ def load_delivery(con: duckdb.DuckDBPyConnection, path: Path, contract: FileCont
         raise InputError(path, f"DuckDB read {rows} rows where the file has {profile.data_lines} data lines")
     for column in contract.columns:
         _check_column(con, path, table, column)
+        if column.count:
+            _check_bound(con, path, table, column, thresholds.max_count_per_delivery_line)
     _check_unique_key(con, path, table, contract.key)
     return rows
 
@@ -109,6 +119,26 @@ def _check_column(con: duckdb.DuckDBPyConnection, path: Path, table: str, column
     if hit[1]:
         raise InputError(
             path, f"expected {column.meaning}", line=hit[0], column=column.name, value=hit[2], more=hit[1] - 1
+        )
+
+
+def _check_bound(con: duckdb.DuckDBPyConnection, path: Path, table: str, column: Column, bound: int) -> None:
+    """Refuse the first line whose count is above ``bound``: a well-formed but impossible figure (issue 11: one
+    line of 999,999,999,999,999 jobs was once published). Runs after the form check, so every value is a number."""
+    q = _quote(column.name)
+    # As DOUBLE: the contract bounds integers to 15 digits but not decimals, which may have any number of them.
+    hit = _first(
+        con,
+        f"SELECT min(line), count(*), arg_min({q}, line) FROM {table} "
+        f"WHERE coalesce({q}, '') <> '' AND CAST(replace({q}, ',', '.') AS DOUBLE) > ?",
+        [bound],
+    )
+    if hit[1]:
+        raise InputError(
+            path,
+            f"implausible count: above {bound:,} on one line, more than a whole country's employment "
+            f"(max_count_per_delivery_line in {THRESHOLDS_FILE.name})",
+            line=hit[0], column=column.name, value=hit[2], more=hit[1] - 1,
         )
 
 

@@ -1,10 +1,13 @@
 """Asset checks at each boundary. Blocking checks stop the publication when they fail, so the previously
 published database stays in place."""
 
+from collections.abc import Callable
 
 import dagster as dg
+import duckdb
 
 from observatory import checks, context, nomenclatures, schema, validation
+from observatory.config import SETTINGS
 from observatory.sources import tercet
 from pipelines.assets import (
     be_kbo,
@@ -170,6 +173,52 @@ FILE_PRESENT_CHECKS = [
 ]
 
 
+def _number(value: int | float) -> str:
+    return f"{value:,}" if isinstance(value, int) else f"{value:g}"
+
+
+def _plausibility_check(name: str, measure: Callable[[duckdb.DuckDBPyConnection], checks.Plausibility],
+                        description: str, **kwargs) -> dg.AssetChecksDefinition:
+    """A plausibility check on mart_jobs whose severity is that of its thresholds in thresholds.toml: blocking
+    stops the publication, warning publishes and flags. Its metadata names the worst cell and the thresholds."""
+    settings = [s for s in SETTINGS.values() if s.enforced == name]
+    [severity] = {s.severity for s in settings}  # one per check (tested)
+    blocking = severity == "blocking"
+    # The values in the UI's description too, so that a reader need not open the file to know them.
+    description += " Now: " + ", ".join(f"{s.name} = {_number(s.value)}" for s in settings) + "."
+
+    @dg.asset_check(asset="mart_jobs", name=name, blocking=blocking, description=description, **kwargs)
+    def _check(warehouse: Warehouse) -> dg.AssetCheckResult:
+        with warehouse.connect() as con:
+            found = measure(con)
+        limits = ", ".join(f"{k} = {_number(v)}" for k, v in found.thresholds.items())
+        passed = (f"{found.compared} cells within {limits}; nearest: {found.worst}" if found.compared
+                  else "nothing to compare")
+        return _result(found.problems, passed,
+                       dg.AssetCheckSeverity.ERROR if blocking else dg.AssetCheckSeverity.WARN,
+                       worst_cell=found.worst or "", thresholds=dg.MetadataValue.json(found.thresholds),
+                       cells_compared=found.compared)
+
+    return _check
+
+
+# Issue 11: outputs that are well-formed but impossible (blocking) or suspicious (warning).
+PLAUSIBILITY_CHECKS = [
+    _plausibility_check(
+        "jobs_within_population", checks.jobs_within_population,
+        "No area NUTS3, side or whole area has more jobs than max_jobs_per_resident times its residents of all ages "
+        "(thresholds.toml); nothing to compare without a population.", additional_deps=["mart_population"]),
+    _plausibility_check(
+        "jobs_year_on_year_plausible", checks.jobs_year_on_year,
+        "No territory x family jobs total of at least min_jobs_for_year_on_year jobs grows or shrinks by more than "
+        "max_year_on_year_factor from one year to the next (thresholds.toml). A warning: it may be a real event."),
+    _plausibility_check(
+        "jobs_per_unit_plausible", checks.jobs_per_unit,
+        "Every area NUTS3 x family cell with at least min_units_for_jobs_per_unit units has between "
+        "min_jobs_per_unit and max_jobs_per_unit jobs per unit on average (thresholds.toml). A warning."),
+]
+
+
 def _schema_check(table: schema.Table, asset: str) -> dg.AssetChecksDefinition:
     @dg.asset_check(asset=asset, name=f"{table.name.replace('.', '_')}_schema", blocking=True,
                     description=f"{table.name} matches the published schema (types, code lists, keys) with pandera.")
@@ -199,4 +248,4 @@ ALL_CHECKS = [mappings_are_consistent, be_postcodes_match_tercet, kbo_mapped_for
               registry_rows_accounted, jobs_total_preserved, delivery_rows_accounted, rejected_jobs_under_threshold,
               disclosure_rules_hold, reconciliation_parts_add_up, indicators_described, population_rows_accounted,
               population_adds_up,
-              *FILE_PRESENT_CHECKS, *SCHEMA_CHECKS]
+              *FILE_PRESENT_CHECKS, *PLAUSIBILITY_CHECKS, *SCHEMA_CHECKS]

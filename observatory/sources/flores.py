@@ -55,9 +55,10 @@ JOBS = FileContract(
     + (
         Column("SEXE", r"[12]", "1 (men) or 2 (women)"),
         Column("TRAGE", r"00|20|25|30|35|40|45|50|55|60|65", "an age class 00, 20, 25, ..., 65"),
-        Column("POSTES", r"\d{1,15}", "an integer >= 0 (at most 15 digits)", wrong_forms=(NEGATIVE,)),
+        Column("POSTES", r"\d{1,15}", "an integer >= 0 (at most 15 digits)", wrong_forms=(NEGATIVE,), count=True),
         Column("EQTP", r"\d+(,\d+)?", "a decimal >= 0 with a decimal comma", optional=True,
-               wrong_forms=(NEGATIVE, (r"^\d+\.\d+$", "a decimal point where the contract asks for a decimal comma"))),
+               wrong_forms=(NEGATIVE, (r"^\d+\.\d+$", "a decimal point where the contract asks for a decimal comma")),
+               count=True),
     ),
     key=("ANNEE", "DEPCOM", "CJ", "APET", "SEXE", "TRAGE"),
 )
@@ -67,8 +68,9 @@ UNITS = FileContract(
     quoted=False,
     columns=KEY_COLUMNS
     + (
-        Column("NBETAB", r"[1-9]\d{0,14}", "an integer >= 1 (at most 15 digits)", wrong_forms=(NEGATIVE,)),
-        Column("POSTES_MAX_ETAB", r"\d{1,15}", "an integer >= 0 (at most 15 digits)", wrong_forms=(NEGATIVE,)),
+        Column("NBETAB", r"[1-9]\d{0,14}", "an integer >= 1 (at most 15 digits)", wrong_forms=(NEGATIVE,), count=True),
+        Column("POSTES_MAX_ETAB", r"\d{1,15}", "an integer >= 0 (at most 15 digits)", wrong_forms=(NEGATIVE,),
+               count=True),
     ),
     key=("ANNEE", "DEPCOM", "CJ", "APET"),
 )

@@ -43,9 +43,10 @@ JOBS = FileContract(
     + (
         Column("SEXE", r"[MF]", "M or F"),
         Column("CLASSE_AGE", r"<25|25-34|35-44|45-54|55-64|65\+", "an age class <25, 25-34, ..., 65+"),
-        Column("POSTES", r"\d{1,15}", "an integer >= 0 (at most 15 digits)", wrong_forms=(NEGATIVE,)),
+        Column("POSTES", r"\d{1,15}", "an integer >= 0 (at most 15 digits)", wrong_forms=(NEGATIVE,), count=True),
         Column("ETP", r"\d+(\.\d+)?", "a decimal >= 0 with a decimal point", optional=True,
-               wrong_forms=(NEGATIVE, (r"^\d+,\d+$", "a decimal comma where the contract asks for a decimal point"))),
+               wrong_forms=(NEGATIVE, (r"^\d+,\d+$", "a decimal comma where the contract asks for a decimal point")),
+               count=True),
     ),
     key=("TRIMESTRE", "REFNIS", "FORME_JURIDIQUE", "AGREMENT", "NACE_VERSION", "NACE", "SEXE", "CLASSE_AGE"),
 )
@@ -55,8 +56,9 @@ UNITS = FileContract(
     quoted=True,
     columns=KEY_COLUMNS
     + (
-        Column("NB_UNITES", r"[1-9]\d{0,14}", "an integer >= 1 (at most 15 digits)", wrong_forms=(NEGATIVE,)),
-        Column("POSTES_MAX_UNITE", r"\d{1,15}", "an integer >= 0 (at most 15 digits)", wrong_forms=(NEGATIVE,)),
+        Column("NB_UNITES", r"[1-9]\d{0,14}", "an integer >= 1 (at most 15 digits)", wrong_forms=(NEGATIVE,), count=True),
+        Column("POSTES_MAX_UNITE", r"\d{1,15}", "an integer >= 0 (at most 15 digits)", wrong_forms=(NEGATIVE,),
+               count=True),
     ),
     key=("TRIMESTRE", "REFNIS", "FORME_JURIDIQUE", "AGREMENT", "NACE_VERSION", "NACE"),
 )
