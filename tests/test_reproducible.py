@@ -1,27 +1,43 @@
-"""Reproducible publication (issue 11, item 6): the same inputs and code give the same published values.
+"""Reproducible publication (issue 11, item 6): the same inputs and code give the same published file.
 
-FTE is staged and summed as an exact decimal: a DOUBLE sum depends on the order in which DuckDB's parallel
-aggregation adds the rows, and two builds of the sample differed in thousands of mart.jobs.fte cells.
+FTE is staged and summed as an exact decimal (a DOUBLE sum depends on the order in which DuckDB's parallel
+aggregation adds the rows: two builds of the sample differed in thousands of mart.jobs.fte cells), and every
+published table is written in a total order. Only the release metadata of a build may differ.
 """
 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pytest
 
-from observatory import harmonise, mart
+from observatory import harmonise, mart, population, publication, schema
 from observatory.config import Thresholds
 from observatory.errors import InputError
-from observatory.sources import flores, onss
+from observatory.sources import POPULATION_STAGING_COLUMNS, flores, onss
+from pipelines.assets import ALL_ASSETS
+from pipelines.checks import ALL_CHECKS
+from pipelines.definitions import all_years_tags
+from pipelines.resources import Warehouse
 
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "raw"
 # Every cell is published (no disclosure control), so the sums can be read in mart.jobs.
 PUBLISH_ALL = Thresholds(min_jobs=0, min_units=0, max_dominance_share=1.0)
 # Three FTEs whose DOUBLE sum depends on the order: 0.1 + 0.2 + 0.3 = 0.6000000000000001 but 0.3 + 0.2 + 0.1 = 0.6.
 FTES = ("0.1", "0.2", "0.3")
+
+# The columns that must differ between two builds of the same inputs, and why. Nothing else may.
+DIFFER_BETWEEN_BUILDS = {
+    "meta.release": {"built_at": "the wall-clock time of the build",
+                     "dagster_run_id": "each build is its own Dagster run"},
+    "meta.sources": {"loaded_at": "the wall-clock time the file was loaded"},
+}
 
 
 def test_the_fte_sum_order_matters_in_double_but_not_in_decimal():
@@ -161,3 +177,115 @@ def test_a_working_database_that_staged_fte_as_double_is_converted(tmp_path):
     # The year staged before keeps its value, now exact.
     assert con.execute("SELECT year, fte FROM src.fr_flores_jobs ORDER BY year").fetchall() == [
         (2022, Decimal("0.7")), (2023, Decimal("0.1"))]
+
+
+# ---------------------------------------------------------------- exact population sums
+
+FRENCH_NUTS3 = ("FRE11", "FRE12", "FRE21", "FRE22", "FRE23", "FRF21", "FRF23")
+
+
+def test_population_bands_and_area_aggregates_are_exact_sums():
+    # Every French NUTS3 on 1 January 2024, both sexes: Y55-59 = 0.1 and Y60-64 = 0.2 residents, 0 in the other
+    # classes. The bands are exact: Y55-64 = Y15-64 = 0.3 (in DOUBLE 0.1 + 0.2 = 0.30000000000000004), and the
+    # French side FWVL_FR sums seven of them: 2.1.
+    con = duckdb.connect()
+    classes = ["Y_LT5"] + [f"Y{a}-{a + 4}" for a in range(5, 85, 5)] + ["Y_GE85"]
+    con.execute(f"CREATE SCHEMA src; CREATE TABLE src.eu_eurostat_population ({POPULATION_STAGING_COLUMNS})")
+    for geo in FRENCH_NUTS3:
+        values = {"Y55-59": Decimal("0.1"), "Y60-64": Decimal("0.2"), "TOTAL": Decimal("0.3")}
+        for line, age_class in enumerate([*classes, "TOTAL"]):
+            con.execute("INSERT INTO src.eu_eurostat_population VALUES (2024, ?, 'T', ?, ?, NULL, NULL, 'f.csv', ?, 1)",
+                        [geo, age_class, values.get(age_class, 0), line + 2])
+    population.harmonise_population(con, "eurostat")
+    mart.build_population(con)
+    bands = con.execute("SELECT geo, age_band, population FROM mart.population WHERE age_band IN ('Y55-64', 'Y15-64', "
+                        "'TOTAL') AND geo IN ('FRE11', 'FWVL_FR') ORDER BY geo, age_band").fetchall()
+    assert bands == [("FRE11", "TOTAL", 0.3), ("FRE11", "Y15-64", 0.3), ("FRE11", "Y55-64", 0.3),
+                     ("FWVL_FR", "TOTAL", 2.1), ("FWVL_FR", "Y15-64", 2.1), ("FWVL_FR", "Y55-64", 2.1)]
+
+
+# ---------------------------------------------------------------- row order
+
+
+def test_published_tables_are_written_in_key_order_whatever_the_working_order(small_staging, tmp_path):
+    # Fill meta.rejects and mart.dim_sex in the reverse of their publication order: the published file is sorted.
+    small_staging.execute("INSERT INTO meta.rejects VALUES ('fr_flores', 2023, 'b.csv', 9, 'r', 'x', 1), "
+                          "('fr_flores', 2023, 'b.csv', 3, 'r', 'y', 2), ('be_onss', 2023, 'a.csv', 5, 'r', 'z', NULL)")
+    small_staging.execute("CREATE TEMP TABLE _sex AS FROM mart.dim_sex; DELETE FROM mart.dim_sex; "
+                          "INSERT INTO mart.dim_sex FROM _sex ORDER BY sort_order DESC")
+    assert [r[0] for r in small_staging.execute("SELECT sex FROM mart.dim_sex").fetchall()] == ["T", "M", "F"]
+    publication.publish(small_staging, tmp_path)
+    con = duckdb.connect(str(tmp_path / "observatory.duckdb"), read_only=True)
+    assert con.execute("SELECT file_name, line FROM meta.rejects").fetchall() == [
+        ("a.csv", 5), ("b.csv", 3), ("b.csv", 9)]
+    assert [r[0] for r in con.execute("SELECT sex FROM mart.dim_sex").fetchall()] == ["F", "M", "T"]
+
+
+def test_every_published_table_has_a_total_publication_order():
+    # Keyed tables by their key (the code lists by sort_order first); the others by every column.
+    assert schema.publication_order(schema.JOBS) == "year, country, geo, family, nace_a10, sex, age_band"
+    assert schema.publication_order(schema.DIMENSIONS[4]) == "sort_order, sex"
+    assert schema.publication_order(schema.REJECTS) == "source_id, year, file_name, line, reason, raw_text, jobs"
+    for table in schema.PUBLISHED_TABLES:
+        order = schema.publication_order(table).split(", ")
+        assert set(table.key or [c.name for c in table.columns]) <= set(order), table.name
+
+
+# ---------------------------------------------------------------- two builds, one result
+
+
+def _build(warehouse: Path, threads: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Build the embedded sample into ``warehouse`` with DuckDB limited to ``threads`` threads in every step."""
+    connect = Warehouse.connect
+
+    @contextmanager
+    def with_threads(self: Warehouse, *args, **kwargs) -> Iterator[duckdb.DuckDBPyConnection]:
+        with connect(self, *args, **kwargs) as con:
+            con.execute(f"SET threads = {threads}")
+            yield con
+
+    monkeypatch.setattr(Warehouse, "connect", with_threads)
+    result = dg.materialize(
+        [*ALL_ASSETS, *ALL_CHECKS],
+        resources={"warehouse": Warehouse(raw_dir=str(SAMPLE), warehouse_dir=str(warehouse))},
+        tags=all_years_tags(),
+        raise_on_error=False,
+    )
+    monkeypatch.setattr(Warehouse, "connect", connect)
+    assert result.success
+
+
+def _published(path: Path) -> dict[str, tuple[list[str], list[str], list[tuple]]]:
+    """Every published table: its columns, their types and its rows in stored order (release columns left out)."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        out = {}
+        for table in schema.PUBLISHED_TABLES:
+            columns = [c.name for c in table.columns if c.name not in DIFFER_BETWEEN_BUILDS.get(table.name, {})]
+            types = [r[0] for r in con.execute(
+                "SELECT data_type FROM duckdb_columns() WHERE schema_name || '.' || table_name = ? "
+                "ORDER BY column_index", [table.name]).fetchall()]
+            out[table.name] = (columns, types, con.execute(f"SELECT {', '.join(columns)} FROM {table.name}").fetchall())
+        return out
+    finally:
+        con.close()
+
+
+def test_two_builds_of_the_sample_publish_the_same_tables(tmp_path, monkeypatch):
+    # One build on one thread, one on four: DuckDB then splits the aggregations differently, as two machines (or
+    # two runs on a busy machine) would. Before FTE was summed exactly and the tables written sorted, 7,171
+    # mart.jobs.fte cells differed here, and meta.rejects and meta.row_accounting came in another row order.
+    _build(tmp_path / "one", 1, monkeypatch)
+    _build(tmp_path / "four", 4, monkeypatch)
+    first = _published(tmp_path / "one" / "observatory.duckdb")
+    second = _published(tmp_path / "four" / "observatory.duckdb")
+    assert list(first) == [t.name for t in schema.PUBLISHED_TABLES]
+    for name, (columns, types, rows) in first.items():
+        other_columns, other_types, other_rows = second[name]
+        assert (columns, types) == (other_columns, other_types), name
+        assert len(rows) == len(other_rows), name
+        for number, (row, other) in enumerate(zip(rows, other_rows, strict=True)):
+            assert row == other, f"{name}, row {number + 1}: {dict(zip(columns, row, strict=True))} != {other}"
+    # The sample fills every table, so no comparison is vacuous.
+    assert all(first[t.name][2] for t in schema.PUBLISHED_TABLES)
+    assert {r[0] for r in first["mart.jobs"][2]} == {2022, 2023, 2024}
