@@ -17,7 +17,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from observatory import harmonise, mart, population, publication, schema
+from observatory import harmonise, mart, nomenclatures, population, publication, schema
 from observatory.config import Thresholds
 from observatory.errors import InputError
 from observatory.sources import POPULATION_STAGING_COLUMNS, flores, onss
@@ -229,6 +229,25 @@ def test_every_published_table_has_a_total_publication_order():
     for table in schema.PUBLISHED_TABLES:
         order = schema.publication_order(table).split(", ")
         assert set(table.key or [c.name for c in table.columns]) <= set(order), table.name
+
+
+@pytest.mark.parametrize("tie_first", [True, False])
+def test_a_priority_tie_between_juridical_form_rules_is_broken_on_the_family(tie_first):
+    # Form 017 (ASBL/VZW) is ASSOC by a rule of priority 10; an added rule makes it FOUND at the same priority. The
+    # family that sorts first (ASSOC) wins wherever the added rule stands, never the rule that happens to come first.
+    con = duckdb.connect()
+    nomenclatures.register(con)
+    con.execute("CREATE TEMP TABLE _rules AS FROM nom.be_legal_forms; DROP TABLE nom.be_legal_forms")
+    con.execute("CREATE TEMP TABLE _tie AS SELECT * REPLACE ('FOUND' AS family) FROM _rules "
+                "WHERE juridical_form = '017' AND accreditation = ''")
+    first, then = ("_tie", "_rules") if tie_first else ("_rules", "_tie")
+    con.execute(f"CREATE TABLE nom.be_legal_forms AS FROM {first}; INSERT INTO nom.be_legal_forms FROM {then}")
+    con.execute(onss.STAGING_DDL)
+    con.execute("INSERT INTO src.be_onss_jobs VALUES (2023, '57081', '017', '', '2008', '88101', 'F', '45-54', 10, "
+                "9.5, 'o.csv', 2)")
+    con.execute("CREATE TABLE src.be_kbo_codes AS SELECT 'JuridicalForm' AS category, '017' AS code")
+    sql = harmonise._classify_sql(harmonise.ONSS, "src.be_onss_jobs", True)
+    assert con.execute(f"SELECT outcome, family FROM ({sql})", {"year": 2023}).fetchall() == [("used", "ASSOC")]
 
 
 # ---------------------------------------------------------------- two builds, one result
