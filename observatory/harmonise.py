@@ -15,15 +15,17 @@ import duckdb
 
 from observatory import nomenclatures
 from observatory.rejects import replace_accounting, replace_rejects
+from observatory.sources import FTE_TYPE, ensure_column_type
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 COMMON_FAMILIES = ("ASSOC", "COOP", "MUTUAL", "FOUND")
 
-DDL = """
+# FTE stays an exact decimal (observatory.sources.FTE_TYPE) up to mart.jobs, which casts each exact sum to DOUBLE.
+DDL = f"""
 CREATE SCHEMA IF NOT EXISTS harmonised;
 CREATE TABLE IF NOT EXISTS harmonised.jobs (
     year INTEGER, country VARCHAR, geo VARCHAR, family VARCHAR, excluded BOOLEAN, common BOOLEAN, national BOOLEAN,
-    nace_a10 VARCHAR, sex VARCHAR, age_band VARCHAR, jobs BIGINT, fte DOUBLE, fte_rows BIGINT, rows BIGINT);
+    nace_a10 VARCHAR, sex VARCHAR, age_band VARCHAR, jobs BIGINT, fte {FTE_TYPE}, fte_rows BIGINT, rows BIGINT);
 CREATE TABLE IF NOT EXISTS harmonised.units (
     year INTEGER, country VARCHAR, geo VARCHAR, family VARCHAR, excluded BOOLEAN, common BOOLEAN, national BOOLEAN,
     nace_a10 VARCHAR, units BIGINT, max_unit_jobs BIGINT);
@@ -45,11 +47,14 @@ class JobsSource:
     national_is_common: bool
 
 
+# The FTE of a rejected row, exactly, in its shortest form: the staged decimal without its trailing zeros (0.93,
+# not 0.930000000; 10, not 10.000000000).
+RAW_FTE = "rtrim(rtrim(CAST(fte AS VARCHAR), '0'), '.')"
 FLORES = JobsSource(
     source_id="fr_flores", country="FR", sql_file="classify_fr_jobs.sql",
     jobs_table="src.fr_flores_jobs", units_table="src.fr_flores_units", system="flores",
     sex_column="sexe", age_column="trage",
-    jobs_raw_text="concat_ws(';', year, depcom, cj, apet, sexe, trage, jobs, fte)",
+    jobs_raw_text=f"concat_ws(';', year, depcom, cj, apet, sexe, trage, jobs, {RAW_FTE})",
     units_raw_text="concat_ws(';', year, depcom, cj, apet, units, max_unit_jobs)",
     national_is_common=True,
 )
@@ -58,7 +63,7 @@ ONSS = JobsSource(
     jobs_table="src.be_onss_jobs", units_table="src.be_onss_units", system="onss",
     sex_column="sexe", age_column="classe_age",
     jobs_raw_text="concat_ws(',', year || 'Q4', refnis, juridical_form, accreditation, nace_version, nace, sexe, "
-    "classe_age, jobs, fte)",
+    f"classe_age, jobs, {RAW_FTE})",
     units_raw_text="concat_ws(',', year || 'Q4', refnis, juridical_form, accreditation, nace_version, nace, units, "
     "max_unit_jobs)",
     national_is_common=False,
@@ -85,6 +90,7 @@ def harmonise_jobs_year(con: duckdb.DuckDBPyConnection, source: JobsSource, year
     """Classify one year of a jobs delivery into ``harmonised.jobs`` / ``harmonised.units``; return the accounting."""
     nomenclatures.register(con)
     con.execute(DDL)
+    ensure_column_type(con, "harmonised.jobs", "fte", FTE_TYPE)
     con.execute(f"CREATE OR REPLACE TEMP TABLE _jobs AS {_classify_sql(source, source.jobs_table, True)}",
                 {"year": year})
     con.execute(f"CREATE OR REPLACE TEMP TABLE _units AS {_classify_sql(source, source.units_table, False)}",

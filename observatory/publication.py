@@ -62,7 +62,8 @@ def publish(
                 con.execute(f"CREATE SCHEMA IF NOT EXISTS pub.{schema_name}")
                 con.execute(table.ddl("pub"))
                 columns = ", ".join(c.name for c in table.columns)
-                con.execute(f"INSERT INTO pub.{table.name} SELECT {columns} FROM {table.name}")
+                con.execute(f"INSERT INTO pub.{table.name} SELECT {columns} FROM {table.name} "
+                            f"ORDER BY {schema.publication_order(table)}")
                 for statement in schema.comment_statements(table, "pub"):
                     con.execute(statement)
             rows = {t.name: con.execute(f"SELECT count(*) FROM pub.{t.name}").fetchone()[0]

@@ -326,6 +326,16 @@ META_TABLES = (SOURCES, REJECTS, ROW_ACCOUNTING, RELEASE)
 PUBLISHED_TABLES = MART_TABLES + META_TABLES
 
 
+def publication_order(table: Table) -> str:
+    """The ORDER BY a table is written with when published: a total order, so that the same content is always written
+    in the same row order, however the working database was filled (parallel inserts, years rebuilt one by one).
+    Code lists in their ``sort_order``; other tables by their key; tables without a key by every column."""
+    names = [c.name for c in table.columns]
+    if not table.key:
+        return ", ".join(names)
+    return ", ".join((["sort_order"] if "sort_order" in names else []) + list(table.key))
+
+
 def comment_statements(table: Table, catalog: str | None = None) -> list[str]:
     def lit(text: str) -> str:
         return "'" + text.replace("'", "''") + "'"

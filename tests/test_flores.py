@@ -11,6 +11,7 @@ import hashlib
 import re
 import shutil
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -26,13 +27,13 @@ SEP = ";"
 
 # Hand-computed from tests/fixtures/flores/flores_postes_2023.csv: (line, depcom, cj, apet, sexe, trage, jobs, fte).
 EXPECTED_JOBS = [
-    (2, "59350", "9220", "8810A", "1", "25", 4, 3.5),
-    (3, "59350", "9220", "8810A", "2", "25", 12, 10.5),
+    (2, "59350", "9220", "8810A", "1", "25", 4, Decimal("3.5")),
+    (3, "59350", "9220", "8810A", "2", "25", 12, Decimal("10.5")),
     (4, "59350", "9220", "8810A", "2", "40", 7, None),
-    (5, "2A004", "5458", "4321A", "1", "30", 5, 4.75),
-    (6, "2A004", "5458", "4321A", "1", "65", 1, 0.2),
-    (7, "62041", "5710", "6201Z", "1", "00", 0, 0.8),
-    (8, "62041", "5710", "6201Z", "2", "20", 3, 2.0),
+    (5, "2A004", "5458", "4321A", "1", "30", 5, Decimal("4.75")),
+    (6, "2A004", "5458", "4321A", "1", "65", 1, Decimal("0.2")),
+    (7, "62041", "5710", "6201Z", "1", "00", 0, Decimal("0.8")),
+    (8, "62041", "5710", "6201Z", "2", "20", 3, Decimal("2.0")),
 ]
 # (line, depcom, cj, apet, units, max_unit_jobs); the key totals are 23, 6 and 3 jobs.
 EXPECTED_UNITS = [
@@ -143,8 +144,8 @@ def test_staged_values_are_hand_computed(tmp_path: Path) -> None:
     totals = con.execute(
         "SELECT depcom, sum(jobs), sum(fte), count(fte) FROM src.fr_flores_jobs GROUP BY depcom ORDER BY depcom"
     ).fetchall()
-    assert totals == [("2A004", 6, pytest.approx(4.95), 2), ("59350", 23, pytest.approx(14.0), 2),
-                      ("62041", 3, pytest.approx(2.8), 2)]
+    assert totals == [("2A004", 6, Decimal("4.95"), 2), ("59350", 23, Decimal("14.0"), 2),
+                      ("62041", 3, Decimal("2.8"), 2)]
     assert con.execute("SELECT DISTINCT year, file_name FROM src.fr_flores_jobs").fetchall() == [(2023, JOBS)]
     assert con.execute("SELECT DISTINCT year, file_name FROM src.fr_flores_units").fetchall() == [(2023, UNITS)]
     # Nothing of the working tables is left behind.

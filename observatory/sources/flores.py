@@ -17,6 +17,7 @@ import duckdb
 from observatory import vintages
 from observatory.delivery import NEGATIVE, Column, FileContract, check_pair, check_year, load_delivery
 from observatory.provenance import Origin, read_origin, record_source
+from observatory.sources import FTE_DECIMALS, FTE_TOO_PRECISE, FTE_TYPE, ensure_column_type
 
 SOURCE_ID = "fr_flores"
 FOLDER = Path("fr") / "flores"
@@ -56,8 +57,11 @@ JOBS = FileContract(
         Column("SEXE", r"[12]", "1 (men) or 2 (women)"),
         Column("TRAGE", r"00|20|25|30|35|40|45|50|55|60|65", "an age class 00, 20, 25, ..., 65"),
         Column("POSTES", r"\d{1,15}", "an integer >= 0 (at most 15 digits)", wrong_forms=(NEGATIVE,), count=True),
-        Column("EQTP", r"\d+(,\d+)?", "a decimal >= 0 with a decimal comma", optional=True,
-               wrong_forms=(NEGATIVE, (r"^\d+\.\d+$", "a decimal point where the contract asks for a decimal comma")),
+        Column("EQTP", rf"\d{{1,15}}(,\d{{1,{FTE_DECIMALS}}})?",
+               f"a decimal >= 0 with a decimal comma (at most 15 digits before it and {FTE_DECIMALS} after)",
+               optional=True,
+               wrong_forms=(NEGATIVE, (r"^\d+\.\d+$", "a decimal point where the contract asks for a decimal comma"),
+                            FTE_TOO_PRECISE),
                count=True),
     ),
     key=("ANNEE", "DEPCOM", "CJ", "APET", "SEXE", "TRAGE"),
@@ -75,11 +79,11 @@ UNITS = FileContract(
     key=("ANNEE", "DEPCOM", "CJ", "APET"),
 )
 
-STAGING_DDL = """
+STAGING_DDL = f"""
 CREATE SCHEMA IF NOT EXISTS src;
 CREATE TABLE IF NOT EXISTS src.fr_flores_jobs (
     year INTEGER, depcom VARCHAR, cj VARCHAR, apet VARCHAR, sexe VARCHAR, trage VARCHAR,
-    jobs BIGINT, fte DOUBLE, file_name VARCHAR, line BIGINT, naf_version VARCHAR DEFAULT 'NAFRev2');
+    jobs BIGINT, fte {FTE_TYPE}, file_name VARCHAR, line BIGINT, naf_version VARCHAR DEFAULT 'NAFRev2');
 CREATE TABLE IF NOT EXISTS src.fr_flores_units (
     year INTEGER, depcom VARCHAR, cj VARCHAR, apet VARCHAR, units BIGINT, max_unit_jobs BIGINT,
     file_name VARCHAR, line BIGINT, naf_version VARCHAR DEFAULT 'NAFRev2');
@@ -109,13 +113,14 @@ def load_year(con: duckdb.DuckDBPyConnection, raw_dir: Path, year: int) -> dict:
     check_pair(con, jobs_path, "_flores_jobs", units_path, "_flores_units", UNITS.key, "POSTES", "POSTES_MAX_ETAB")
 
     con.execute(STAGING_DDL)
+    ensure_column_type(con, "src.fr_flores_jobs", "fte", FTE_TYPE)
     con.execute("DELETE FROM src.fr_flores_jobs WHERE year = ?", [year])
     con.execute("DELETE FROM src.fr_flores_units WHERE year = ?", [year])
     version = _naf_version_sql()
     con.execute(
         f"""INSERT INTO src.fr_flores_jobs
             SELECT CAST(ANNEE AS INTEGER), DEPCOM, CJ, APET, SEXE, TRAGE, CAST(POSTES AS BIGINT),
-                   CAST(replace(nullif(EQTP, ''), ',', '.') AS DOUBLE), ?, line, {version}
+                   CAST(replace(nullif(EQTP, ''), ',', '.') AS {FTE_TYPE}), ?, line, {version}
             FROM _flores_jobs""",
         [jobs_path.name],
     )

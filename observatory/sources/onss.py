@@ -15,6 +15,7 @@ import duckdb
 from observatory import vintages
 from observatory.delivery import NEGATIVE, Column, FileContract, check_pair, check_year, load_delivery
 from observatory.provenance import Origin, read_origin, record_source
+from observatory.sources import FTE_DECIMALS, FTE_TOO_PRECISE, FTE_TYPE, ensure_column_type
 
 SOURCE_ID = "be_onss"
 FOLDER = Path("be") / "onss"
@@ -44,8 +45,11 @@ JOBS = FileContract(
         Column("SEXE", r"[MF]", "M or F"),
         Column("CLASSE_AGE", r"<25|25-34|35-44|45-54|55-64|65\+", "an age class <25, 25-34, ..., 65+"),
         Column("POSTES", r"\d{1,15}", "an integer >= 0 (at most 15 digits)", wrong_forms=(NEGATIVE,), count=True),
-        Column("ETP", r"\d+(\.\d+)?", "a decimal >= 0 with a decimal point", optional=True,
-               wrong_forms=(NEGATIVE, (r"^\d+,\d+$", "a decimal comma where the contract asks for a decimal point")),
+        Column("ETP", rf"\d{{1,15}}(\.\d{{1,{FTE_DECIMALS}}})?",
+               f"a decimal >= 0 with a decimal point (at most 15 digits before it and {FTE_DECIMALS} after)",
+               optional=True,
+               wrong_forms=(NEGATIVE, (r"^\d+,\d+$", "a decimal comma where the contract asks for a decimal point"),
+                            FTE_TOO_PRECISE),
                count=True),
     ),
     key=("TRIMESTRE", "REFNIS", "FORME_JURIDIQUE", "AGREMENT", "NACE_VERSION", "NACE", "SEXE", "CLASSE_AGE"),
@@ -63,11 +67,11 @@ UNITS = FileContract(
     key=("TRIMESTRE", "REFNIS", "FORME_JURIDIQUE", "AGREMENT", "NACE_VERSION", "NACE"),
 )
 
-STAGING_DDL = """
+STAGING_DDL = f"""
 CREATE SCHEMA IF NOT EXISTS src;
 CREATE TABLE IF NOT EXISTS src.be_onss_jobs (
     year INTEGER, refnis VARCHAR, juridical_form VARCHAR, accreditation VARCHAR, nace_version VARCHAR, nace VARCHAR,
-    sexe VARCHAR, classe_age VARCHAR, jobs BIGINT, fte DOUBLE, file_name VARCHAR, line BIGINT);
+    sexe VARCHAR, classe_age VARCHAR, jobs BIGINT, fte {FTE_TYPE}, file_name VARCHAR, line BIGINT);
 CREATE TABLE IF NOT EXISTS src.be_onss_units (
     year INTEGER, refnis VARCHAR, juridical_form VARCHAR, accreditation VARCHAR, nace_version VARCHAR, nace VARCHAR,
     units BIGINT, max_unit_jobs BIGINT, file_name VARCHAR, line BIGINT);
@@ -94,12 +98,13 @@ def load_year(con: duckdb.DuckDBPyConnection, raw_dir: Path, year: int) -> dict:
     check_pair(con, jobs_path, "_onss_jobs", units_path, "_onss_units", UNITS.key, "POSTES", "POSTES_MAX_UNITE")
 
     con.execute(STAGING_DDL)
+    ensure_column_type(con, "src.be_onss_jobs", "fte", FTE_TYPE)
     con.execute("DELETE FROM src.be_onss_jobs WHERE year = ?", [year])
     con.execute("DELETE FROM src.be_onss_units WHERE year = ?", [year])
     con.execute(
-        """INSERT INTO src.be_onss_jobs
+        f"""INSERT INTO src.be_onss_jobs
            SELECT CAST(left(TRIMESTRE, 4) AS INTEGER), REFNIS, FORME_JURIDIQUE, coalesce(AGREMENT, ''), NACE_VERSION,
-                  NACE, SEXE, CLASSE_AGE, CAST(POSTES AS BIGINT), CAST(nullif(ETP, '') AS DOUBLE), ?, line
+                  NACE, SEXE, CLASSE_AGE, CAST(POSTES AS BIGINT), CAST(nullif(ETP, '') AS {FTE_TYPE}), ?, line
            FROM _onss_jobs""",
         [jobs_path.name],
     )

@@ -6,8 +6,9 @@
 WITH forms AS (
     SELECT DISTINCT juridical_form FROM src.be_kbo_establishments
 ),
+-- The rule of lowest priority; a tie is broken on the family so that no build depends on the order rows arrive in.
 form_family AS (
-    SELECT f.juridical_form, arg_min(r.family, CAST(r.priority AS INTEGER)) AS family
+    SELECT f.juridical_form, first(r.family ORDER BY CAST(r.priority AS INTEGER), r.family) AS family
     FROM forms f JOIN nom.be_legal_forms r ON r.juridical_form = f.juridical_form AND r.accreditation = ''
     GROUP BY ALL
 ),

@@ -23,8 +23,9 @@ forms AS (
     SELECT DISTINCT juridical_form, accreditation, string_split(accreditation, '+') AS accreditations
     FROM delivered
 ),
+-- The rule of lowest priority; a tie is broken on the family so that no build depends on the order rows arrive in.
 form_family AS (
-    SELECT f.juridical_form, f.accreditation, arg_min(r.family, CAST(r.priority AS INTEGER)) AS family
+    SELECT f.juridical_form, f.accreditation, first(r.family ORDER BY CAST(r.priority AS INTEGER), r.family) AS family
     FROM forms f
     JOIN nom.be_legal_forms r
       ON (r.juridical_form = f.juridical_form OR r.juridical_form = '*')

@@ -1,5 +1,6 @@
 -- Every published jobs cell with its margins, before suppression, with the parent's units and largest unit.
 -- Input: harmonised.jobs, harmonised.units. Output: work.jobs_cells (staging only; never published as is).
+-- Every sum is exact (jobs BIGINT -> HUGEINT, fte DECIMAL), so no cell depends on the order rows are added in.
 CREATE OR REPLACE TABLE work.jobs_cells AS
 WITH by_family AS (
     SELECT * REPLACE (family AS family) FROM harmonised.jobs WHERE common

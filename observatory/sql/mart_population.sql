@@ -1,6 +1,7 @@
 -- harmonised.population → mart.population, with the area aggregates FWVL_FR, FWVL_BE and FWVL. An aggregate with
 -- a missing or confidential region is missing or confidential; when a region has no row at all the aggregate is
--- missing and flagged m.
+-- missing and flagged m. The aggregates are exact sums (DECIMAL, cast to DOUBLE at the end): the same whatever the
+-- order in which DuckDB adds the regions.
 INSERT INTO mart.population
 WITH expected AS (
     SELECT country, count(*) AS regions FROM nom.geo WHERE geo_level = 'NUTS3' GROUP BY country
@@ -14,7 +15,8 @@ parts AS (
 ),
 areas AS (
     SELECT year, country, geo, sex, age_band, count(*) AS regions,
-           CASE WHEN bool_or(population IS NULL) THEN NULL ELSE sum(population) END AS population,
+           CASE WHEN bool_or(population IS NULL) THEN NULL
+                ELSE CAST(sum(CAST(population AS DECIMAL(38, 9))) AS DOUBLE) END AS population,
            string_agg(DISTINCT source_id, '+' ORDER BY source_id) AS source,
            merge_flags(list(obs_flag)) AS obs_flag,
            max(conf_status) AS conf_status

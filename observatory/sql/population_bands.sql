@@ -2,7 +2,8 @@
 -- A band is the exact sum of the classes inside it (the mapping check proves every band starts and ends on
 -- class cut points); TOTAL is the source's own total class where it has one, else the sum of every class; sex T
 -- is the source's own total where it has one, else F + M. Any missing part makes the sum missing; a
--- confidential part makes it confidential; the parts' flags are kept (letters merged).
+-- confidential part makes it confidential; the parts' flags are kept (letters merged). Sums are exact (DECIMAL, cast
+-- to DOUBLE at the end) so they do not depend on the order in which DuckDB adds the parts.
 CREATE OR REPLACE TEMP TABLE _population_parts AS
 WITH used AS (SELECT * FROM _population WHERE outcome = 'used'),
 bands AS (
@@ -21,7 +22,8 @@ UNION ALL SELECT * REPLACE ('T' AS sex) FROM by_band WHERE NOT $has_sex_total AN
 
 INSERT INTO harmonised.population
 SELECT year, country, geo, sex, age_band,
-       CASE WHEN bool_or(population IS NULL) THEN NULL ELSE sum(population) END,
+       CASE WHEN bool_or(population IS NULL) THEN NULL
+            ELSE CAST(sum(CAST(population AS DECIMAL(38, 9))) AS DOUBLE) END,
        merge_flags(list(obs_flag)),
        CASE WHEN bool_or(suppressed)
             THEN coalesce(max(conf_status) FILTER (WHERE conf_status IN ('C', 'N', 'P')), 'C') END,
