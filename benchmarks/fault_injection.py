@@ -12,7 +12,6 @@ must name only the winner's files. Every build is a real `observatory build` pro
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import random
@@ -21,13 +20,14 @@ import subprocess
 import sys
 import tempfile
 import time
-import zipfile
 from pathlib import Path
 
 import duckdb
 
 PROJECT = Path(__file__).resolve().parents[1]
 SAMPLE = PROJECT / "data" / "raw"
+sys.path.insert(0, str(PROJECT / "tests"))
+from test_faults import _sources_of  # noqa: E402  (the checksums meta.release gives, as the test compares them)
 
 
 def _env() -> dict[str, str]:
@@ -50,17 +50,6 @@ def _build(raw: Path, warehouse: Path) -> tuple[int, str, str, float]:
 def _release(warehouse: Path) -> tuple[str, str]:
     with duckdb.connect(str(warehouse / "observatory.duckdb"), read_only=True) as con:
         return con.execute("SELECT dagster_run_id, sources FROM meta.release").fetchone()
-
-
-def _checksums(raw: Path) -> set[str]:
-    """Checksum prefixes of the files of ``raw`` and of their ZIP members (meta.sources lists members)."""
-    found = set()
-    for path in (p for p in raw.rglob("*") if p.is_file()):
-        found.add(hashlib.sha256(path.read_bytes()).hexdigest()[:12])
-        if zipfile.is_zipfile(path):
-            with zipfile.ZipFile(path) as archive:
-                found |= {hashlib.sha256(archive.read(m)).hexdigest()[:12] for m in archive.namelist()}
-    return found
 
 
 def kills(count: int, rng: random.Random, root: Path) -> dict:
@@ -90,7 +79,7 @@ def pairs(count: int, root: Path) -> dict:
     from observatory.sample import generate_sample
 
     generate_sample(other, seed=7)
-    sums = {SAMPLE: _checksums(SAMPLE), other: _checksums(other)}
+    sums = {SAMPLE: _sources_of(SAMPLE), other: _sources_of(other)}
     results = []
     for i in range(count):
         warehouse = root / f"pair-{i}"

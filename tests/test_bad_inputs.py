@@ -294,6 +294,9 @@ CASES = [
     ("flores-duplicated-column", "flores", FJ, edit("EQTP", "POSTES"), Err(FJ, "POSTES appear more than once", 1)),
     ("flores-duplicated-key", "flores", FJ, line_op(3, "repeat"), Err(FJ, "duplicated key .*also on line 3", 4)),
     ("flores-negative-count", "flores", FJ, edit(";5;4,75", ";-5;4,75"), Err(FJ, "a negative count", 5, "POSTES")),
+    # The fault-injection run's huge count: 999,999,999,999,999 jobs on one line was once published.
+    ("flores-implausible-count", "flores", FJ, edit(";5;4,75", ";999999999999999;4,75"),
+     Err(FJ, "implausible count: above 10,000,000 on one line", 5, "POSTES")),
     ("flores-decimal-point", "flores", FJ, edit("3,5", "3.5"), Err(FJ, "a decimal point where .* a decimal comma", 2, "EQTP")),
     ("flores-cut-last-line", "flores", FJ, cut_end(7), Err(FJ, "truncated last line.*6 field\\(s\\) where the header has 8", 8)),
     # EQTP 2,25 cut to 2,2: every field is there and reads as a number; only the missing newline tells.

@@ -3,6 +3,7 @@ record that lets the next holder name the run that died. Runs of the code locati
 
 from __future__ import annotations
 
+import errno
 import json
 import signal
 import subprocess
@@ -21,7 +22,7 @@ from observatory.buildlock import (
     process_identity,
     process_is_dead,
 )
-from observatory.errors import environment_problem
+from observatory.errors import environment_problem, step_failure
 from pipelines.recovery import PROCESS_TAG, fail_dead_runs
 from pipelines.resources import Warehouse
 
@@ -178,3 +179,19 @@ def test_failures_of_the_machine_are_named_with_their_path(error, expected):
 
 def test_an_input_error_is_not_taken_for_a_failure_of_the_machine():
     assert environment_problem(ValueError("line 5, column POSTES: a negative count")) is None
+
+
+@dg.asset
+def fills_the_disk(warehouse: Warehouse) -> None:
+    with warehouse.connect():
+        raise OSError(errno.ENOSPC, "No space left on device", str(warehouse.warehouse_path / "staging.duckdb.wal"))
+
+
+def test_a_full_disk_inside_a_step_is_its_failure_line_and_metadata(tmp_path):
+    result = dg.materialize([fills_the_disk], raise_on_error=False, resources={
+        "warehouse": Warehouse(raw_dir=str(tmp_path), warehouse_dir=str(tmp_path))})
+    [event] = [e for e in result.all_events if e.is_step_failure]
+    wal = tmp_path / "staging.duckdb.wal"
+    assert step_failure(event).summary() == f"- step fills_the_disk: disk full at {wal}: No space left on device"
+    metadata = {k: v.value for k, v in event.step_failure_data.user_failure_data.metadata.items()}
+    assert metadata == {"cause": "disk full", "path": str(wal), "detail": "No space left on device"}

@@ -49,6 +49,14 @@ def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def _first_build(warehouse: Path) -> tuple[Path, str]:
+    """Build the sample into ``warehouse``; the published file and its checksum, to show later it is untouched."""
+    code, _, err = _finish(_build(SAMPLE, warehouse))
+    assert code == 0, err
+    published = warehouse / PUBLISHED_FILE_NAME
+    return published, _sha(published)
+
+
 def _release(warehouse: Path) -> tuple[str, str]:
     with duckdb.connect(str(warehouse / PUBLISHED_FILE_NAME), read_only=True) as con:
         return con.execute("SELECT dagster_run_id, sources FROM meta.release").fetchone()
@@ -76,10 +84,7 @@ def _run_statuses(warehouse: Path) -> dict[str, dg.DagsterRunStatus]:
 
 def test_builds_killed_at_any_stage_never_stop_the_next(tmp_path):
     warehouse = tmp_path / "warehouse"
-    code, out, err = _finish(_build(SAMPLE, warehouse))
-    assert code == 0, err
-    published = warehouse / PUBLISHED_FILE_NAME
-    before = _sha(published)
+    published, before = _first_build(warehouse)
     lines: list[str] = []
 
     def stage_done(name: str):
@@ -170,10 +175,7 @@ def small_disk(tmp_path):
 
 def test_a_full_or_read_only_disk_is_named_in_one_line_and_the_old_database_kept(small_disk):
     warehouse = small_disk / "warehouse"
-    code, _, err = _finish(_build(SAMPLE, warehouse))
-    assert code == 0, err
-    published = warehouse / PUBLISHED_FILE_NAME
-    before = _sha(published)
+    published, before = _first_build(warehouse)
 
     filler = small_disk / "filler"
     with filler.open("wb") as handle:

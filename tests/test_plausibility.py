@@ -117,7 +117,7 @@ IMPLAUSIBLE = [
     ("flores-jobs-issue-11", "flores", FLORES_FILES[0], 5, "POSTES", "999999999999999"),
     ("flores-jobs-just-above", "flores", FLORES_FILES[0], 3, "POSTES", "10000001"),
     ("flores-fte", "flores", FLORES_FILES[0], 2, "EQTP", "10000000,5"),
-    ("flores-fte-any-length", "flores", FLORES_FILES[0], 2, "EQTP", "9" * 400),
+    ("flores-fte-15-digits", "flores", FLORES_FILES[0], 2, "EQTP", "999999999999999,5"),  # longer: refused by its form
     ("flores-units", "flores", FLORES_FILES[1], 3, "NBETAB", "12000000"),
     ("flores-largest-unit", "flores", FLORES_FILES[1], 2, "POSTES_MAX_ETAB", "50000000"),
     ("onss-jobs-issue-11", "onss", ONSS_FILES[0], 6, "POSTES", "999999999999999"),
