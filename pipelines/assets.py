@@ -3,6 +3,7 @@
 
 
 import functools
+import inspect
 import warnings
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import dagster as dg
 
 from observatory import context as observatory_context
 from observatory import harmonise, mart, nomenclatures, population, publication, validation, vintages
+from observatory.codeversion import Code
 from observatory.config import default_raw_dir
 from observatory.errors import InputError
 from observatory.sources import eurostat, flores, insee_population, kbo, onss, sirene, statbel_population
@@ -25,15 +27,56 @@ def reference_years() -> list[str]:
 
 YEARS = dg.StaticPartitionsDefinition(reference_years())
 
+# What each built asset runs, by key: the nightly compares the digests of these files with those of its last build.
+CODE: dict[dg.AssetKey, Code] = {}
+# Materialisation metadata: the digest of each file the asset ran, so the nightly can name the file that changed.
+CODE_FILES = "code_files"
 
-def _yearly_asset(**kwargs):
-    """``@dg.asset`` for a year-partitioned asset: every year selected is built in one run (single-run backfill
+
+def _runs(code: Code, *keys: str):
+    """Register what the decorated function runs under its asset keys (its name by default), and add to each of its
+    materialisations the digests of those files (taken when the code loads, as the code version is)."""
+    files = dg.MetadataValue.json(code.digests())
+
+    def add(result):
+        if not isinstance(result, dg.MaterializeResult):
+            return result
+        return dg.MaterializeResult(asset_key=result.asset_key, metadata={**(result.metadata or {}), CODE_FILES: files},
+                                    check_results=result.check_results, data_version=result.data_version,
+                                    tags=result.tags)
+
+    def decorate(func):
+        for key in keys or (func.__name__,):
+            CODE[dg.AssetKey(key)] = code
+        if inspect.isgeneratorfunction(func):
+            @functools.wraps(func)
+            def each(*args, **kwargs):
+                for result in func(*args, **kwargs):
+                    yield add(result)
+            return each
+
+        @functools.wraps(func)
+        def one(*args, **kwargs):
+            return add(func(*args, **kwargs))
+        return one
+
+    return decorate
+
+
+def _asset(code: Code, **kwargs):
+    """``@dg.asset`` whose code version is the digest of the files it runs (:mod:`observatory.codeversion`)."""
+    decorator = dg.asset(code_version=code.version(), **kwargs)
+    return lambda func: decorator(_runs(code)(func))
+
+
+def _yearly_asset(code: Code, **kwargs):
+    """``_asset`` for a year-partitioned asset: every year selected is built in one run (single-run backfill
     policy), as the full build, the nightly and a backfill of all partitions do."""
     with warnings.catch_warnings():
         # `backfill_policy` is beta in Dagster 1.13 (pinned <1.14 in pyproject); without this, every process that
         # loads the code location (webserver, daemon, each run) logs one BetaWarning per yearly asset.
         warnings.filterwarnings("ignore", message=".*backfill_policy.*beta", category=dg.BetaWarning)
-        return dg.asset(partitions_def=YEARS, backfill_policy=dg.BackfillPolicy.single_run(), **kwargs)
+        return _asset(code, partitions_def=YEARS, backfill_policy=dg.BackfillPolicy.single_run(), **kwargs)
 
 
 def _preview(con, sql: str, limit: int = 10) -> dg.MetadataValue:
@@ -107,7 +150,8 @@ RAW_FOLDERS: dict[dg.AssetKey, Path] = {s.key: Path(*s.key.path[1:]) for s in RA
 # ---------------------------------------------------------------- sources
 
 
-@dg.asset(group_name="sources", kinds={"duckdb", "csv"})
+# Every mapping file: a consumer registers the tables again itself, and declares (through its SQL) those it reads.
+@_asset(Code(nomenclatures=["*"], modules=[nomenclatures]), group_name="sources", kinds={"duckdb", "csv"})
 def nomenclatures_table(warehouse: Warehouse) -> dg.MaterializeResult:
     """The mapping files (legal forms, sectors, age bands, sexes, territories, labels), each with its source,
     loaded into schema ``nom`` of the working database."""
@@ -116,7 +160,7 @@ def nomenclatures_table(warehouse: Warehouse) -> dg.MaterializeResult:
     return dg.MaterializeResult(metadata={"files": dg.MetadataValue.json(nomenclatures.names())})
 
 
-@_yearly_asset(group_name="sources", kinds={"duckdb", "csv"}, deps=[raw_flores])
+@_yearly_asset(Code(modules=[flores, validation]), group_name="sources", kinds={"duckdb", "csv"}, deps=[raw_flores])
 @_fail_on_input_error
 def fr_flores(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """INSEE FLORES employment extraction (jobs by commune, legal category, activity, sex, age; employer
@@ -124,7 +168,7 @@ def fr_flores(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Mat
     return _load_delivery(context, warehouse, flores, validation.FR_FLORES_JOBS, "src.fr_flores_jobs")
 
 
-@_yearly_asset(group_name="sources", kinds={"duckdb", "csv"}, deps=[raw_onss])
+@_yearly_asset(Code(modules=[onss, validation]), group_name="sources", kinds={"duckdb", "csv"}, deps=[raw_onss])
 @_fail_on_input_error
 def be_onss(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """ONSS/RSZ employment extraction (jobs at the end of Q4 by commune, juridical form, accreditation, NACE, sex,
@@ -155,7 +199,7 @@ def _load_delivery(context, warehouse: Warehouse, module, frame_schema, table: s
     })
 
 
-@dg.asset(group_name="sources", kinds={"duckdb", "csv"}, deps=[raw_sirene])
+@_asset(Code(modules=[sirene]), group_name="sources", kinds={"duckdb", "csv"}, deps=[raw_sirene])
 @_fail_on_input_error
 def fr_sirene(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """INSEE SIRENE stock files (legal units and establishments; Parquet, CSV or ZIP), read by DuckDB and
@@ -166,7 +210,7 @@ def fr_sirene(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Mat
     return dg.MaterializeResult(metadata={**_scalar(info), "preview": preview})
 
 
-@dg.asset(group_name="sources", kinds={"duckdb", "csv"}, deps=[raw_kbo])
+@_asset(Code(modules=[kbo]), group_name="sources", kinds={"duckdb", "csv"}, deps=[raw_kbo])
 @_fail_on_input_error
 def be_kbo(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """KBO/BCE open-data Full extract, read straight from its ZIP: code list and active establishment units
@@ -201,7 +245,8 @@ def _context_source(context: dg.AssetExecutionContext, warehouse: Warehouse, loa
     return dg.MaterializeResult(metadata={**_scalar(info), "expected_by_setting": expected, "preview": preview})
 
 
-@dg.asset(group_name="sources", kinds={"duckdb", "csv"}, deps=[raw_eurostat])
+@_asset(Code(modules=[eurostat, observatory_context]), group_name="sources", kinds={"duckdb", "csv"},
+        deps=[raw_eurostat])
 @_fail_on_input_error
 def eu_eurostat_population(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """Eurostat demo_r_pjangrp3 (population on 1 January by NUTS3, sex and five-year age), read from SDMX-CSV or
@@ -210,7 +255,8 @@ def eu_eurostat_population(context: dg.AssetExecutionContext, warehouse: Warehou
     return _context_source(context, warehouse, eurostat.load_population, observatory_context.EUROSTAT_POPULATION)
 
 
-@dg.asset(group_name="sources", kinds={"duckdb", "excel"}, deps=[raw_insee_population])
+@_asset(Code(modules=[insee_population, observatory_context]), group_name="sources", kinds={"duckdb", "excel"},
+        deps=[raw_insee_population])
 @_fail_on_input_error
 def fr_insee_population(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """INSEE population estimates by département, sex and five-year age (estim-pop-dep-sexe-aq workbook), staged
@@ -218,7 +264,8 @@ def fr_insee_population(context: dg.AssetExecutionContext, warehouse: Warehouse)
     return _context_source(context, warehouse, insee_population.load, observatory_context.INSEE_POPULATION)
 
 
-@dg.asset(group_name="sources", kinds={"duckdb", "csv"}, deps=[raw_statbel_population])
+@_asset(Code(modules=[statbel_population, observatory_context]), group_name="sources", kinds={"duckdb", "csv"},
+        deps=[raw_statbel_population])
 @_fail_on_input_error
 def be_statbel_population(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """Statbel population by commune, sex and single year of age (TF_SOC_POP_STRUCT_<yyyy>), aggregated over
@@ -227,7 +274,8 @@ def be_statbel_population(context: dg.AssetExecutionContext, warehouse: Warehous
     return _context_source(context, warehouse, statbel_population.load, observatory_context.STATBEL_POPULATION)
 
 
-@dg.asset(group_name="sources", kinds={"duckdb", "csv"}, deps=[raw_eurostat])
+@_asset(Code(modules=[eurostat, observatory_context]), group_name="sources", kinds={"duckdb", "csv"},
+        deps=[raw_eurostat])
 @_fail_on_input_error
 def eu_eurostat_lfs(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """Eurostat lfst_r_lfe2en2 (LFS employment by NUTS2, sex, age and NACE section), staged with its flags in
@@ -249,8 +297,8 @@ def _scalar(info: dict) -> dict:
 # ---------------------------------------------------------------- harmonised
 
 
-@_yearly_asset(group_name="harmonised", kinds={"duckdb"},
-               deps=[fr_flores, be_onss, be_kbo, nomenclatures_table])
+@_yearly_asset(Code(sql=["classify_fr_jobs.sql", "classify_be_jobs.sql"], modules=[harmonise]),
+               group_name="harmonised", kinds={"duckdb"}, deps=[fr_flores, be_onss, be_kbo, nomenclatures_table])
 def harmonised_jobs(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """Jobs of both deliveries in common codes (NUTS3, family, A*10, sex, age band). Rows outside the area are
     counted; rows with an unknown code go to ``meta.rejects`` with their reason."""
@@ -276,7 +324,8 @@ def harmonised_jobs(context: dg.AssetExecutionContext, warehouse: Warehouse) -> 
     })
 
 
-@dg.asset(group_name="harmonised", kinds={"duckdb"}, deps=[fr_sirene, be_kbo, nomenclatures_table])
+@_asset(Code(sql=["classify_fr_establishments.sql", "classify_be_establishments.sql"], modules=[harmonise]),
+        group_name="harmonised", kinds={"duckdb"}, deps=[fr_sirene, be_kbo, nomenclatures_table])
 def harmonised_establishments(warehouse: Warehouse) -> dg.MaterializeResult:
     """Registry establishments of both countries in common codes; rejected groups go to ``meta.rejects``."""
     with warehouse.connect() as con:
@@ -292,8 +341,9 @@ def harmonised_establishments(warehouse: Warehouse) -> dg.MaterializeResult:
     })
 
 
-@dg.asset(group_name="harmonised", kinds={"duckdb"},
-          deps=[eu_eurostat_population, fr_insee_population, be_statbel_population, nomenclatures_table])
+@_asset(Code(sql=["classify_population.sql", "population_bands.sql", "macros.sql"], modules=[population]),
+        group_name="harmonised", kinds={"duckdb"},
+        deps=[eu_eurostat_population, fr_insee_population, be_statbel_population, nomenclatures_table])
 def harmonised_population(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """Population by NUTS3, sex and band (published bands, Y15-24, Y15-64, UNK, TOTAL) from the source the setting
     OBSERVATORY_POPULATION_SOURCE chooses; rows outside the area are counted, unknown codes rejected with a reason."""
@@ -310,7 +360,8 @@ def harmonised_population(context: dg.AssetExecutionContext, warehouse: Warehous
 # ---------------------------------------------------------------- published
 
 
-@dg.asset(group_name="published", kinds={"duckdb"}, deps=[harmonised_population])
+@_asset(Code(sql=["macros.sql", "mart_population.sql"], modules=[mart]), group_name="published", kinds={"duckdb"},
+        deps=[harmonised_population])
 def mart_population(warehouse: Warehouse) -> dg.MaterializeResult:
     """mart.population: residents on 1 January by territory, sex and age band, with the area aggregates and
     Eurostat's flags; empty when the build has no population file."""
@@ -321,7 +372,8 @@ def mart_population(warehouse: Warehouse) -> dg.MaterializeResult:
     return dg.MaterializeResult(metadata={"dagster/row_count": counts["mart.population"], "working_age": preview})
 
 
-@dg.asset(group_name="published", kinds={"duckdb"}, deps=[eu_eurostat_lfs, nomenclatures_table])
+@_asset(Code(sql=["classify_lfs_employment.sql"], modules=[mart]), group_name="published", kinds={"duckdb"},
+        deps=[eu_eurostat_lfs, nomenclatures_table])
 def mart_lfs_employment(warehouse: Warehouse) -> dg.MaterializeResult:
     """mart.lfs_employment: Labour Force Survey employment of the area's NUTS2 regions (context); empty without the
     lfst_r_lfe2en2 file."""
@@ -331,21 +383,28 @@ def mart_lfs_employment(warehouse: Warehouse) -> dg.MaterializeResult:
                                           "rejected_rows": counts["rejected_rows"]})
 
 
+_MART_EMPLOYMENT = Code(sql=["mart_jobs_cells.sql", "mart_jobs.sql", "mart_indicators.sql",
+                             "mart_indicators_by_age.sql", "macros.sql", "mart_indicators_population.sql",
+                             "mart_reconciliation.sql"], modules=[mart])
+
+
 @dg.multi_asset(
     specs=[
         dg.AssetSpec("mart_jobs", group_name="published", kinds={"duckdb"}, deps=[harmonised_jobs],
                      description="mart.jobs: salaried jobs by territory, family, sector, sex and age, with margins "
-                     "and primary disclosure control."),
+                     "and primary disclosure control.", code_version=_MART_EMPLOYMENT.version()),
         dg.AssetSpec("mart_indicators", group_name="published", kinds={"duckdb"},
                      deps=[harmonised_jobs, mart_population],
                      description="mart.indicators: the indicators by year, territory, sex and age band, including "
-                     "those with a population denominator when the build has a population."),
+                     "those with a population denominator when the build has a population.",
+                     code_version=_MART_EMPLOYMENT.version()),
         dg.AssetSpec("mart_perimeter_reconciliation", group_name="published", kinds={"duckdb"},
                      deps=[harmonised_jobs],
                      description="mart.perimeter_reconciliation: common vs national definition and the parts of "
-                     "the difference."),
+                     "the difference.", code_version=_MART_EMPLOYMENT.version()),
     ],
 )
+@_runs(_MART_EMPLOYMENT, "mart_jobs", "mart_indicators", "mart_perimeter_reconciliation")
 def mart_employment(warehouse: Warehouse):
     """The employment tables of the mart, built together because they share the cells before suppression."""
     with warehouse.connect() as con:
@@ -360,7 +419,8 @@ def mart_employment(warehouse: Warehouse):
         "dagster/row_count": counts["mart.perimeter_reconciliation"]})
 
 
-@dg.asset(group_name="published", kinds={"duckdb"}, deps=["mart_indicators", nomenclatures_table])
+@_asset(Code(sql=["macros.sql", "mart_cross_border.sql"], modules=[mart]), group_name="published",
+        kinds={"duckdb"}, deps=["mart_indicators", nomenclatures_table])
 def mart_cross_border_comparison(warehouse: Warehouse) -> dg.MaterializeResult:
     """mart.cross_border_comparison: every indicator with the French side, the Belgian side and their difference,
     for the two sides of the area and for each pair of neighbouring NUTS3 across the border."""
@@ -373,7 +433,7 @@ def mart_cross_border_comparison(warehouse: Warehouse) -> dg.MaterializeResult:
                                           "sides": preview})
 
 
-@dg.asset(group_name="published", kinds={"duckdb"}, deps=[harmonised_establishments])
+@_asset(Code(modules=[mart]), group_name="published", kinds={"duckdb"}, deps=[harmonised_establishments])
 def mart_establishments(warehouse: Warehouse) -> dg.MaterializeResult:
     """mart.establishments: active registry establishments (SIRENE, KBO) by territory, family and sector."""
     with warehouse.connect() as con:
@@ -381,7 +441,9 @@ def mart_establishments(warehouse: Warehouse) -> dg.MaterializeResult:
     return dg.MaterializeResult(metadata={"dagster/row_count": counts["mart.establishments"]})
 
 
-@dg.asset(group_name="published", kinds={"duckdb"}, deps=[nomenclatures_table])
+# The code lists named in mart.build_dimensions (its table names are computed, so not found in its source).
+@_asset(Code(nomenclatures=["geo", "families", "nace_a10", "age_bands", "sexes", "indicators"], modules=[mart]),
+        group_name="published", kinds={"duckdb"}, deps=[nomenclatures_table])
 def mart_dimensions(warehouse: Warehouse) -> dg.MaterializeResult:
     """mart.dim_*: labels in French, Dutch and English for every published code, with their sources."""
     with warehouse.connect() as con:
@@ -389,8 +451,8 @@ def mart_dimensions(warehouse: Warehouse) -> dg.MaterializeResult:
     return dg.MaterializeResult(metadata={"tables": dg.MetadataValue.json(counts)})
 
 
-@dg.asset(group_name="published", kinds={"duckdb"},
-          deps=["mart_jobs", "mart_indicators", "mart_perimeter_reconciliation", mart_establishments, mart_dimensions,
+@_asset(Code(modules=[publication, observatory_context]), group_name="published", kinds={"duckdb"},
+        deps=["mart_jobs", "mart_indicators", "mart_perimeter_reconciliation", mart_establishments, mart_dimensions,
                 mart_population, mart_lfs_employment, mart_cross_border_comparison])
 def observatory_database(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """The published ``observatory.duckdb`` (schemas mart and meta, with COMMENTs), written beside the old one and

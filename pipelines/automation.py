@@ -7,6 +7,12 @@ the raw folder it was built from. An asset is stale when:
 - it was never built (or a year partition of it is missing);
 - it is an ingest asset and the version of its raw folder (``vintages.source_version``) is not the one recorded at
   its last materialisation (a new vintage, an edited file, a failed run that never got to build it);
+- its code changed: the digest of the SQL, mapping and library files it runs (``pipelines.assets.CODE``,
+  :mod:`observatory.codeversion`), computed from the files on disk when the nightly is evaluated, is not the code
+  version Dagster recorded at its last materialisation (``dagster/code_version``); the reason names the files that
+  changed, from the digests recorded with it (metadata ``code_files``). A corrected mapping row thus rebuilds the
+  assets whose SQL reads that file, and what is downstream of them; ``nomenclatures_table`` (which loads every
+  mapping file) is rebuilt too, but nothing follows from it, as each consumer loads the mapping tables again itself;
 - it was built after the last publication: the run that built it did not publish (a failed step or blocking check,
   a partial rebuild from the UI), so it is redone with its checks before publishing;
 - the working or the published database file is missing.
@@ -21,10 +27,18 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 
-from observatory import vintages
+from observatory import codeversion, vintages
 from observatory.config import PUBLISHED_FILE_NAME, STAGING_FILE_NAME
 from observatory.sources import flores, onss
-from pipelines.assets import ALL_ASSETS, RAW_FOLDERS, YEARS, observatory_database
+from pipelines.assets import (
+    ALL_ASSETS,
+    CODE,
+    CODE_FILES,
+    RAW_FOLDERS,
+    YEARS,
+    nomenclatures_table,
+    observatory_database,
+)
 from pipelines.checks import ALL_CHECKS
 from pipelines.fetching import fetch_sources
 from pipelines.resources import Warehouse
@@ -32,6 +46,9 @@ from pipelines.resources import Warehouse
 BUILD_JOB = "build_observatory"
 TRIGGER_TAG = "observatory/trigger"
 DATABASE = observatory_database.key
+MAPPINGS = nomenclatures_table.key
+# Dagster records the asset's code version at the time on each materialisation.
+CODE_VERSION_TAG = "dagster/code_version"
 # Dagster records, on each materialisation, the data version of every upstream asset it read (here: the
 # observation of the raw folder made earlier in the same run).
 INPUT_VERSION_TAG = "dagster/input_data_version/"
@@ -53,6 +70,9 @@ def all_years_tags() -> dict[str, str]:
 _BUILT = [a for a in ALL_ASSETS if isinstance(a, dg.AssetsDefinition) and a.is_materializable]
 _ORDER = {key: i for i, key in enumerate(k for a in _BUILT for k in a.keys)}  # ALL_ASSETS is in build order
 _SPECS = {spec.key: spec for a in _BUILT for spec in a.specs}
+# The assets built together with each asset of a multi-asset that cannot build a part of itself (mart_employment):
+# a run selecting only one of them would be refused.
+_TOGETHER = {key: set(a.keys) for a in _BUILT if not a.can_subset for key in a.keys}
 
 
 @dataclass
@@ -75,8 +95,8 @@ class NightlyPlan:
 
     def skip_reason(self) -> dg.SkipReason:
         versions = "; ".join(f"{k.to_user_string()} {v}" for k, v in self.versions.items())
-        return dg.SkipReason(f"Nothing stale: every raw folder is as at the last build ({versions}), and the last "
-                             "build was published.")
+        return dg.SkipReason(f"Nothing stale: every raw folder is as at the last build ({versions}), so is the "
+                             "code, and the last build was published.")
 
 
 def plan_nightly(instance: dg.DagsterInstance, warehouse: Warehouse) -> NightlyPlan:
@@ -84,6 +104,8 @@ def plan_nightly(instance: dg.DagsterInstance, warehouse: Warehouse) -> NightlyP
     plan = NightlyPlan(versions={key: vintages.source_version(warehouse.raw_path, folder)
                                  for key, folder in RAW_FOLDERS.items()})
     latest_storage_id: dict[dg.AssetKey, int] = {}
+    digests: dict[codeversion.Code, dict[str, str]] = {}  # one reading of the files per declaration
+    code_only: set[dg.AssetKey] = set()
     for key, spec in _SPECS.items():
         partitions = spec.partitions_def.get_partition_keys() if spec.partitions_def else [None]
         latest = {p: _latest_materialization(instance, key, p) for p in partitions}
@@ -92,12 +114,22 @@ def plan_nightly(instance: dg.DagsterInstance, warehouse: Warehouse) -> NightlyP
             plan.reasons[key] = "never built" + (f" for {', '.join(never)}" if spec.partitions_def else "")
             continue
         latest_storage_id[key] = max(record.storage_id for record in latest.values())
+        found = []
         for source in (d.asset_key for d in spec.deps if d.asset_key in RAW_FOLDERS):
             read = {record.asset_materialization.tags.get(INPUT_VERSION_TAG + source.to_user_string(), "unknown")
                     for record in latest.values()}
             if read != {plan.versions[source]}:
-                plan.reasons[key] = (f"{source.to_user_string()} is now {plan.versions[source]}, it was built from "
-                                     f"{', '.join(sorted(read))}")
+                found.append(f"{source.to_user_string()} is now {plan.versions[source]}, it was built from "
+                             f"{', '.join(sorted(read))}")
+        code = CODE[key]
+        if code not in digests:
+            digests[code] = code.digests()
+        if changed := _code_change(digests[code], latest.values()):
+            if not found:
+                code_only.add(key)
+            found.append(changed)
+        if found:
+            plan.reasons[key] = "; ".join(found)
 
     published = latest_storage_id.get(DATABASE)
     if published is not None:
@@ -112,7 +144,12 @@ def plan_nightly(instance: dg.DagsterInstance, warehouse: Warehouse) -> NightlyP
             plan.reasons.setdefault(key, f"{STAGING_FILE_NAME} is missing")
 
     if plan.reasons:
-        selected = dg.AssetSelection.assets(*plan.reasons).downstream().resolve(ALL_ASSETS)
+        # Nothing follows from the mapping table's own code change: its consumers register the mapping tables again
+        # from the files, and those that read a changed file are stale themselves.
+        roots = [key for key in plan.reasons if not (key == MAPPINGS and key in code_only)]
+        selected = dg.AssetSelection.assets(*roots).downstream().resolve(ALL_ASSETS) | set(plan.reasons)
+        if together := {k for key in selected for k in _TOGETHER.get(key, ())} - selected:
+            selected |= dg.AssetSelection.assets(*together).downstream().resolve(ALL_ASSETS)
         sources = {d.asset_key for key in selected for d in _SPECS[key].deps if d.asset_key in RAW_FOLDERS}
         plan.assets = [*(k for k in RAW_FOLDERS if k in sources), *sorted(selected, key=_ORDER.__getitem__)]
         plan.checks = [check for c in ALL_CHECKS for check in c.check_keys if check.asset_key in selected]
@@ -128,6 +165,18 @@ def plan_nightly(instance: dg.DagsterInstance, warehouse: Warehouse) -> NightlyP
 
 _UNFINISHED = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
                dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING]
+
+
+def _code_change(now: dict[str, str], records) -> str | None:
+    """Why the files an asset runs are not those of its last materialisations (one per partition), or None."""
+    version = codeversion.version(now)
+    older = [r.asset_materialization for r in records if r.asset_materialization.tags.get(CODE_VERSION_TAG) != version]
+    if not older:
+        return None
+    if any(CODE_FILES not in m.metadata for m in older):
+        return "code changed: its last build recorded no code version"
+    files = sorted({f for m in older for f in codeversion.changed(m.metadata[CODE_FILES].value, now)})
+    return f"code changed: {', '.join(files)}" if files else "code changed: another code version"
 
 
 def _latest_materialization(instance: dg.DagsterInstance, key: dg.AssetKey, partition: str | None):
@@ -151,17 +200,18 @@ def _request_what_is_stale(instance: dg.DagsterInstance, log, warehouse: Warehou
     return plan.run_request()
 
 
-NIGHTLY_DESCRIPTION = ("Every night at 02:30 Paris time, rebuild what is stale (a raw folder changed, a failed or "
-                       "partial run left assets unpublished, a database file is missing) and everything downstream, "
-                       "then publish observatory.duckdb. Skips when nothing changed.")
+NIGHTLY_DESCRIPTION = ("Every night at 02:30 Paris time, rebuild what is stale (a raw folder changed, the SQL, mapping "
+                       "or library files an asset runs changed, a failed or partial run left assets unpublished, a "
+                       "database file is missing) and everything downstream, then publish observatory.duckdb. Skips "
+                       "when nothing changed.")
 
 
 @dg.schedule(job=build_all, cron_schedule="30 2 * * *", execution_timezone="Europe/Paris",
              default_status=dg.DefaultScheduleStatus.RUNNING, description=NIGHTLY_DESCRIPTION)
 def nightly_refresh(context: dg.ScheduleEvaluationContext, warehouse: Warehouse) -> dg.RunRequest | dg.SkipReason:
     """Every night at 02:30 Paris time, rebuild what is stale — the assets whose raw folder changed (a new vintage
-    fetched, a delivery dropped in), those a failed or partial run left unpublished, and everything downstream —
-    and publish. Skips when nothing changed."""
+    fetched, a delivery dropped in), those whose code changed (a corrected SQL or mapping file), those a failed or
+    partial run left unpublished, and everything downstream — and publish. Skips when nothing changed."""
     return _request_what_is_stale(context.instance, context.log, warehouse)
 
 

@@ -1,5 +1,6 @@
-"""The nightly rebuilds only what is stale (and nothing on a night without new data), a failed run stays stale until
-rebuilt, the fetch job reports new vintages and fails with the fetcher's message, and a failed run is alerted."""
+"""The nightly rebuilds only what is stale (and nothing on a night without new data or code), a failed run stays
+stale until rebuilt, the fetch job reports new vintages and fails with the fetcher's message, and a failed run is
+alerted."""
 
 import json
 import shutil
@@ -11,17 +12,18 @@ import pytest
 from conftest import spoil_flores
 from http_server import Reply, serve
 
-from observatory import alerts, fetch, vintages
+from observatory import alerts, codeversion, fetch, vintages
 from observatory.download import DownloadError
 from observatory.fetch import Fetcher, FetchError, FetchOutcome, FetchSettings
 from pipelines.alerts import alert_on_run_failure, failure_report
 from pipelines.assets import ALL_ASSETS
-from pipelines.automation import BUILD_JOB, build_after_fetch, build_all, nightly_refresh
+from pipelines.automation import BUILD_JOB, build_after_fetch, build_all, nightly_refresh, plan_nightly
 from pipelines.checks import ALL_CHECKS
 from pipelines.fetching import fetch_sources
 from pipelines.resources import Warehouse
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "raw"
+PACKAGE = codeversion.ROOT  # the checkout's observatory package, copied (never edited) to simulate a code change
 RAW = {name: dg.AssetKey(["raw", *name.split("/")]) for name in (
     "fr/sirene", "fr/flores", "be/kbo", "be/onss", "eu/eurostat", "fr/insee_population", "be/statbel_population")}
 INGEST = {dg.AssetKey(k) for k in ("fr_sirene", "be_kbo", "fr_flores", "be_onss", "eu_eurostat_population",
@@ -124,6 +126,72 @@ def test_nightly_rebuilds_only_what_is_stale(observatory):
     fifth = observatory.nightly()
     assert set(fifth.asset_selection) == {dg.AssetKey("mart_dimensions"), dg.AssetKey("observatory_database")}
 
+
+
+def _package_with(tmp_path: Path, path: str, old: str, new: str) -> Path:
+    """A copy of the observatory package's files with one edit: the checkout is never modified."""
+    package = tmp_path / "package" / path.replace("/", "_")
+    shutil.copytree(PACKAGE, package, ignore=shutil.ignore_patterns("__pycache__"))
+    text = (package / path).read_text(encoding="utf-8")
+    assert old in text
+    (package / path).write_text(text.replace(old, new, 1), encoding="utf-8")
+    return package
+
+
+def test_the_nightly_rebuilds_what_a_code_change_affects(observatory, tmp_path, monkeypatch):
+    assert observatory.run(observatory.nightly()).success
+    keys = lambda *names: {dg.AssetKey(n) for n in names}  # noqa: E731
+    published = keys("mart_cross_border_comparison", "observatory_database")
+    employment = keys("mart_jobs", "mart_indicators", "mart_perimeter_reconciliation") | published
+
+    # A corrected mapping row: the assets whose SQL reads the file, and what is downstream of them; not the sources,
+    # not the population, not the labels (mart_dimensions reads other files).
+    legal_form = _package_with(tmp_path, "nomenclatures/be_legal_forms.csv", "10,017,,ASSOC,", "10,017,,FOUND,")
+    monkeypatch.setattr(codeversion, "ROOT", legal_form)
+    why = "code changed: nomenclatures/be_legal_forms.csv"
+    assert plan_nightly(observatory.instance, observatory.warehouse).reasons == {
+        k: why for k in keys("nomenclatures_table", "harmonised_jobs", "harmonised_establishments")}
+    request = observatory.nightly()
+    assert isinstance(request, dg.RunRequest)
+    assert set(request.asset_selection) == keys("nomenclatures_table", "harmonised_jobs", "harmonised_establishments",
+                                                "mart_establishments") | employment
+    assert request.asset_selection[-1] == dg.AssetKey("observatory_database")
+    assert request.tags["dagster/asset_partition_range_start"] == "2022"  # harmonised_jobs: every year
+
+    # An SQL file: the one asset that runs it, and the publication.
+    cross_border = _package_with(tmp_path, "sql/mart_cross_border.sql", "\n", "\n-- corrected\n")
+    monkeypatch.setattr(codeversion, "ROOT", cross_border)
+    assert set(observatory.nightly().asset_selection) == published
+
+    # A source's loader: that source (observed first) and what is built from it; the other sources untouched.
+    loader = _package_with(tmp_path, "sources/kbo.py", "\n", "\n# corrected\n")
+    monkeypatch.setattr(codeversion, "ROOT", loader)
+    request = observatory.nightly()
+    assert set(request.asset_selection) == {RAW["be/kbo"]} | keys(
+        "be_kbo", "harmonised_jobs", "harmonised_establishments", "mart_establishments") | employment
+    assert plan_nightly(observatory.instance, observatory.warehouse).reasons == {
+        dg.AssetKey("be_kbo"): "code changed: sources/kbo.py"}
+
+    # The population's SQL: mart_indicators is downstream, and the tables built with it come along (a run cannot
+    # build part of mart_employment).
+    bands = _package_with(tmp_path, "sql/population_bands.sql", "\n", "\n-- corrected\n")
+    monkeypatch.setattr(codeversion, "ROOT", bands)
+    population = observatory.nightly()
+    assert set(population.asset_selection) == keys("harmonised_population", "mart_population") | employment
+
+    # A file no asset runs: nothing.
+    sample = _package_with(tmp_path, "sample.py", "\n", "\n# corrected\n")
+    monkeypatch.setattr(codeversion, "ROOT", sample)
+    assert observatory.nightly().startswith("Nothing stale")
+
+    # The mapping correction's run succeeds and publishes. Built in this process, it records the code versions loaded
+    # at import (the checkout's, as a run started anew on the corrected files would record theirs): with the checkout
+    # as it is, nothing is stale.
+    monkeypatch.setattr(codeversion, "ROOT", legal_form)
+    assert observatory.run(observatory.nightly()).success
+    assert observatory.run(population).success
+    monkeypatch.undo()
+    assert observatory.nightly().startswith("Nothing stale")
 
 
 def test_a_failed_run_stays_stale_and_is_alerted(observatory, monkeypatch):
