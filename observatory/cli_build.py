@@ -23,7 +23,7 @@ from dagster._core.execution.api import execute_run_iterator
 from dagster._core.remote_origin import InProcessCodeLocationOrigin, RemoteJobOrigin, RemoteRepositoryOrigin
 from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
 
-from observatory.buildlock import BuildLock, Holder, clear_work_area
+from observatory.buildlock import BuildLock, Holder
 from observatory.config import PROJECT_ROOT
 
 DEFINITIONS_MODULE = "pipelines.definitions"
@@ -158,17 +158,15 @@ def run_build(job_name: str, location_name: str, *, verbose: bool, started: floa
     ``cli``) on the instance at ``$DAGSTER_HOME`` and execute it here, showing progress; the events are kept for
     the summary."""
     from pipelines.definitions import all_years_tags
-    from pipelines.recovery import fail_dead_holder, fail_dead_runs
+    from pipelines.recovery import after_taking_lock, fail_dead_runs
 
     lock = BuildLock(warehouse_dir)
     dead = lock.acquire("not yet created", "cli", wait_seconds=WAIT_SECONDS if wait else 0, on_wait=_say_waiting)
     try:
         with dg.DagsterInstance.get() as instance:
             # A run killed earlier (kill -9, power loss) would otherwise stay "started" for ever and hold the queue.
-            recovered = fail_dead_runs(instance) + ([fail_dead_holder(instance, dead)] if dead else [])
-            for line in filter(None, recovered):
+            for line in fail_dead_runs(instance) + after_taking_lock(instance, warehouse_dir, dead):
                 print(f"Recovered: {line}.", flush=True)
-            clear_work_area(warehouse_dir)
             run, recon_job, job = create_run(instance, job_name, location_name,
                                              {**all_years_tags(), TRIGGER_TAG: "cli", **(tags or {})}, verbose,
                                              resources)

@@ -10,9 +10,11 @@ lock (``observatory/buildlock.py``) names the run that died holding it, which is
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import dagster as dg
 
-from observatory.buildlock import Holder, process_is_dead
+from observatory.buildlock import Holder, clear_work_area, process_is_dead
 
 PROCESS_TAG = "observatory/process"
 _IN_PROGRESS = [dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING]
@@ -44,10 +46,16 @@ def fail_dead_runs(instance: dg.DagsterInstance, exclude: str | None = None) -> 
     return lines
 
 
-def fail_dead_holder(instance: dg.DagsterInstance, holder: Holder) -> str | None:
-    """The run named by a lock record that its process left behind: it died holding the build lock."""
-    return fail_run(instance, holder.run_id,
-                    f"its process {holder.pid} died holding the build lock (killed, out of memory or power loss)")
+def after_taking_lock(instance: dg.DagsterInstance | None, warehouse_dir: Path, dead: Holder | None) -> list[str]:
+    """What the new holder of the build lock cleans up: the run named by a record its dead holder left behind
+    (failed, if still in progress) and what runs left in the work folder. One line per run failed."""
+    lines = []
+    if dead is not None and instance is not None:
+        line = fail_run(instance, dead.run_id,
+                        f"its process {dead.pid} died holding the build lock (killed, out of memory or power loss)")
+        lines += [line] if line else []
+    clear_work_area(warehouse_dir)
+    return lines
 
 
 @dg.sensor(name="recover_dead_runs", minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING,

@@ -17,7 +17,6 @@ from observatory.buildlock import (
     BuildLock,
     BuildRunning,
     Holder,
-    clear_work_area,
     held_here,
     process_identity,
 )
@@ -51,9 +50,9 @@ class Warehouse(dg.ConfigurableResource):
     warehouse_dir: str
     # Which population feeds the denominators: "eurostat" (both countries) or "national" (INSEE + Statbel).
     population_source: str = "eurostat"
-    # How long a run waits for another build of the same warehouse to end. Runs from the UI and the daemon wait
-    # (the nightly should not fail because an analyst's build is running); `observatory build` sets 0 and refuses
-    # at once unless given --wait.
+    # How long a run waits for another build of the same warehouse to end: runs from the UI and the daemon wait
+    # (the nightly should not fail because an analyst's build is running). `observatory build` takes the lock
+    # itself before its run starts (refusing at once unless given --wait), and its run uses that lock.
     lock_wait_seconds: int = 3 * 3600
 
     _lock: BuildLock | None = PrivateAttr(default=None)
@@ -103,8 +102,7 @@ class Warehouse(dg.ConfigurableResource):
             self._owns_lock = False
             return
         context = self._context
-        run = context.run if context is not None else None
-        launched_by = (run.tags.get("observatory/trigger") or run.job_name) if run is not None else "run"
+        launched_by = context.run.tags.get("observatory/trigger") or context.run.job_name
         lock = BuildLock(self.warehouse_path)
 
         def tell(holder: Holder | None) -> None:
@@ -112,22 +110,15 @@ class Warehouse(dg.ConfigurableResource):
                                 f"{self.warehouse_path}: {holder.describe() if holder else 'unknown'}")
 
         try:
-            dead = lock.acquire(run_id, launched_by, wait_seconds=self.lock_wait_seconds, on_wait=tell)
+            with _machine_failures_named(lock.path):
+                dead = lock.acquire(run_id, launched_by, wait_seconds=self.lock_wait_seconds, on_wait=tell)
         except BuildRunning as exc:
             raise dg.Failure(description=str(exc), allow_retries=False,
                              metadata={"holder": exc.holder.describe() if exc.holder else "unknown"}) from None
-        except OSError as exc:
-            failure = _environment_failure(exc, lock.path)
-            if failure is None:
-                raise
-            raise failure from exc
         self._lock = lock
         self._owns_lock = True
-        if dead is not None and dead.run_id != run_id and context.instance:
-            line = recovery.fail_dead_holder(context.instance, dead)
-            if line:
-                context.log.warning(line)
-        clear_work_area(self.warehouse_path)
+        for line in recovery.after_taking_lock(context.instance, self.warehouse_path, dead):
+            context.log.warning(line)
 
     # ------------------------------------------------------------ what assets use
 
@@ -148,23 +139,13 @@ class Warehouse(dg.ConfigurableResource):
         folder) becomes one line naming it and the path, whatever the step was doing."""
         self._hold_lock()
         staging = self.warehouse_path / STAGING_FILE_NAME
-        try:
+        with _machine_failures_named(staging):
             self.warehouse_path.mkdir(parents=True, exist_ok=True)
             con = self._open_staging(staging)
-        except (OSError, duckdb.Error) as exc:
-            failure = _environment_failure(exc, staging)
-            if failure is None:
-                raise
-            raise failure from exc
-        try:
-            yield con
-        except (OSError, duckdb.Error) as exc:
-            failure = _environment_failure(exc, staging)
-            if failure is None:
-                raise
-            raise failure from exc
-        finally:
-            con.close()
+            try:
+                yield con
+            finally:
+                con.close()
 
     def _open_staging(self, path: Path) -> duckdb.DuckDBPyConnection:
         """The working database; a damaged one (a crash at the wrong moment, a bad disk) is moved aside and the
@@ -189,13 +170,18 @@ class Warehouse(dg.ConfigurableResource):
             return duckdb.connect(str(path))
 
 
-def _environment_failure(exc: BaseException, path: Path) -> dg.Failure | None:
-    """A Failure whose description is the one line of a disk-full / read-only / permission problem, or None."""
-    problem = environment_problem(exc, path)
-    if problem is None:
-        return None
-    return dg.Failure(description=problem.line(), allow_retries=False,
-                      metadata={"cause": problem.kind, "path": problem.path or str(path), "detail": problem.detail})
+@contextmanager
+def _machine_failures_named(path: Path) -> Iterator[None]:
+    """Turn a disk-full / read-only / permission error raised inside into a Failure whose description is its one
+    line (``path`` when the error names none); any other error passes unchanged."""
+    try:
+        yield
+    except (OSError, duckdb.Error) as exc:
+        problem = environment_problem(exc, path)
+        if problem is None:
+            raise
+        raise dg.Failure(description=problem.line(), allow_retries=False, metadata={
+            "cause": problem.kind, "path": problem.path or str(path), "detail": problem.detail}) from exc
 
 
 def default_warehouse() -> Warehouse:
