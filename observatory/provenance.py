@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 
 from observatory.errors import InputError
+from observatory.schema import WORKING_SOURCES
 
 SIDECAR_SUFFIX = ".origin.json"
 # A dated vintage folder under <raw>/<country>/<source>/ and its record (see observatory.vintages).
@@ -53,17 +54,8 @@ def read_origin(path: Path, default: Origin) -> Origin:
     return replace(default, **known)
 
 
-META_SOURCES_DDL = """
-CREATE SCHEMA IF NOT EXISTS meta;
-CREATE TABLE IF NOT EXISTS meta.sources (
-    source_id VARCHAR, file_name VARCHAR, sha256 VARCHAR, size_bytes BIGINT, rows BIGINT,
-    reference_period VARCHAR, loaded_at TIMESTAMP WITH TIME ZONE, producer VARCHAR, url VARCHAR, licence VARCHAR,
-    synthetic BOOLEAN, note VARCHAR, path VARCHAR
-);
--- Staging databases made before vintages existed gain the columns.
-ALTER TABLE meta.sources ADD COLUMN IF NOT EXISTS vintage VARCHAR;
-ALTER TABLE meta.sources ADD COLUMN IF NOT EXISTS retrieved VARCHAR;
-"""
+# Creates meta.sources in the working database if missing (and adds the columns an older one lacks).
+META_SOURCES_DDL = WORKING_SOURCES.ensure_ddl()
 
 
 def vintage_folder(path: Path) -> Path | None:

@@ -8,23 +8,16 @@ from __future__ import annotations
 
 import duckdb
 
-DDL = """
-CREATE SCHEMA IF NOT EXISTS meta;
-CREATE TABLE IF NOT EXISTS meta.rejects (
-    source_id VARCHAR, year INTEGER, file_name VARCHAR, line BIGINT, reason VARCHAR, raw_text VARCHAR, jobs BIGINT);
-CREATE TABLE IF NOT EXISTS meta.row_accounting (
-    source_id VARCHAR, year INTEGER, file_name VARCHAR, outcome VARCHAR, rows BIGINT, jobs BIGINT);
-"""
+from observatory.schema import REJECTS, ROW_ACCOUNTING
+
+DDL = REJECTS.ensure_ddl() + ROW_ACCOUNTING.ensure_ddl()
 # "Of which" counts of the rows of an outcome whose activity was read from a NACE Rev. 2.1 code (NACE-BEL 2025,
-# NAF 2025), and of those the ambiguous ones; NULL for sources without activity codes. Added to a working database
-# made before they existed.
-NACE2025_COLUMNS = ("nace2025_rows", "nace2025_jobs", "nace2025_ambiguous_rows", "nace2025_ambiguous_jobs")
+# NAF 2025), and of those the ambiguous ones; NULL for sources without activity codes.
+NACE2025_COLUMNS = tuple(c.name for c in ROW_ACCOUNTING.columns if c.name.startswith("nace2025_"))
 
 
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(DDL)
-    for column in NACE2025_COLUMNS:
-        con.execute(f"ALTER TABLE meta.row_accounting ADD COLUMN IF NOT EXISTS {column} BIGINT")
 
 
 def replace_rejects(con: duckdb.DuckDBPyConnection, source_id: str, year: int | None, select_sql: str,

@@ -7,7 +7,7 @@ generates the pandera schemas of the checks (``observatory.validation``) and the
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 
@@ -31,6 +31,15 @@ class Table:
     def ddl(self, catalog: str | None = None) -> str:
         cols = ",\n    ".join(f"{c.name} {c.type}" for c in self.columns)
         return f"CREATE OR REPLACE TABLE {qualified(self.name, catalog)} (\n    {cols}\n)"
+
+    def ensure_ddl(self) -> str:
+        """Create the table and its schema if missing, keeping their rows; a table made by older code gains the
+        columns it lacks (appended)."""
+        cols = ", ".join(f"{c.name} {c.type}" for c in self.columns)
+        alters = "".join(f"ALTER TABLE {self.name} ADD COLUMN IF NOT EXISTS {c.name} {c.type};\n"
+                         for c in self.columns)
+        return (f"CREATE SCHEMA IF NOT EXISTS {self.name.split('.')[0]};\n"
+                f"CREATE TABLE IF NOT EXISTS {self.name} ({cols});\n{alters}")
 
 
 def qualified(name: str, catalog: str | None) -> str:
@@ -265,6 +274,12 @@ SOURCES = Table(
         Col("retrieved", "VARCHAR", "When the file was retrieved from its producer (UTC), from its origin sidecar"),
     ),
 )
+# meta.sources of the working database: the published columns and the file's local path (not published).
+_VINTAGE_AT = [c.name for c in SOURCES.columns].index("vintage")
+WORKING_SOURCES = replace(SOURCES, columns=(
+    *SOURCES.columns[:_VINTAGE_AT], Col("path", "VARCHAR", "Path of the file as read by the build", False),
+    *SOURCES.columns[_VINTAGE_AT:],
+))
 REJECTS = Table(
     "meta.rejects",
     "Rows kept out of the tables, each with its reason (unknown codes, codes that cannot be converted).",

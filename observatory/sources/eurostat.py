@@ -58,6 +58,7 @@ import duckdb
 
 from observatory import vintages
 from observatory.download import DownloadError, Opener, looks_like_html
+from observatory.duck import transaction
 from observatory.errors import InputError, describe_duckdb_read_error
 from observatory.fetch import FetchError, FetchOutcome, FetchSettings
 from observatory.provenance import META_SOURCES_DDL, Origin, read_origin, record_source, sha256
@@ -470,8 +471,7 @@ def _stage(con: duckdb.DuckDBPyConnection, raw_dir: Path, dataset: str, temp: st
         info = _summary(con, read)
         years = info["years"]
         period = f"{years[0]}-{years[-1]}" if years else ""
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(con):
             con.execute(ddl)
             con.execute(insert, {"file_name": path.name})
             # The table holds this file only: so does meta.sources.
@@ -479,10 +479,6 @@ def _stage(con: duckdb.DuckDBPyConnection, raw_dir: Path, dataset: str, temp: st
             con.execute("DELETE FROM meta.sources WHERE source_id = ?", [source_id])
             sources = [record_source(con, source_id, path, info["observations"],
                                      read_origin(path, ORIGINS[dataset]), period)]
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
     finally:
         con.execute(f"DROP TABLE IF EXISTS {temp}")
     return {"source_id": source_id, **info, "sources": sources}

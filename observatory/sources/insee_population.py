@@ -39,6 +39,7 @@ import pyarrow
 
 from observatory import safezip, vintages
 from observatory.download import head_or_probe, version_markers
+from observatory.duck import transaction
 from observatory.errors import InputError
 from observatory.fetch import FetchError, FetchOutcome, FetchSettings
 from observatory.provenance import META_SOURCES_DDL, Origin, read_origin, record_source
@@ -314,18 +315,14 @@ def load(con: duckdb.DuckDBPyConnection, raw_dir: Path, years: list[int] | None 
                            "population": pyarrow.array(columns["population"], pyarrow.float64()),
                            "file": columns["file"], "line": pyarrow.array(columns["line"], pyarrow.int64())})
     con.register("_insee_population", table)
-    con.execute("BEGIN TRANSACTION")
     try:
-        con.execute(STAGING_DDL)
-        con.execute(INSERT_SQL)
-        # The table holds this workbook only: so does meta.sources.
-        con.execute(META_SOURCES_DDL)
-        con.execute("DELETE FROM meta.sources WHERE source_id = ?", [SOURCE_ID])
-        sources = [record_source(con, SOURCE_ID, path, rows, read_origin(path, ORIGIN), period)]
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+        with transaction(con):
+            con.execute(STAGING_DDL)
+            con.execute(INSERT_SQL)
+            # The table holds this workbook only: so does meta.sources.
+            con.execute(META_SOURCES_DDL)
+            con.execute("DELETE FROM meta.sources WHERE source_id = ?", [SOURCE_ID])
+            sources = [record_source(con, SOURCE_ID, path, rows, read_origin(path, ORIGIN), period)]
     finally:
         con.unregister("_insee_population")
     return {"source_id": SOURCE_ID, "file": path.name, "years": loaded, "rows": rows,

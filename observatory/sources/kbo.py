@@ -51,6 +51,7 @@ import duckdb
 
 from observatory import safezip, vintages
 from observatory.download import TRANSIENT_STATUSES, DownloadError, Opener, post_form
+from observatory.duck import transaction
 from observatory.errors import InputError, describe_duckdb_read_error
 from observatory.fetch import FetchError, FetchOutcome, FetchSettings
 from observatory.provenance import (
@@ -267,8 +268,7 @@ def load(con: duckdb.DuckDBPyConnection, raw_dir: Path, work_dir: Path) -> dict:
         ).fetchone()
         # The data is as of the last Update applied.
         snapshot = used[-1][3]
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(con):
             con.execute("CREATE SCHEMA IF NOT EXISTS src")
             con.execute("CREATE OR REPLACE TABLE src.be_kbo_codes AS SELECT * FROM _kbo_codes ORDER BY ALL")
             con.execute(
@@ -292,10 +292,6 @@ def load(con: duckdb.DuckDBPyConnection, raw_dir: Path, work_dir: Path) -> dict:
                 origin = read_origin(path, ORIGIN)
                 sources += [_record(con, path, member, member_rows[member.name], origin, period.isoformat())
                             for member in members]
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
         by_reason = dict(con.execute(
             "SELECT reason, count(*) FROM _kbo_units WHERE reason IS NOT NULL GROUP BY reason ORDER BY reason"
         ).fetchall())

@@ -39,6 +39,7 @@ import duckdb
 
 from observatory import safezip, vintages
 from observatory.download import DownloadError, DownloadResult
+from observatory.duck import transaction
 from observatory.errors import InputError, describe_duckdb_read_error
 from observatory.fetch import FetchError, FetchOutcome, FetchSettings
 from observatory.provenance import META_SOURCES_DDL, Origin, read_origin, record_source
@@ -197,18 +198,13 @@ def load(con: duckdb.DuckDBPyConnection, raw_dir: Path) -> dict:
                     text, name, where = item.path, item.path.name, item.path
                 lines = _read(con, text, where, item.year, name)
                 read.append((item, text, name, lines))
-            con.execute("BEGIN TRANSACTION")
-            try:
+            with transaction(con):
                 con.execute(STAGING_DDL)
                 con.execute("INSERT INTO src.be_statbel_population SELECT * FROM _statbel_all ORDER BY ALL")
                 # The table holds these files only: so does meta.sources.
                 con.execute(META_SOURCES_DDL)
                 con.execute("DELETE FROM meta.sources WHERE source_id = ?", [SOURCE_ID])
                 sources = [_record(con, item.path, text, name, lines, item.year) for item, text, name, lines in read]
-                con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
         rows = con.execute("SELECT count(*) FROM _statbel_all").fetchone()[0]
     finally:
         con.execute("DROP TABLE IF EXISTS _statbel_all")
