@@ -12,6 +12,19 @@ import duckdb
 from observatory import nomenclatures
 from observatory.config import POPULATION_YEAR_OFFSET, Thresholds
 from observatory.mart import has_population
+from observatory.sources import DELIVERY, sources
+
+
+def _delivery_sides() -> str:
+    """SQL VALUES: each delivery's source id and the side of the area its jobs count for (its descriptor)."""
+    return ", ".join(f"('{s.source_id}', '{s.side}')" for s in sources(DELIVERY))
+
+
+def _staged_delivery_rows() -> str:
+    """SQL: the rows staged per delivery, year and file, from every staging table of every delivery."""
+    return "\n               UNION ALL ".join(
+        f"SELECT '{s.source_id}' AS source_id, year, file_name, count(*) AS n FROM {table} GROUP BY ALL"
+        for s in sources(DELIVERY) for table in s.tables)
 
 
 def jobs_total_preserved(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -21,10 +34,10 @@ def jobs_total_preserved(con: duckdb.DuckDBPyConnection) -> list[str]:
     the published margin is exactly the used part, so no row was lost or counted twice on the way.
     """
     rows = con.execute(
-        """WITH delivered AS (
-               SELECT year, CASE source_id WHEN 'fr_flores' THEN 'FWVL_FR' ELSE 'FWVL_BE' END AS geo,
-                      sum(jobs) FILTER (WHERE outcome = 'used') AS used
-               FROM meta.row_accounting WHERE source_id IN ('fr_flores', 'be_onss') AND jobs IS NOT NULL
+        f"""WITH side(source_id, geo) AS (VALUES {_delivery_sides()}),
+           delivered AS (
+               SELECT year, side.geo, sum(jobs) FILTER (WHERE outcome = 'used') AS used
+               FROM meta.row_accounting JOIN side USING (source_id) WHERE jobs IS NOT NULL
                GROUP BY ALL),
            sides AS (SELECT * FROM delivered UNION ALL SELECT year, 'FWVL', sum(used) FROM delivered GROUP BY year),
            published AS (
@@ -39,11 +52,7 @@ def jobs_total_preserved(con: duckdb.DuckDBPyConnection) -> list[str]:
 def accounting_complete(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Every staged delivery row is accounted for exactly once (used, outside_area or rejected)."""
     rows = con.execute(
-        """WITH staged AS (
-               SELECT 'fr_flores' AS source_id, year, file_name, count(*) AS n FROM src.fr_flores_jobs GROUP BY ALL
-               UNION ALL SELECT 'fr_flores', year, file_name, count(*) FROM src.fr_flores_units GROUP BY ALL
-               UNION ALL SELECT 'be_onss', year, file_name, count(*) FROM src.be_onss_jobs GROUP BY ALL
-               UNION ALL SELECT 'be_onss', year, file_name, count(*) FROM src.be_onss_units GROUP BY ALL),
+        f"""WITH staged AS ({_staged_delivery_rows()}),
            accounted AS (SELECT source_id, year, file_name, sum(rows) AS n FROM meta.row_accounting GROUP BY ALL)
            SELECT source_id, year, file_name, s.n, a.n FROM staged s LEFT JOIN accounted a
                USING (source_id, year, file_name)

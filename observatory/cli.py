@@ -30,7 +30,6 @@ from observatory.config import (
 )
 from observatory.errors import environment_problem
 
-SOURCE_MODULES = ("sirene", "flores", "kbo", "onss", "eurostat", "insee_population", "statbel_population")
 BUILD_JOB = "build_observatory"
 
 
@@ -45,16 +44,20 @@ def code_location_name() -> str:
 
 
 def raw_dir_problem(raw: Path) -> str | None:
-    """Why ``raw`` cannot be a raw folder (missing, not a folder, none of the sources' folders in it), else None."""
-    import importlib
+    """Why ``raw`` cannot be built from (missing, not a folder, none of the sources' folders in it, no employment
+    delivery and so no reference year), else None."""
+    from observatory.sources import DELIVERY, REFERENCE, all_sources, reference_years
 
     if not raw.exists():
         return f"the raw folder {raw} does not exist"
     if not raw.is_dir():
         return f"the raw folder {raw} is not a folder"
-    folders = [importlib.import_module(f"observatory.sources.{name}").FOLDER for name in SOURCE_MODULES]
+    folders = list(dict.fromkeys(s.folder for s in all_sources() if s.role != REFERENCE))
     if not any((raw / folder).is_dir() for folder in folders):
         return (f"{raw} does not look like a raw folder: none of {', '.join(f.as_posix() for f in folders)} is in it")
+    if not reference_years(raw):
+        deliveries = " or ".join(s.folder.as_posix() for s in all_sources() if s.role == DELIVERY)
+        return f"no employment delivery in {raw} ({deliveries}): there is no reference year to build"
     return None
 
 
@@ -176,11 +179,24 @@ def ui_command(port: int) -> list[str]:
     return [sys.executable, "-m", "dagster", "dev", "-h", "127.0.0.1", "-p", str(port)]
 
 
+def _sync_reference_years(raw: Path) -> None:
+    """Make the year partitions those of the deliveries in ``raw`` before the UI opens, so that every year can be
+    chosen at once (the sensor ``reference_years`` keeps them in step afterwards)."""
+    import dagster as dg
+
+    from pipelines.years import describe_changes, sync_years
+
+    with dg.DagsterInstance.get() as instance:
+        if changes := describe_changes(*sync_years(instance, raw)):
+            print(f"Reference years: {changes}", flush=True)
+
+
 def ui(args: argparse.Namespace) -> int:
     try:
         _dagster_environment(args.raw_dir, args.warehouse_dir, args.population_source)
     except OSError as exc:
         return _environment_exit(exc, (args.warehouse_dir or default_warehouse_dir()).resolve(), command="ui")
+    _sync_reference_years((args.raw_dir or default_raw_dir()).resolve())
     print(f"Starting the Dagster UI on http://127.0.0.1:{args.port} (Ctrl-C to stop)", flush=True)
     return run_until_interrupted(ui_command(args.port), cwd=PROJECT_ROOT)
 
@@ -219,13 +235,13 @@ def sample(args: argparse.Namespace) -> int:
 
 def fetch(args: argparse.Namespace) -> int:
     from observatory.download import DownloadError
-    from observatory.fetch import DELIVERED, FetchError, FetchSettings, fetchers
+    from observatory.fetch import FetchError, FetchSettings, delivered, fetchers
     from observatory.fetch import fetch as fetch_sources
 
     if args.list:
         for name, fetcher in fetchers().items():
             print(f"{name:<20} data/raw/{fetcher.folder.as_posix():<28} {fetcher.description}")
-        for name, where in DELIVERED.items():
+        for name, where in delivered().items():
             print(f"{name:<20} {where}: not fetched, dropped into the raw folder by hand")
         return 0
     raw = (args.raw_dir or default_raw_dir()).resolve()

@@ -24,7 +24,7 @@ from dagster._core.remote_origin import InProcessCodeLocationOrigin, RemoteJobOr
 from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
 
 from observatory.buildlock import BuildLock, Holder
-from observatory.config import PROJECT_ROOT
+from observatory.config import PROJECT_ROOT, default_raw_dir
 
 DEFINITIONS_MODULE = "pipelines.definitions"
 DEFINITIONS_ATTRIBUTE = "defs"
@@ -167,9 +167,10 @@ def run_build(job_name: str, location_name: str, *, verbose: bool, started: floa
             # A run killed earlier (kill -9, power loss) would otherwise stay "started" for ever and hold the queue.
             for line in fail_dead_runs(instance) + after_taking_lock(instance, warehouse_dir, dead):
                 print(f"Recovered: {line}.", flush=True)
+            raw_dir = Path((resources or {}).get("warehouse", {}).get("raw_dir") or default_raw_dir())
+            years = all_years_tags(instance, raw_dir)  # the years of the deliveries there now
             run, recon_job, job = create_run(instance, job_name, location_name,
-                                             {**all_years_tags(), TRIGGER_TAG: "cli", **(tags or {})}, verbose,
-                                             resources)
+                                             {**years, TRIGGER_TAG: "cli", **(tags or {})}, verbose, resources)
             lock.relabel(run.run_id)
             progress = None if verbose else Progress(stage_of_steps(job), started)
             outcome = BuildOutcome(run_id=run.run_id, success=False)

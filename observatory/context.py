@@ -13,20 +13,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 
 import duckdb
 
 from observatory import population, vintages
 from observatory.provenance import META_SOURCES_DDL
-from observatory.sources import eurostat, insee_population, statbel_population
 
 INDICATORS = "ess_jobs_per_1000_pop_15_64, all_jobs_per_1000_pop_15_64, ess_age_structure_gap_vs_population"
 WITHOUT_POPULATION = f"mart.population is empty and the indicators with a population denominator ({INDICATORS}) are left out"
 
 
-def _without_national(adjective: str, country: str) -> str:
+def without_national(adjective: str, country: str) -> str:
+    """What is published without the national population file of one country."""
     return (f"mart.population has no {adjective} rows and the indicators with a population denominator have no value "
             f"for {country} (NULL, flagged m; left out when neither national file is there)")
 
@@ -40,6 +39,7 @@ class ContextInput:
     table: str  # its staging table
     ddl: str  # creates its staging table, empty
     candidates: Callable[[Path], list[Path]]  # the loader's own search, so "present" means what the loader finds
+    population: bool = True  # a population source (expected when the setting chooses it), else always expected
 
     def present(self, raw_dir: Path) -> bool:
         return bool(self.candidates(raw_dir))
@@ -53,32 +53,24 @@ class ContextInput:
         return f"{self.source_id}: no {self.pattern} file in {vintages.current(raw_dir, self.folder)}; {self.without}"
 
 
-EUROSTAT_POPULATION = ContextInput(
-    population.EUROSTAT.source_id, eurostat.FOLDER,
-    f"{eurostat.POPULATION_DATASET}*.csv, .csv.gz, .tsv or .tsv.gz", WITHOUT_POPULATION, population.EUROSTAT.table,
-    eurostat.POPULATION_DDL, partial(eurostat.candidates, dataset=eurostat.POPULATION_DATASET),
-)
-INSEE_POPULATION = ContextInput(
-    population.INSEE.source_id, insee_population.FOLDER, insee_population.FILE_PATTERN,
-    _without_national("French", "France"), population.INSEE.table, insee_population.STAGING_DDL, insee_population.candidates,
-)
-STATBEL_POPULATION = ContextInput(
-    population.STATBEL.source_id, statbel_population.FOLDER, "TF_SOC_POP_STRUCT_<yyyy>.zip or .txt",
-    _without_national("Belgian", "Belgium"), population.STATBEL.table, statbel_population.STAGING_DDL,
-    statbel_population.candidates,
-)
-EUROSTAT_LFS = ContextInput(
-    eurostat.LFS_SOURCE_ID, eurostat.FOLDER, f"{eurostat.LFS_DATASET}*.csv, .csv.gz, .tsv or .tsv.gz",
-    "mart.lfs_employment (labour-market context) is empty", "src.eu_eurostat_lfs_employment", eurostat.LFS_DDL,
-    partial(eurostat.candidates, dataset=eurostat.LFS_DATASET),
-)
-INPUTS = (EUROSTAT_POPULATION, INSEE_POPULATION, STATBEL_POPULATION, EUROSTAT_LFS)
+def inputs() -> tuple[ContextInput, ...]:
+    """Every context input, from the descriptors of the sources (``Source.context``)."""
+    from observatory.sources import all_sources  # the source modules import this one's ContextInput
+
+    return tuple(s.context for s in all_sources() if s.context is not None)
+
+
+def input_of(source_id: str) -> ContextInput:
+    """The context input of ``source_id``."""
+    from observatory.sources import source
+
+    return source(source_id).context
 
 
 def expected(setting: str) -> tuple[ContextInput, ...]:
     """The context inputs a build with the population ``setting`` uses: its population source(s) and the LFS."""
     chosen = {s.source_id for s in population.sources_for(setting)}
-    return tuple(i for i in INPUTS if i.source_id in chosen or i is EUROSTAT_LFS)
+    return tuple(i for i in inputs() if i.source_id in chosen or not i.population)
 
 
 def clear(con: duckdb.DuckDBPyConnection, item: ContextInput) -> None:

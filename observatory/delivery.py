@@ -237,3 +237,22 @@ def check_pair(
             value=hit[2],
             more=hit[1] - 1,
         )
+
+
+def forget_absent_years(con: duckdb.DuckDBPyConnection, source_id: str, tables: tuple[str, ...],
+                        present: list[int]) -> list[int]:
+    """Remove from ``tables`` (and their files from ``meta.sources``) the years whose delivery is no longer in the
+    raw folder: the working database outlives a build, and a year taken away must neither be published nor listed
+    as read. Returns the years removed."""
+    from observatory.provenance import META_SOURCES_DDL
+
+    gone = sorted({y for table in tables for (y,) in con.execute(
+        f"SELECT DISTINCT year FROM {table} WHERE NOT list_contains(?, year)", [present]).fetchall()})
+    if not gone:
+        return []
+    for table in tables:
+        con.execute(f"DELETE FROM {table} WHERE list_contains(?, year)", [gone])
+    con.execute(META_SOURCES_DDL)
+    kept = " UNION ".join(f"SELECT file_name FROM {table}" for table in tables)
+    con.execute(f"DELETE FROM meta.sources WHERE source_id = ? AND file_name NOT IN ({kept})", [source_id])
+    return gone

@@ -86,26 +86,19 @@ class Fetcher:
 
 
 def fetchers() -> dict[str, Fetcher]:
-    """Every public source that can be fetched, by name, in the order they are fetched."""
+    """Every public source that can be fetched, by name, from the sources' descriptors (``Source.fetcher``; one
+    fetcher may serve several sources of a producer), in the order of their modules."""
     # Imported here: the source modules import this module's types.
-    from observatory.sources import eurostat, insee_population, kbo, sirene, statbel_population, tercet
+    from observatory.sources import all_sources
 
-    listed = (
-        Fetcher("sirene", sirene.FOLDER, "INSEE SIRENE stock files (legal units and establishments)", sirene.fetch),
-        Fetcher("kbo", kbo.FOLDER, "KBO/BCE open data: newest Full extract and the Update files after it "
-                                   "(needs KBO_USERNAME and KBO_PASSWORD)", kbo.fetch),
-        Fetcher("eurostat", eurostat.FOLDER, "Eurostat demo_r_pjangrp3 and lfst_r_lfe2en2 for the area", eurostat.fetch),
-        Fetcher("tercet", tercet.FOLDER, "Eurostat TERCET postcode to NUTS3 correspondence for Belgium", tercet.fetch),
-        Fetcher("insee_population", insee_population.FOLDER, "INSEE population estimates by département, sex, age",
-                insee_population.fetch),
-        Fetcher("statbel_population", statbel_population.FOLDER, "Statbel population by commune, sex, age",
-                statbel_population.fetch),
-    )
-    return {f.name: f for f in listed}
+    return {s.fetcher.name: s.fetcher for s in all_sources() if s.fetcher is not None}
 
 
-# The sources delivered under agreement are not fetched: they are dropped into the raw folder by hand.
-DELIVERED = {"flores": "fr/flores (INSEE, under agreement)", "onss": "be/onss (ONSS, under agreement)"}
+def delivered() -> dict[str, str]:
+    """The sources delivered under agreement, which are not fetched but dropped into the raw folder by hand."""
+    from observatory.sources import DELIVERY, sources
+
+    return {s.folder.name: f"{s.folder.as_posix()} ({s.title}, under agreement)" for s in sources(DELIVERY)}
 
 
 def fetch(names: Sequence[str], settings: FetchSettings) -> list[FetchOutcome]:
@@ -114,9 +107,10 @@ def fetch(names: Sequence[str], settings: FetchSettings) -> list[FetchOutcome]:
     known = fetchers()
     unknown = [n for n in names if n not in known]
     if unknown:
-        delivered = [n for n in unknown if n in DELIVERED]
-        hint = (f"; {', '.join(delivered)} {'is' if len(delivered) == 1 else 'are'} delivered under agreement and "
-                "dropped into the raw folder by hand (see the README)") if delivered else ""
+        by_hand = delivered()
+        delivered_named = [n for n in unknown if n in by_hand]
+        hint = (f"; {', '.join(delivered_named)} {'is' if len(delivered_named) == 1 else 'are'} delivered under "
+                "agreement and dropped into the raw folder by hand (see the README)") if delivered_named else ""
         raise FetchError(f"unknown source(s) {', '.join(unknown)}; known: {', '.join(known)}{hint}")
     outcomes = []
     for name in names or list(known):

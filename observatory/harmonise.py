@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 
 from observatory import nomenclatures
-from observatory.rejects import replace_accounting, replace_rejects
+from observatory.rejects import ensure_tables, replace_accounting, replace_rejects
 from observatory.sources import FTE_TYPE, ensure_column_type
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
@@ -84,6 +84,22 @@ def _classify_sql(source: JobsSource, input_table: str, with_sex_age: bool) -> s
     common = f"family IN {COMMON_FAMILIES} AND NOT excluded"
     national = common if source.national_is_common else "national"
     return f"SELECT *, {common} AS common, {national} AS national_member FROM ({sql})"
+
+
+def forget_absent_years(con: duckdb.DuckDBPyConnection, sources: list[JobsSource], present: list[int]) -> list[int]:
+    """Remove the harmonised jobs and units, rejects and accounting of the years with no delivery left in the raw
+    folder (they would otherwise stay in the working database and be published). Returns the years removed."""
+    con.execute(DDL)
+    ensure_tables(con)
+    gone = sorted({y for (y,) in con.execute("SELECT DISTINCT year FROM harmonised.jobs WHERE NOT list_contains(?, "
+                                             "year)", [present]).fetchall()})
+    ids = [s.source_id for s in sources]
+    for table in ("harmonised.jobs", "harmonised.units"):
+        con.execute(f"DELETE FROM {table} WHERE NOT list_contains(?, year)", [present])
+    for table in ("meta.rejects", "meta.row_accounting"):
+        con.execute(f"DELETE FROM {table} WHERE list_contains(?, source_id) AND NOT list_contains(?, year)",
+                    [ids, present])
+    return gone
 
 
 def harmonise_jobs_year(con: duckdb.DuckDBPyConnection, source: JobsSource, year: int) -> dict:

@@ -35,6 +35,9 @@ CREATE OR REPLACE TABLE harmonised.population (
 
 @dataclass(frozen=True)
 class PopulationSource:
+    """How one population source is harmonised: declared in its module (``Source.population``)."""
+
+    setting: str  # the value of the population setting that chooses it (config.POPULATION_SOURCES)
     source_id: str
     table: str
     system: str  # key in sex_codes.csv / population_age_classes.csv
@@ -52,33 +55,20 @@ class PopulationSource:
         return "concat_ws(';', year, area_code, sex_code, age_class, population, obs_flag, conf_status)"
 
 
-EUROSTAT = PopulationSource(
-    source_id="eu_eurostat_population", table="src.eu_eurostat_population", system="eurostat",
-    geo_join="LEFT JOIN nom.geo g ON g.geo = p.area_code AND g.geo_level = 'NUTS3'",
-    geo="g.geo", country="g.country", known="true", in_area="g.geo IS NOT NULL", unknown_area="NULL",
-    has_total_class=True, has_sex_total=True,
-)
-INSEE = PopulationSource(
-    source_id="fr_insee_population", table="src.fr_insee_population", system="insee",
-    geo_join="LEFT JOIN nom.fr_departments d ON d.dep = p.area_code",
-    geo="nullif(d.nuts3, '')", country="'FR'", known="d.dep IS NOT NULL", in_area="d.in_area = 'true'",
-    unknown_area="'département ' || p.area_code || ' not in fr_departments.csv'",
-    has_total_class=True, has_sex_total=True,
-)
-STATBEL = PopulationSource(
-    source_id="be_statbel_population", table="src.be_statbel_population", system="statbel",
-    geo_join="LEFT JOIN nom.be_arrondissements a ON a.arrondissement = left(p.area_code, 2)",
-    geo="nullif(a.nuts3, '')", country="'BE'", known="a.arrondissement IS NOT NULL", in_area="a.in_area = 'true'",
-    unknown_area="'REFNIS ' || p.area_code || ': arrondissement ' || left(p.area_code, 2) "
-    "|| ' not in be_arrondissements.csv'",
-    has_total_class=False, has_sex_total=False,
-)
-SOURCES_BY_SETTING = {"eurostat": (EUROSTAT,), "national": (INSEE, STATBEL)}
+def sources_by_setting() -> dict[str, tuple[PopulationSource, ...]]:
+    """The population source(s) of each setting, from the descriptors of the sources (``Source.population``)."""
+    from observatory.sources import all_sources  # the source modules import this one's PopulationSource
+
+    by_setting: dict[str, tuple[PopulationSource, ...]] = {}
+    for s in all_sources():
+        if s.population is not None:
+            by_setting[s.population.setting] = (*by_setting.get(s.population.setting, ()), s.population)
+    return by_setting
 
 
 def sources_for(setting: str) -> tuple[PopulationSource, ...]:
     checked_population_source(setting)
-    return SOURCES_BY_SETTING[setting]
+    return sources_by_setting()[setting]
 
 
 def _classify_sql(source: PopulationSource) -> str:
@@ -111,7 +101,7 @@ def harmonise_population(con: duckdb.DuckDBPyConnection, setting: str) -> dict:
                                                    "source_id": source.source_id})
         con.execute("DROP TABLE _population; DROP TABLE _population_parts")
         out[source.source_id] = {"rejected_rows": rejected, "accounting": accounting}
-    for source in {s for ss in SOURCES_BY_SETTING.values() for s in ss} - set(sources):
+    for source in {s for ss in sources_by_setting().values() for s in ss} - set(sources):
         # A source not chosen leaves no accounting behind (its rows are not used).
         con.execute("DELETE FROM meta.row_accounting WHERE source_id = ?", [source.source_id])
         con.execute("DELETE FROM meta.rejects WHERE source_id = ?", [source.source_id])

@@ -4,28 +4,23 @@
 
 import functools
 import inspect
+import re
 import warnings
 from pathlib import Path
 
 import dagster as dg
 
 from observatory import context as observatory_context
-from observatory import harmonise, mart, nomenclatures, population, publication, validation, vintages
+from observatory import harmonise, mart, nomenclatures, population, publication, schema, validation, vintages
 from observatory.codeversion import Code
-from observatory.config import default_raw_dir
+from observatory.delivery import forget_absent_years
 from observatory.errors import InputError
-from observatory.sources import eurostat, flores, insee_population, kbo, onss, sirene, statbel_population
+from observatory.sources import CONTEXT, DELIVERY, REFERENCE, REGISTRY, Source, all_sources, reference_years
 from pipelines.resources import Warehouse
 
-
-def reference_years() -> list[str]:
-    """Reference years with an employment delivery in the raw folder (read when the code location loads)."""
-    raw = default_raw_dir()
-    years = set(flores.available_years(raw)) | set(onss.available_years(raw))
-    return [str(y) for y in sorted(years)] or ["2024"]
-
-
-YEARS = dg.StaticPartitionsDefinition(reference_years())
+# The reference years: one partition per year with a delivery in the raw folder the warehouse resource points at,
+# found when a build or the nightly starts (pipelines.years), so a new year dropped in needs no code reload.
+YEARS = dg.DynamicPartitionsDefinition(name="reference_year")
 
 # What each built asset runs, by key: the nightly compares the digests of these files with those of its last build.
 CODE: dict[dg.AssetKey, Code] = {}
@@ -63,10 +58,10 @@ def _runs(code: Code, *keys: str):
     return decorate
 
 
-def _asset(code: Code, **kwargs):
+def _asset(code: Code, name: str | None = None, **kwargs):
     """``@dg.asset`` whose code version is the digest of the files it runs (:mod:`observatory.codeversion`)."""
-    decorator = dg.asset(code_version=code.version(), **kwargs)
-    return lambda func: decorator(_runs(code)(func))
+    decorator = dg.asset(code_version=code.version(), name=name, **kwargs)
+    return lambda func: decorator(_runs(code, *([name] if name else []))(func))
 
 
 def _yearly_asset(code: Code, **kwargs):
@@ -101,9 +96,8 @@ def _fail_on_input_error(func):
 # ---------------------------------------------------------------- raw
 
 
-def _raw_source(module, description: str) -> dg.SourceAsset:
+def _raw_source(folder: Path, description: str) -> dg.SourceAsset:
     """An observable source asset for one raw folder: its data version is what the loader would read now."""
-    folder = module.FOLDER
 
     @_fail_on_input_error
     def _observe(warehouse: Warehouse) -> dg.ObserveResult:
@@ -111,7 +105,7 @@ def _raw_source(module, description: str) -> dg.SourceAsset:
                                 metadata=source_metadata(warehouse.raw_path, folder))
 
     with warnings.catch_warnings():
-        # Beta in Dagster 1.13 (pinned <1.14 in pyproject): said once here rather than seven times at every load.
+        # Beta in Dagster 1.13 (pinned <1.14 in pyproject): said once here rather than once per folder at every load.
         warnings.filterwarnings("ignore", message=".*observable_source_asset.*beta", category=dg.BetaWarning)
         return dg.observable_source_asset(
             key=dg.AssetKey(["raw", *folder.parts]), group_name="raw",
@@ -135,16 +129,17 @@ def source_metadata(raw: Path, folder: Path) -> dict:
     return metadata
 
 
-raw_sirene = _raw_source(sirene, "INSEE SIRENE stock files")
-raw_flores = _raw_source(flores, "INSEE FLORES employment deliveries")
-raw_kbo = _raw_source(kbo, "KBO/BCE open-data extract")
-raw_onss = _raw_source(onss, "ONSS/RSZ employment deliveries")
-raw_eurostat = _raw_source(eurostat, "Eurostat datasets (population, LFS)")
-raw_insee_population = _raw_source(insee_population, "INSEE population estimates")
-raw_statbel_population = _raw_source(statbel_population, "Statbel population")
-RAW_SOURCES = [raw_sirene, raw_flores, raw_kbo, raw_onss, raw_eurostat, raw_insee_population, raw_statbel_population]
-# The raw folder of each source asset, for the nightly's change detection.
-RAW_FOLDERS: dict[dg.AssetKey, Path] = {s.key: Path(*s.key.path[1:]) for s in RAW_SOURCES}
+def _raw_sources(sources: tuple[Source, ...]) -> list[dg.SourceAsset]:
+    """One observed raw folder per folder of a built source (two Eurostat datasets share one)."""
+    folders: dict[Path, str] = {}
+    for s in sources:
+        if s.role != REFERENCE:
+            folders.setdefault(s.folder, s.title)
+    return [_raw_source(folder, title) for folder, title in folders.items()]
+
+
+def raw_key(source: Source) -> dg.AssetKey:
+    return dg.AssetKey(["raw", *source.folder.parts])
 
 
 # ---------------------------------------------------------------- sources
@@ -160,33 +155,20 @@ def nomenclatures_table(warehouse: Warehouse) -> dg.MaterializeResult:
     return dg.MaterializeResult(metadata={"files": dg.MetadataValue.json(nomenclatures.names())})
 
 
-@_yearly_asset(Code(modules=[flores, validation]), group_name="sources", kinds={"duckdb", "csv"}, deps=[raw_flores])
-@_fail_on_input_error
-def fr_flores(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
-    """INSEE FLORES employment extraction (jobs by commune, legal category, activity, sex, age; employer
-    establishments per cell), validated against delivery contract v1 and staged in ``src.fr_flores_*``."""
-    return _load_delivery(context, warehouse, flores, validation.FR_FLORES_JOBS, "src.fr_flores_jobs")
-
-
-@_yearly_asset(Code(modules=[onss, validation]), group_name="sources", kinds={"duckdb", "csv"}, deps=[raw_onss])
-@_fail_on_input_error
-def be_onss(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
-    """ONSS/RSZ employment extraction (jobs at the end of Q4 by commune, juridical form, accreditation, NACE, sex,
-    age; units per cell), validated against delivery contract v1 and staged in ``src.be_onss_*``."""
-    return _load_delivery(context, warehouse, onss, validation.BE_ONSS_JOBS, "src.be_onss_jobs")
-
-
-def _load_delivery(context, warehouse: Warehouse, module, frame_schema, table: str) -> dg.MaterializeResult:
+def _load_delivery(context, warehouse: Warehouse, source: Source) -> dg.MaterializeResult:
+    table = source.tables[0]
     loaded = []
     with warehouse.connect() as con:
         for key in context.partition_keys:
-            info = module.load_year(con, warehouse.raw_path, int(key))
+            info = source.load(con, warehouse.raw_path, int(key))
             report = validation.validate(con, f"SELECT * EXCLUDE (file_name, line) FROM {table} WHERE year = ?",
-                                         frame_schema, [int(key)])
+                                         source.frame_schema, [int(key)])
             if not report["passed"]:
                 raise dg.Failure(description=f"{table} {key} fails its pandera schema: {report['failures']}")
-            context.log.info(f"{module.SOURCE_ID} {key}: {info['jobs_rows']} jobs rows, {info['jobs']} jobs")
+            context.log.info(f"{source.source_id} {key}: {info['jobs_rows']} jobs rows, {info['jobs']} jobs")
             loaded.append(info)
+        if gone := forget_absent_years(con, source.source_id, source.tables, source.years(warehouse.raw_path)):
+            context.log.info(f"{source.source_id}: {', '.join(map(str, gone))} removed (no delivery left)")
         preview = _preview(con, f"SELECT * FROM {table} WHERE year = {int(context.partition_keys[-1])}")
     return dg.MaterializeResult(metadata={
         "dagster/row_count": sum(i["jobs_rows"] for i in loaded),
@@ -199,33 +181,18 @@ def _load_delivery(context, warehouse: Warehouse, module, frame_schema, table: s
     })
 
 
-@_asset(Code(modules=[sirene]), group_name="sources", kinds={"duckdb", "csv"}, deps=[raw_sirene])
-@_fail_on_input_error
-def fr_sirene(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
-    """INSEE SIRENE stock files (legal units and establishments; Parquet, CSV or ZIP), read by DuckDB and
-    aggregated to active establishments by commune, legal category, ESS flag, activity and employer flag."""
+def _load_registry(context, warehouse: Warehouse, source: Source) -> dg.MaterializeResult:
     with warehouse.connect() as con:
-        info = sirene.load(con, warehouse.raw_path, warehouse.work_path)
-        preview = _preview(con, "SELECT * FROM src.fr_sirene_establishments ORDER BY establishments DESC")
+        info = source.load(con, warehouse.raw_path, warehouse.work_path)
+        preview = _preview(con, f"SELECT * FROM {source.tables[0]} ORDER BY establishments DESC")
     return dg.MaterializeResult(metadata={**_scalar(info), "preview": preview})
 
 
-@_asset(Code(modules=[kbo]), group_name="sources", kinds={"duckdb", "csv"}, deps=[raw_kbo])
-@_fail_on_input_error
-def be_kbo(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
-    """KBO/BCE open-data Full extract, read straight from its ZIP: code list and active establishment units
-    aggregated by postcode, juridical form, activity and employer flag."""
-    with warehouse.connect() as con:
-        info = kbo.load(con, warehouse.raw_path, warehouse.work_path)
-        preview = _preview(con, "SELECT * FROM src.be_kbo_establishments ORDER BY establishments DESC")
-    return dg.MaterializeResult(metadata={**_scalar(info), "preview": preview})
-
-
-def _context_source(context: dg.AssetExecutionContext, warehouse: Warehouse, load,
-                    item: observatory_context.ContextInput) -> dg.MaterializeResult:
+def _load_context(context: dg.AssetExecutionContext, warehouse: Warehouse, source: Source) -> dg.MaterializeResult:
     """Load a context input (population, LFS) when its file is there. Without it nothing is staged: the build goes
     on, and the input's ``*_file_present`` check warns when the population setting expects it (a source the setting
     does not choose may be absent without a word). A file that is there but broken still fails the step."""
+    item = source.context
     expected = item in observatory_context.expected(warehouse.population_setting)
     if not item.present(warehouse.raw_path):
         with warehouse.connect() as con:
@@ -240,47 +207,59 @@ def _context_source(context: dg.AssetExecutionContext, warehouse: Warehouse, loa
                                               "expected_by_setting": expected,
                                               "population_setting": warehouse.population_setting})
     with warehouse.connect() as con:
-        info = load(con, warehouse.raw_path)
+        info = source.load(con, warehouse.raw_path)
         preview = _preview(con, f"SELECT * FROM {item.table}")
     return dg.MaterializeResult(metadata={**_scalar(info), "expected_by_setting": expected, "preview": preview})
 
 
-@_asset(Code(modules=[eurostat, observatory_context]), group_name="sources", kinds={"duckdb", "csv"},
-        deps=[raw_eurostat])
-@_fail_on_input_error
-def eu_eurostat_population(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
-    """Eurostat demo_r_pjangrp3 (population on 1 January by NUTS3, sex and five-year age), read from SDMX-CSV or
-    TSV with its flags kept, staged in ``src.eu_eurostat_population``. The default population of both countries;
-    optional: without it the build publishes everything but the population and the per-capita indicators."""
-    return _context_source(context, warehouse, eurostat.load_population, observatory_context.EUROSTAT_POPULATION)
+_LOADERS = {DELIVERY: _load_delivery, REGISTRY: _load_registry, CONTEXT: _load_context}
 
 
-@_asset(Code(modules=[insee_population, observatory_context]), group_name="sources", kinds={"duckdb", "excel"},
-        deps=[raw_insee_population])
-@_fail_on_input_error
-def fr_insee_population(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
-    """INSEE population estimates by département, sex and five-year age (estim-pop-dep-sexe-aq workbook), staged
-    in ``src.fr_insee_population``. Used when the population setting is ``national``; optional."""
-    return _context_source(context, warehouse, insee_population.load, observatory_context.INSEE_POPULATION)
+def source_asset(source: Source) -> dg.AssetsDefinition:
+    """The asset that reads, validates and stages one source, from its descriptor: a delivery is built per
+    reference year, a registry snapshot and a context input whole."""
+    load = _LOADERS[source.role]
+    code = Code(modules=[source.module, *source.modules])
+    make = _yearly_asset if source.role == DELIVERY else _asset
+
+    @make(code, name=source.source_id, description=source.description, group_name="sources",
+          kinds=set(source.kinds), deps=[raw_key(source)])
+    @_fail_on_input_error
+    def _source(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+        result = load(context, warehouse, source)
+        with warehouse.connect() as con:
+            staged = _table_columns(con, source.tables)
+        return dg.MaterializeResult(metadata={**result.metadata, **staged})
+
+    return _source
 
 
-@_asset(Code(modules=[statbel_population, observatory_context]), group_name="sources", kinds={"duckdb", "csv"},
-        deps=[raw_statbel_population])
-@_fail_on_input_error
-def be_statbel_population(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
-    """Statbel population by commune, sex and single year of age (TF_SOC_POP_STRUCT_<yyyy>), aggregated over
-    nationality and civil status, staged in ``src.be_statbel_population``. Used when the setting is ``national``;
-    optional."""
-    return _context_source(context, warehouse, statbel_population.load, observatory_context.STATBEL_POPULATION)
+def _table_columns(con, tables: tuple[str, ...]) -> dict:
+    """``dagster/column_schema`` of the first table (its columns as DuckDB has them), and the columns of every table
+    the asset fills; nothing for a table not there (a context input without file)."""
+    found: dict[str, list] = {}
+    for table in tables:
+        schema_name, name = table.split(".")
+        found[table] = con.execute("SELECT column_name, data_type FROM duckdb_columns() WHERE schema_name = ? AND "
+                                   "table_name = ? ORDER BY column_index", [schema_name, name]).fetchall()
+    if not found.get(tables[0]):
+        return {}
+    return {"dagster/column_schema": dg.TableSchema(columns=[dg.TableColumn(c, t) for c, t in found[tables[0]]]),
+            "tables": dg.MetadataValue.json({t: [f"{c} {d}" for c, d in cols] for t, cols in found.items()})}
 
 
-@_asset(Code(modules=[eurostat, observatory_context]), group_name="sources", kinds={"duckdb", "csv"},
-        deps=[raw_eurostat])
-@_fail_on_input_error
-def eu_eurostat_lfs(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
-    """Eurostat lfst_r_lfe2en2 (LFS employment by NUTS2, sex, age and NACE section), staged with its flags in
-    ``src.eu_eurostat_lfs_employment``: labour-market context, optional."""
-    return _context_source(context, warehouse, eurostat.load_lfs_employment, observatory_context.EUROSTAT_LFS)
+def column_schema(table: schema.Table) -> dg.TableSchema:
+    """The columns of a published table as the data dictionary describes them (observatory.schema)."""
+    return dg.TableSchema(columns=[dg.TableColumn(c.name, c.type, description=c.comment,
+                                                  constraints=dg.TableColumnConstraints(nullable=c.nullable))
+                                   for c in table.columns])
+
+
+SOURCES = tuple(s for s in all_sources() if s.role != REFERENCE)
+RAW_SOURCES = _raw_sources(SOURCES)
+# The raw folder of each source asset, for the nightly's change detection.
+RAW_FOLDERS: dict[dg.AssetKey, Path] = {s.key: Path(*s.key.path[1:]) for s in RAW_SOURCES}
+SOURCE_ASSETS = {s.source_id: source_asset(s) for s in SOURCES}
 
 
 def _scalar(info: dict) -> dict:
@@ -297,17 +276,41 @@ def _scalar(info: dict) -> dict:
 # ---------------------------------------------------------------- harmonised
 
 
-@_yearly_asset(Code(sql=["classify_fr_jobs.sql", "classify_be_jobs.sql"], modules=[harmonise]),
-               group_name="harmonised", kinds={"duckdb"}, deps=[fr_flores, be_onss, be_kbo, nomenclatures_table])
+def _of_role(role: str) -> list[dg.AssetsDefinition]:
+    return [SOURCE_ASSETS[s.source_id] for s in SOURCES if s.role == role]
+
+
+def _staged_in(*sql_files: str) -> list[dg.AssetsDefinition]:
+    """The source assets whose staging tables these SQL files read: a step depends on what it reads."""
+    text = "\n".join((harmonise.SQL_DIR / name).read_text(encoding="utf-8") for name in sql_files)
+    read = set(re.findall(r"\bsrc\.([a-z_0-9]+)\b", text))
+    return [SOURCE_ASSETS[s.source_id] for s in SOURCES if {t.removeprefix("src.") for t in s.tables} & read]
+
+
+def _unique(*assets: dg.AssetsDefinition) -> list[dg.AssetsDefinition]:
+    return list({a.key: a for a in assets}.values())
+
+
+_JOBS_SQL = sorted({s.harmonisation.sql_file for s in SOURCES if s.role == DELIVERY})
+_REGISTRY_SQL = sorted({s.harmonisation.sql_file for s in SOURCES if s.role == REGISTRY})
+
+
+@_yearly_asset(Code(sql=_JOBS_SQL, modules=[harmonise]), group_name="harmonised", kinds={"duckdb"},
+               deps=[*_unique(*_of_role(DELIVERY), *_staged_in(*_JOBS_SQL)), nomenclatures_table])
 def harmonised_jobs(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """Jobs of both deliveries in common codes (NUTS3, family, A*10, sex, age band). Rows outside the area are
     counted; rows with an unknown code go to ``meta.rejects`` with their reason."""
     results = []
     with warehouse.connect() as con:
+        deliveries = [s.harmonisation for s in SOURCES if s.role == DELIVERY]
+        if gone := harmonise.forget_absent_years(con, deliveries, reference_years(warehouse.raw_path)):
+            context.log.info(f"harmonised jobs of {', '.join(map(str, gone))} removed (no delivery left)")
         for key in context.partition_keys:
-            for source in (harmonise.FLORES, harmonise.ONSS):
-                results.append(harmonise.harmonise_jobs_year(con, source, int(key)))
+            for source in SOURCES:
+                if source.role == DELIVERY:
+                    results.append(harmonise.harmonise_jobs_year(con, source.harmonisation, int(key)))
         rows = con.execute("SELECT count(*) FROM harmonised.jobs").fetchone()[0]
+        columns = _table_columns(con, ("harmonised.jobs", "harmonised.units"))
         preview = _preview(con, "SELECT outcome, source_id, year, sum(rows) AS rows, sum(jobs) AS jobs, "
                                 "sum(nace2025_rows) AS nace2025_rows, sum(nace2025_jobs) AS nace2025_jobs, "
                                 "sum(nace2025_ambiguous_rows) AS nace2025_ambiguous_rows, "
@@ -315,6 +318,7 @@ def harmonised_jobs(context: dg.AssetExecutionContext, warehouse: Warehouse) -> 
                                 "FROM meta.row_accounting WHERE jobs IS NOT NULL GROUP BY ALL ORDER BY ALL", 50)
     accounted = [a for r in results for a in r["accounting"] if a["jobs"] is not None]
     return dg.MaterializeResult(metadata={
+        **columns,
         "dagster/row_count": rows,
         "rejected_rows": sum(r["rejected_rows"] for r in results),
         # Rows classified through a NACE-BEL 2025 / NAF 2025 code, and of those the ambiguous ones (methodology).
@@ -324,15 +328,17 @@ def harmonised_jobs(context: dg.AssetExecutionContext, warehouse: Warehouse) -> 
     })
 
 
-@_asset(Code(sql=["classify_fr_establishments.sql", "classify_be_establishments.sql"], modules=[harmonise]),
-        group_name="harmonised", kinds={"duckdb"}, deps=[fr_sirene, be_kbo, nomenclatures_table])
+@_asset(Code(sql=_REGISTRY_SQL, modules=[harmonise]), group_name="harmonised", kinds={"duckdb"},
+        deps=[*_unique(*_of_role(REGISTRY), *_staged_in(*_REGISTRY_SQL)), nomenclatures_table])
 def harmonised_establishments(warehouse: Warehouse) -> dg.MaterializeResult:
     """Registry establishments of both countries in common codes; rejected groups go to ``meta.rejects``."""
     with warehouse.connect() as con:
-        accounting = [harmonise.harmonise_registry(con, s) for s in (harmonise.SIRENE, harmonise.KBO)]
+        accounting = [harmonise.harmonise_registry(con, s.harmonisation) for s in SOURCES if s.role == REGISTRY]
         rows = con.execute("SELECT count(*) FROM harmonised.establishments").fetchone()[0]
+        columns = _table_columns(con, ("harmonised.establishments",))
     accounted = [a for r in accounting for a in r["accounting"]]
     return dg.MaterializeResult(metadata={
+        **columns,
         "dagster/row_count": rows,
         # Establishments classified through a NACE-BEL 2025 / NAF 2025 code, and of those the ambiguous ones.
         "nace2025_establishments": sum(a["nace2025_rows"] or 0 for a in accounted),
@@ -341,26 +347,41 @@ def harmonised_establishments(warehouse: Warehouse) -> dg.MaterializeResult:
     })
 
 
-@_asset(Code(sql=["classify_population.sql", "population_bands.sql", "macros.sql"], modules=[population]),
+# The population sources declare their harmonisation (PopulationSource) in their modules: those are run too.
+@_asset(Code(sql=["classify_population.sql", "population_bands.sql", "macros.sql"],
+             modules=[population, *(s.module for s in SOURCES if s.population)]),
         group_name="harmonised", kinds={"duckdb"},
-        deps=[eu_eurostat_population, fr_insee_population, be_statbel_population, nomenclatures_table])
+        deps=[*(SOURCE_ASSETS[s.source_id] for s in SOURCES if s.population), nomenclatures_table])
 def harmonised_population(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """Population by NUTS3, sex and band (published bands, Y15-24, Y15-64, UNK, TOTAL) from the source the setting
     OBSERVATORY_POPULATION_SOURCE chooses; rows outside the area are counted, unknown codes rejected with a reason."""
     with warehouse.connect() as con:
         result = population.harmonise_population(con, warehouse.population_setting)
+        columns = _table_columns(con, ("harmonised.population",))
         preview = _preview(con, "SELECT source_id, outcome, sum(rows) AS rows FROM meta.row_accounting "
                                 "WHERE source_id LIKE '%population' GROUP BY ALL ORDER BY ALL", 20)
     context.log.info(f"population from {warehouse.population_setting}: {result['rows']} rows")
-    return dg.MaterializeResult(metadata={"dagster/row_count": result["rows"],
+    return dg.MaterializeResult(metadata={**columns, "dagster/row_count": result["rows"],
                                           "population_setting": warehouse.population_setting,
                                           "accounting": preview})
 
 
 # ---------------------------------------------------------------- published
 
+# The published table each mart asset builds: its column schema in the UI and its schema check (pipelines.checks).
+PUBLISHED_TABLE = {"mart_jobs": schema.JOBS, "mart_indicators": schema.INDICATORS,
+                   "mart_perimeter_reconciliation": schema.RECONCILIATION, "mart_establishments": schema.ESTABLISHMENTS,
+                   "mart_population": schema.POPULATION, "mart_lfs_employment": schema.LFS_EMPLOYMENT,
+                   "mart_cross_border_comparison": schema.CROSS_BORDER}
+
+
+def _columns_of(asset: str) -> dict:
+    return {"dagster/column_schema": column_schema(PUBLISHED_TABLE[asset])}
+
+
 
 @_asset(Code(sql=["macros.sql", "mart_population.sql"], modules=[mart]), group_name="published", kinds={"duckdb"},
+        metadata=_columns_of("mart_population"),
         deps=[harmonised_population])
 def mart_population(warehouse: Warehouse) -> dg.MaterializeResult:
     """mart.population: residents on 1 January by territory, sex and age band, with the area aggregates and
@@ -373,7 +394,8 @@ def mart_population(warehouse: Warehouse) -> dg.MaterializeResult:
 
 
 @_asset(Code(sql=["classify_lfs_employment.sql"], modules=[mart]), group_name="published", kinds={"duckdb"},
-        deps=[eu_eurostat_lfs, nomenclatures_table])
+        metadata=_columns_of("mart_lfs_employment"),
+        deps=[*_staged_in("classify_lfs_employment.sql"), nomenclatures_table])
 def mart_lfs_employment(warehouse: Warehouse) -> dg.MaterializeResult:
     """mart.lfs_employment: Labour Force Survey employment of the area's NUTS2 regions (context); empty without the
     lfst_r_lfe2en2 file."""
@@ -390,15 +412,18 @@ _MART_EMPLOYMENT = Code(sql=["mart_jobs_cells.sql", "mart_jobs.sql", "mart_indic
 
 @dg.multi_asset(
     specs=[
-        dg.AssetSpec("mart_jobs", group_name="published", kinds={"duckdb"}, deps=[harmonised_jobs],
+        dg.AssetSpec("mart_jobs", group_name="published", kinds={"duckdb"},
+                     metadata=_columns_of("mart_jobs"), deps=[harmonised_jobs],
                      description="mart.jobs: salaried jobs by territory, family, sector, sex and age, with margins "
                      "and primary disclosure control.", code_version=_MART_EMPLOYMENT.version()),
         dg.AssetSpec("mart_indicators", group_name="published", kinds={"duckdb"},
+                     metadata=_columns_of("mart_indicators"),
                      deps=[harmonised_jobs, mart_population],
                      description="mart.indicators: the indicators by year, territory, sex and age band, including "
                      "those with a population denominator when the build has a population.",
                      code_version=_MART_EMPLOYMENT.version()),
         dg.AssetSpec("mart_perimeter_reconciliation", group_name="published", kinds={"duckdb"},
+                     metadata=_columns_of("mart_perimeter_reconciliation"),
                      deps=[harmonised_jobs],
                      description="mart.perimeter_reconciliation: common vs national definition and the parts of "
                      "the difference.", code_version=_MART_EMPLOYMENT.version()),
@@ -420,7 +445,8 @@ def mart_employment(warehouse: Warehouse):
 
 
 @_asset(Code(sql=["macros.sql", "mart_cross_border.sql"], modules=[mart]), group_name="published",
-        kinds={"duckdb"}, deps=["mart_indicators", nomenclatures_table])
+        kinds={"duckdb"},
+        metadata=_columns_of("mart_cross_border_comparison"), deps=["mart_indicators", nomenclatures_table])
 def mart_cross_border_comparison(warehouse: Warehouse) -> dg.MaterializeResult:
     """mart.cross_border_comparison: every indicator with the French side, the Belgian side and their difference,
     for the two sides of the area and for each pair of neighbouring NUTS3 across the border."""
@@ -433,7 +459,9 @@ def mart_cross_border_comparison(warehouse: Warehouse) -> dg.MaterializeResult:
                                           "sides": preview})
 
 
-@_asset(Code(modules=[mart]), group_name="published", kinds={"duckdb"}, deps=[harmonised_establishments])
+@_asset(Code(modules=[mart]), group_name="published", kinds={"duckdb"},
+        metadata=_columns_of("mart_establishments"),
+        deps=[harmonised_establishments])
 def mart_establishments(warehouse: Warehouse) -> dg.MaterializeResult:
     """mart.establishments: active registry establishments (SIRENE, KBO) by territory, family and sector."""
     with warehouse.connect() as con:
@@ -471,7 +499,6 @@ def observatory_database(context: dg.AssetExecutionContext, warehouse: Warehouse
     })
 
 
-ALL_ASSETS = [*RAW_SOURCES, nomenclatures_table, fr_flores, be_onss, fr_sirene, be_kbo, eu_eurostat_population,
-              fr_insee_population, be_statbel_population, eu_eurostat_lfs, harmonised_jobs, harmonised_establishments,
+ALL_ASSETS = [*RAW_SOURCES, nomenclatures_table, *SOURCE_ASSETS.values(), harmonised_jobs, harmonised_establishments,
               harmonised_population, mart_employment, mart_establishments, mart_dimensions, mart_population,
               mart_lfs_employment, mart_cross_border_comparison, observatory_database]

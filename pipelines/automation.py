@@ -29,19 +29,18 @@ import dagster as dg
 
 from observatory import codeversion, vintages
 from observatory.config import PUBLISHED_FILE_NAME, STAGING_FILE_NAME
-from observatory.sources import flores, onss
 from pipelines.assets import (
     ALL_ASSETS,
     CODE,
     CODE_FILES,
     RAW_FOLDERS,
-    YEARS,
     nomenclatures_table,
     observatory_database,
 )
 from pipelines.checks import ALL_CHECKS
 from pipelines.fetching import fetch_sources
 from pipelines.resources import Warehouse
+from pipelines.years import RANGE_END, RANGE_START, YEARS, describe_changes, sync_years
 
 BUILD_JOB = "build_observatory"
 TRIGGER_TAG = "observatory/trigger"
@@ -61,12 +60,6 @@ build_all = dg.define_asset_job(
 )
 
 
-def all_years_tags() -> dict[str, str]:
-    """Run every year of the partitioned assets in one run (their backfill policy is single-run)."""
-    keys = YEARS.get_partition_keys()
-    return {"dagster/asset_partition_range_start": keys[0], "dagster/asset_partition_range_end": keys[-1]}
-
-
 _BUILT = [a for a in ALL_ASSETS if isinstance(a, dg.AssetsDefinition) and a.is_materializable]
 _ORDER = {key: i for i, key in enumerate(k for a in _BUILT for k in a.keys)}  # ALL_ASSETS is in build order
 _SPECS = {spec.key: spec for a in _BUILT for spec in a.specs}
@@ -80,6 +73,7 @@ class NightlyPlan:
     """What the nightly found: the version of each raw folder, the stale assets and why, and what to run."""
 
     versions: dict[dg.AssetKey, str]
+    years: dict[str, str] = field(default_factory=dict)  # the range tags of every reference year
     reasons: dict[dg.AssetKey, str] = field(default_factory=dict)
     assets: list[dg.AssetKey] = field(default_factory=list)  # stale, downstream, and the sources they read
     checks: list[dg.AssetCheckKey] = field(default_factory=list)
@@ -91,7 +85,7 @@ class NightlyPlan:
 
     def run_request(self) -> dg.RunRequest:
         return dg.RunRequest(asset_selection=self.assets, asset_check_keys=self.checks,
-                             tags={TRIGGER_TAG: "nightly", **(all_years_tags() if self.partitioned else {})})
+                             tags={TRIGGER_TAG: "nightly", **(self.years if self.partitioned else {})})
 
     def skip_reason(self) -> dg.SkipReason:
         versions = "; ".join(f"{k.to_user_string()} {v}" for k, v in self.versions.items())
@@ -103,11 +97,22 @@ def plan_nightly(instance: dg.DagsterInstance, warehouse: Warehouse) -> NightlyP
     """Compare the raw folders and the warehouse with what the instance recorded; see the module docstring."""
     plan = NightlyPlan(versions={key: vintages.source_version(warehouse.raw_path, folder)
                                  for key, folder in RAW_FOLDERS.items()})
+    # A year dropped in (or removed) since the last evaluation is a partition (or no longer one) from now on.
+    added, removed = sync_years(instance, warehouse.raw_path)
+    if added or removed:
+        plan.notes.append(f"reference years {describe_changes(added, removed)}")
+    years = instance.get_dynamic_partitions(YEARS.name)
+    if years:
+        plan.years = {RANGE_START: min(years), RANGE_END: max(years)}
+    else:
+        plan.notes.append(f"no employment delivery in {warehouse.raw_path}: the yearly assets are not built")
     latest_storage_id: dict[dg.AssetKey, int] = {}
     digests: dict[codeversion.Code, dict[str, str]] = {}  # one reading of the files per declaration
     code_only: set[dg.AssetKey] = set()
     for key, spec in _SPECS.items():
-        partitions = spec.partitions_def.get_partition_keys() if spec.partitions_def else [None]
+        if spec.partitions_def and not years:
+            continue  # no delivery, no year to build (noted below)
+        partitions = sorted(years) if spec.partitions_def else [None]
         latest = {p: _latest_materialization(instance, key, p) for p in partitions}
         never = sorted(p or "" for p, record in latest.items() if record is None)
         if never:
@@ -153,13 +158,6 @@ def plan_nightly(instance: dg.DagsterInstance, warehouse: Warehouse) -> NightlyP
         sources = {d.asset_key for key in selected for d in _SPECS[key].deps if d.asset_key in RAW_FOLDERS}
         plan.assets = [*(k for k in RAW_FOLDERS if k in sources), *sorted(selected, key=_ORDER.__getitem__)]
         plan.checks = [check for c in ALL_CHECKS for check in c.check_keys if check.asset_key in selected]
-
-    raw = warehouse.raw_path
-    years = {str(y) for y in (*flores.available_years(raw), *onss.available_years(raw))}
-    if new_years := sorted(years - set(YEARS.get_partition_keys())):
-        # Year partitions are read when the code location loads.
-        plan.notes.append(f"deliveries for {', '.join(new_years)} are not year partitions yet: reload the code "
-                          "location (or restart `observatory ui`) to build them")
     return plan
 
 
@@ -192,7 +190,7 @@ def _request_what_is_stale(instance: dg.DagsterInstance, log, warehouse: Warehou
         return dg.SkipReason(f"build run {busy[0].run_id} is {busy[0].status.value.lower()}: nothing requested")
     plan = plan_nightly(instance, warehouse)
     for note in plan.notes:
-        log.warning(note)
+        log.info(note)
     if not plan.reasons:
         return plan.skip_reason()
     for key, reason in plan.reasons.items():

@@ -8,14 +8,11 @@ import duckdb
 
 from observatory import checks, context, nomenclatures, schema, validation
 from observatory.config import SETTINGS
-from observatory.sources import tercet
+from observatory.sources import REGISTRY, sources, tercet
 from pipelines.assets import (
-    be_kbo,
-    be_statbel_population,
-    eu_eurostat_lfs,
-    eu_eurostat_population,
-    fr_insee_population,
-    fr_sirene,
+    PUBLISHED_TABLE,
+    SOURCE_ASSETS,
+    SOURCES,
     harmonised_establishments,
     harmonised_population,
     nomenclatures_table,
@@ -52,7 +49,7 @@ def be_postcodes_match_tercet(warehouse: Warehouse) -> dg.AssetCheckResult:
                    dg.AssetCheckSeverity.WARN)
 
 
-@dg.asset_check(asset=be_kbo, blocking=True)
+@dg.asset_check(asset=SOURCE_ASSETS["be_kbo"], blocking=True)
 def kbo_mapped_forms_match_labels(warehouse: Warehouse) -> dg.AssetCheckResult:
     """Each juridical form of be_legal_forms.csv has, in the delivered code.csv, a label matching its pattern
     (the mutual-society codes are unverified assumptions: this check is what verifies them)."""
@@ -60,7 +57,7 @@ def kbo_mapped_forms_match_labels(warehouse: Warehouse) -> dg.AssetCheckResult:
         return _result(checks.kbo_form_labels(con), "mapped juridical forms match the delivered labels")
 
 
-@dg.asset_check(asset=fr_sirene)
+@dg.asset_check(asset=SOURCE_ASSETS["fr_sirene"])
 def sirene_aggregate_schema(warehouse: Warehouse) -> dg.AssetCheckResult:
     """The aggregated SIRENE establishments satisfy their pandera schema."""
     with warehouse.connect() as con:
@@ -69,15 +66,20 @@ def sirene_aggregate_schema(warehouse: Warehouse) -> dg.AssetCheckResult:
     return _result(report["failures"], f"{report['rows']} rows valid")
 
 
+def _staged_establishments() -> str:
+    """SQL: the establishments each registry staged (its first staging table)."""
+    return " UNION ALL ".join(f"SELECT '{s.source_id}' AS source_id, sum(establishments) AS n FROM {s.tables[0]}"
+                              for s in sources(REGISTRY))
+
+
 @dg.asset_check(asset=harmonised_establishments)
 def registry_rows_accounted(warehouse: Warehouse) -> dg.AssetCheckResult:
     """Every registry establishment is used, outside the area, or rejected with a reason."""
     with warehouse.connect() as con:
         rows = con.execute(
-            """SELECT a.source_id, a.n, s.n FROM
+            f"""SELECT a.source_id, a.n, s.n FROM
                  (SELECT source_id, sum(rows) AS n FROM meta.row_accounting WHERE year IS NULL GROUP BY ALL) a
-               JOIN (SELECT 'fr_sirene' AS source_id, sum(establishments) AS n FROM src.fr_sirene_establishments
-                     UNION ALL SELECT 'be_kbo', sum(establishments) FROM src.be_kbo_establishments) s
+               JOIN ({_staged_establishments()}) s
                USING (source_id) WHERE a.n <> s.n"""
         ).fetchall()
     return _result([f"{s}: {a} accounted, {n} staged" for s, a, n in rows], "every establishment accounted for")
@@ -165,12 +167,7 @@ def _file_present_check(item: context.ContextInput, asset: dg.AssetsDefinition) 
 
 
 # Context inputs are optional: one warning check per input, on the asset that loads it.
-FILE_PRESENT_CHECKS = [
-    _file_present_check(context.EUROSTAT_POPULATION, eu_eurostat_population),
-    _file_present_check(context.INSEE_POPULATION, fr_insee_population),
-    _file_present_check(context.STATBEL_POPULATION, be_statbel_population),
-    _file_present_check(context.EUROSTAT_LFS, eu_eurostat_lfs),
-]
+FILE_PRESENT_CHECKS = [_file_present_check(s.context, SOURCE_ASSETS[s.source_id]) for s in SOURCES if s.context]
 
 
 def _number(value: int | float) -> str:
@@ -234,14 +231,8 @@ def _schema_check(table: schema.Table, asset: str) -> dg.AssetChecksDefinition:
 
 # PUDL-style: one schema check per published mart table, generated from the schema metadata.
 SCHEMA_CHECKS = [
-    _schema_check(schema.JOBS, "mart_jobs"),
-    _schema_check(schema.INDICATORS, "mart_indicators"),
-    _schema_check(schema.RECONCILIATION, "mart_perimeter_reconciliation"),
-    _schema_check(schema.ESTABLISHMENTS, "mart_establishments"),
-    _schema_check(schema.POPULATION, "mart_population"),
-    _schema_check(schema.LFS_EMPLOYMENT, "mart_lfs_employment"),
-    _schema_check(schema.CROSS_BORDER, "mart_cross_border_comparison"),
-    *[_schema_check(t, "mart_dimensions") for t in schema.DIMENSIONS],
+    *(_schema_check(table, asset) for asset, table in PUBLISHED_TABLE.items()),
+    *(_schema_check(t, "mart_dimensions") for t in schema.DIMENSIONS),
 ]
 
 ALL_CHECKS = [mappings_are_consistent, be_postcodes_match_tercet, kbo_mapped_forms_match_labels, sirene_aggregate_schema,

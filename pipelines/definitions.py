@@ -1,17 +1,19 @@
 """The observatory's Dagster definitions: the observed raw folders, assets, checks, the whole-graph job, the nightly
 that rebuilds what is stale, the fetch job, its (stopped) schedule and the rebuild that follows a fetch, and the
-run-failure alert, and the sensor that fails runs whose process died."""
+run-failure alert, the sensor that fails runs whose process died, and the one that keeps the year partitions
+those of the raw folder."""
 
 
 import dagster as dg
 
 from pipelines.alerts import alert_on_run_failure
 from pipelines.assets import ALL_ASSETS
-from pipelines.automation import all_years_tags, build_after_fetch, build_all, nightly_refresh
+from pipelines.automation import build_after_fetch, build_all, nightly_refresh
 from pipelines.checks import ALL_CHECKS
 from pipelines.fetching import fetch_sources, nightly_fetch
 from pipelines.recovery import recover_dead_runs
 from pipelines.resources import default_warehouse
+from pipelines.years import all_years_tags, reference_years_sensor
 
 __all__ = ["all_years_tags", "build_all", "defs"]
 
@@ -20,7 +22,7 @@ defs = dg.Definitions(
     asset_checks=ALL_CHECKS,
     jobs=[build_all, fetch_sources],
     schedules=[nightly_refresh, nightly_fetch],
-    sensors=[alert_on_run_failure, build_after_fetch, recover_dead_runs],
+    sensors=[alert_on_run_failure, build_after_fetch, recover_dead_runs, reference_years_sensor],
     resources={"warehouse": default_warehouse()},
     # Every run executes its steps one after another in the run's own process, whoever launched it (the UI's
     # buttons, a backfill, the nightly, `observatory build`): the steps share one DuckDB working database, which

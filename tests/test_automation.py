@@ -3,6 +3,7 @@ stale until rebuilt, the fetch job reports new vintages and fails with the fetch
 alerted."""
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from observatory import alerts, codeversion, fetch, vintages
 from observatory.download import DownloadError
 from observatory.fetch import Fetcher, FetchError, FetchOutcome, FetchSettings
 from pipelines.alerts import alert_on_run_failure, failure_report
-from pipelines.assets import ALL_ASSETS
+from pipelines.assets import ALL_ASSETS, SOURCES, raw_key
 from pipelines.automation import BUILD_JOB, build_after_fetch, build_all, nightly_refresh, plan_nightly
 from pipelines.checks import ALL_CHECKS
 from pipelines.fetching import fetch_sources
@@ -24,10 +25,9 @@ from pipelines.resources import Warehouse
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "raw"
 PACKAGE = codeversion.ROOT  # the checkout's observatory package, copied (never edited) to simulate a code change
-RAW = {name: dg.AssetKey(["raw", *name.split("/")]) for name in (
-    "fr/sirene", "fr/flores", "be/kbo", "be/onss", "eu/eurostat", "fr/insee_population", "be/statbel_population")}
-INGEST = {dg.AssetKey(k) for k in ("fr_sirene", "be_kbo", "fr_flores", "be_onss", "eu_eurostat_population",
-                                   "eu_eurostat_lfs", "fr_insee_population", "be_statbel_population")}
+# From the sources' descriptors (tests/test_sources.py checks the descriptors themselves).
+RAW = {s.folder.as_posix(): raw_key(s) for s in SOURCES}
+INGEST = {dg.AssetKey(s.source_id) for s in SOURCES}
 
 
 class Observatory:
@@ -76,6 +76,57 @@ def _sirene_vintage(raw: Path) -> Path:
         for name in vintages.data_files_here(SAMPLE / "fr" / "sirene"):
             shutil.copyfile(SAMPLE / "fr" / "sirene" / name, vintage.file(name))
     return vintage.final
+
+
+def _deliver_year(raw: Path, year: int, like: int) -> None:
+    """The deliveries of ``year`` dropped into the raw folder: those of ``like`` with their year field changed."""
+    for folder, name, field in (("fr/flores", "flores_postes_{}.csv", "{};"),
+                                ("fr/flores", "flores_etablissements_{}.csv", "{};"),
+                                ("be/onss", "onss_postes_{}Q4.csv", "{}Q4,"), ("be/onss", "onss_unites_{}Q4.csv", "{}Q4,")):
+        text = (raw / folder / name.format(like)).read_text(encoding="utf-8")
+        changed = re.sub(rf"^{re.escape(field.format(like))}", field.format(year), text, flags=re.MULTILINE)
+        assert changed.count("\n") == text.count("\n") and changed != text
+        (raw / folder / name.format(year)).write_text(changed, encoding="utf-8")
+
+
+def test_a_year_dropped_in_is_built_by_the_next_nightly(observatory):
+    # The year partitions are those of the raw folder when the nightly runs, not when the code was loaded.
+    first = observatory.nightly()
+    assert (first.tags["dagster/asset_partition_range_start"], first.tags["dagster/asset_partition_range_end"]) \
+        == ("2022", "2024")
+    assert observatory.run(first).success
+    assert observatory.nightly().startswith("Nothing stale")
+
+    _deliver_year(observatory.raw, 2025, like=2024)
+    request = observatory.nightly()
+    assert isinstance(request, dg.RunRequest)
+    assert (request.tags["dagster/asset_partition_range_start"], request.tags["dagster/asset_partition_range_end"]) \
+        == ("2022", "2025")
+    assert {dg.AssetKey("fr_flores"), dg.AssetKey("be_onss"), dg.AssetKey("harmonised_jobs"),
+            dg.AssetKey("mart_jobs"), dg.AssetKey("observatory_database")} <= set(request.asset_selection)
+    assert not {dg.AssetKey("fr_sirene"), dg.AssetKey("be_kbo")} & set(request.asset_selection)
+    assert sorted(observatory.instance.get_dynamic_partitions("reference_year")) == ["2022", "2023", "2024", "2025"]
+    assert observatory.run(request).success
+    with duckdb.connect(str(observatory.warehouse_dir / "observatory.duckdb"), read_only=True) as con:
+        jobs = dict(con.execute("SELECT year, jobs FROM mart.jobs WHERE geo = 'FWVL' AND family = 'ALL' AND "
+                                "nace_a10 = 'TOTAL' AND sex = 'T' AND age_band = 'TOTAL'").fetchall())
+    assert sorted(jobs) == [2022, 2023, 2024, 2025] and jobs[2025] == jobs[2024]  # the same files, another year
+    assert observatory.nightly().startswith("Nothing stale")
+
+    # A year whose deliveries are taken away is no longer a partition, and nothing is requested for it.
+    for path in [*observatory.raw.glob("fr/flores/*_2025.csv"), *observatory.raw.glob("be/onss/*_2025Q4.csv")]:
+        path.unlink()
+    again = observatory.nightly()
+    assert sorted(observatory.instance.get_dynamic_partitions("reference_year")) == ["2022", "2023", "2024"]
+    assert isinstance(again, dg.RunRequest)
+    assert again.tags["dagster/asset_partition_range_end"] == "2024"
+    assert observatory.run(again).success
+    with duckdb.connect(str(observatory.warehouse_dir / "observatory.duckdb"), read_only=True) as con:
+        assert [y for (y,) in con.execute("SELECT DISTINCT year FROM mart.jobs ORDER BY year").fetchall()] \
+            == [2022, 2023, 2024]
+        assert con.execute("SELECT count(*) FROM meta.sources WHERE file_name LIKE '%2025%' AND source_id IN "
+                           "('fr_flores', 'be_onss')").fetchone()[0] == 0
+        assert con.execute("SELECT count(*) FROM meta.row_accounting WHERE year = 2025").fetchone()[0] == 0
 
 
 def test_nightly_rebuilds_only_what_is_stale(observatory):

@@ -434,8 +434,9 @@ def materialize_failure(tmp_path: Path, asset, source: str, target: str, mutatio
 
 
 def test_cut_last_line_fails_the_kbo_step(tmp_path: Path) -> None:
-    from pipelines.assets import be_kbo
+    from pipelines.assets import SOURCE_ASSETS
 
+    be_kbo = SOURCE_ASSETS["be_kbo"]
     failure = materialize_failure(tmp_path, be_kbo, "kbo", KA, cut_end(1))
     assert failure.step == "be_kbo"
     assert failure.summary().startswith("- step be_kbo: activity.csv, line 22: truncated last line")
@@ -443,8 +444,9 @@ def test_cut_last_line_fails_the_kbo_step(tmp_path: Path) -> None:
 
 
 def test_zip_bomb_fails_the_sirene_step(tmp_path: Path) -> None:
-    from pipelines.assets import fr_sirene
+    from pipelines.assets import SOURCE_ASSETS
 
+    fr_sirene = SOURCE_ASSETS["fr_sirene"]
     failure = materialize_failure(tmp_path, fr_sirene, "sirene", SEZ, BOMB)
     assert failure.step == "fr_sirene"
     assert "StockEtablissement_utf8.zip: member 'StockEtablissement_utf8.csv'" in failure.summary()

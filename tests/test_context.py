@@ -13,29 +13,33 @@ from observatory import context, publication
 from observatory.sources import eurostat
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "raw"
+EUROSTAT_POPULATION = context.input_of("eu_eurostat_population")
+EUROSTAT_LFS = context.input_of("eu_eurostat_lfs")
+INSEE_POPULATION = context.input_of("fr_insee_population")
+STATBEL_POPULATION = context.input_of("be_statbel_population")
 
 
 def test_the_setting_says_which_inputs_are_expected():
-    assert context.expected("eurostat") == (context.EUROSTAT_POPULATION, context.EUROSTAT_LFS)
-    assert context.expected("national") == (context.INSEE_POPULATION, context.STATBEL_POPULATION, context.EUROSTAT_LFS)
+    assert context.expected("eurostat") == (EUROSTAT_POPULATION, EUROSTAT_LFS)
+    assert context.expected("national") == (EUROSTAT_LFS, INSEE_POPULATION, STATBEL_POPULATION)
     with pytest.raises(ValueError, match="expected one of eurostat, national"):
         context.expected("insee")
 
 
 def test_missing_text_names_the_file_pattern_and_the_folder(tmp_path):
-    item = context.EUROSTAT_POPULATION
+    item = EUROSTAT_POPULATION
     assert not item.present(tmp_path)
     text = item.missing_text(tmp_path)
     assert text.startswith(f"eu_eurostat_population: no demo_r_pjangrp3*.csv, .csv.gz, .tsv or .tsv.gz file in "
                            f"{tmp_path / 'eu' / 'eurostat'};")
     assert "ess_jobs_per_1000_pop_15_64" in text
-    assert context.STATBEL_POPULATION.label() == ("be_statbel_population: TF_SOC_POP_STRUCT_<yyyy>.zip or .txt in "
+    assert STATBEL_POPULATION.label() == ("be_statbel_population: TF_SOC_POP_STRUCT_<yyyy>.zip or .txt in "
                                                   "be/statbel_population/")
     # Present means what the loader would read, broken or not: a broken file is the loader's error to report.
     (tmp_path / "eu" / "eurostat").mkdir(parents=True)
     (tmp_path / "eu" / "eurostat" / "demo_r_pjangrp3.csv").write_text("not a dataset\n", encoding="utf-8")
     assert item.present(tmp_path)
-    assert not context.EUROSTAT_LFS.present(tmp_path)
+    assert not EUROSTAT_LFS.present(tmp_path)
 
 
 def test_a_removed_file_leaves_nothing_staged(tmp_path):
@@ -43,24 +47,23 @@ def test_a_removed_file_leaves_nothing_staged(tmp_path):
     (raw / "eu" / "eurostat").mkdir(parents=True)
     shutil.copy(SAMPLE / "eu" / "eurostat" / "demo_r_pjangrp3.csv.gz", raw / "eu" / "eurostat")
     con = duckdb.connect()
-    assert context.missing(con, "eurostat") == [context.EUROSTAT_POPULATION, context.EUROSTAT_LFS]  # fresh database
+    assert context.missing(con, "eurostat") == [EUROSTAT_POPULATION, EUROSTAT_LFS]  # fresh database
     eurostat.load_population(con, raw)
-    assert context.missing(con, "eurostat") == [context.EUROSTAT_LFS]
-    assert context.missing(con, "national") == [context.INSEE_POPULATION, context.STATBEL_POPULATION,
-                                                context.EUROSTAT_LFS]
+    assert context.missing(con, "eurostat") == [EUROSTAT_LFS]
+    assert context.missing(con, "national") == [EUROSTAT_LFS, INSEE_POPULATION, STATBEL_POPULATION]
 
-    context.clear(con, context.EUROSTAT_POPULATION)  # what the asset does once the file is gone
+    context.clear(con, EUROSTAT_POPULATION)  # what the asset does once the file is gone
     assert con.execute("SELECT count(*) FROM src.eu_eurostat_population").fetchone()[0] == 0
     assert con.execute("SELECT count(*) FROM meta.sources WHERE source_id = ?",
                        ["eu_eurostat_population"]).fetchone()[0] == 0
-    assert context.missing(con, "eurostat") == [context.EUROSTAT_POPULATION, context.EUROSTAT_LFS]
-    context.clear(con, context.EUROSTAT_LFS)  # on a database that never had the LFS table: created empty
+    assert context.missing(con, "eurostat") == [EUROSTAT_POPULATION, EUROSTAT_LFS]
+    context.clear(con, EUROSTAT_LFS)  # on a database that never had the LFS table: created empty
     assert con.execute("SELECT count(*) FROM src.eu_eurostat_lfs_employment").fetchone()[0] == 0
     con.close()
 
 
 def test_release_records_the_missing_context_inputs(small_staging, tmp_path):
-    labels = [context.EUROSTAT_POPULATION.label(), context.EUROSTAT_LFS.label()]
+    labels = [EUROSTAT_POPULATION.label(), EUROSTAT_LFS.label()]
     publication.publish(small_staging, tmp_path / "without", missing_context=labels)
     publication.publish(small_staging, tmp_path / "with")
     recorded = {}

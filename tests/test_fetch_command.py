@@ -48,5 +48,5 @@ def test_fetch_command_fails_clearly_without_kbo_credentials(tmp_path: Path, mon
 def test_delivered_sources_are_not_fetched(tmp_path: Path) -> None:
     with pytest.raises(FetchError, match="onss is delivered under agreement"):
         fetch(["onss"], FetchSettings(raw_dir=tmp_path))
-    with pytest.raises(FetchError, match="unknown source.*nope; known: sirene, kbo"):
+    with pytest.raises(FetchError, match="unknown source.*nope; known: eurostat, insee_population, kbo, sirene"):
         fetch(["nope"], FetchSettings(raw_dir=tmp_path))

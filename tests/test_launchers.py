@@ -26,12 +26,14 @@ import pytest
 
 from observatory import cli
 from observatory.config import PROJECT_ROOT, PUBLISHED_FILE_NAME, STAGING_FILE_NAME
-from pipelines.assets import ALL_ASSETS, YEARS
+from observatory.sources import reference_years
+from pipelines.assets import ALL_ASSETS
 from pipelines.automation import BUILD_JOB, TRIGGER_TAG
 
 pytestmark = pytest.mark.launchers
 
 SAMPLE = PROJECT_ROOT / "data" / "raw"
+YEARS = [str(y) for y in reference_years(SAMPLE)]  # what `observatory ui` makes the year partitions
 LOCATION = "observatory"  # [tool.dagster] code_location_name in pyproject.toml
 REPOSITORY = "__repository__"  # the repository Dagster makes of a Definitions object
 FINISHED = {"SUCCESS", "FAILURE", "CANCELED"}
@@ -141,6 +143,7 @@ def servers(tmp_path_factory) -> Iterator[DagsterServers]:
             patch.delenv(name, raising=False)
         patch.setenv("DAGSTER_HOME", str(home))
         cli._dagster_environment(SAMPLE, warehouse)
+        cli._sync_reference_years(SAMPLE)
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT),
                                                                          os.environ.get("PYTHONPATH")]))}
     port = _free_port()
@@ -211,7 +214,7 @@ def _launched_run_id(data: dict) -> str:
 def test_the_job_launched_from_the_ui_publishes(servers):
     # The build_observatory page's "Materialize all", every year as a single run: the UI sends the job's selector
     # and the partition range as tags.
-    years = YEARS.get_partition_keys()
+    years = YEARS
     tags = [{"key": "dagster/asset_partition_range_start", "value": years[0]},
             {"key": "dagster/asset_partition_range_end", "value": years[-1]}]
     run_id = _launched_run_id(servers.graphql(LAUNCH, executionParams={
@@ -227,7 +230,7 @@ def test_a_backfill_of_every_partition_succeeds(servers):
     data = servers.graphql("""mutation($backfillParams: LaunchBackfillParams!) {
         launchPartitionBackfill(backfillParams: $backfillParams) { __typename ... on LaunchBackfillSuccess { backfillId }
         ... on PythonError { message stack } ... on UnauthorizedError { message } } }""", backfillParams={
-        "assetSelection": assets, "partitionNames": YEARS.get_partition_keys(), "fromFailure": False, "tags": []})
+        "assetSelection": assets, "partitionNames": YEARS, "fromFailure": False, "tags": []})
     result = data["launchPartitionBackfill"]
     assert result["__typename"] == "LaunchBackfillSuccess", result
     backfill_id = result["backfillId"]

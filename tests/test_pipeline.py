@@ -17,7 +17,7 @@ from conftest import spoil_flores
 
 from observatory import cli, schema
 from observatory.config import PROJECT_ROOT
-from pipelines.assets import ALL_ASSETS, be_statbel_population, eu_eurostat_population, fr_insee_population
+from pipelines.assets import ALL_ASSETS, SOURCE_ASSETS
 from pipelines.checks import ALL_CHECKS, FILE_PRESENT_CHECKS
 from pipelines.definitions import all_years_tags, defs
 from pipelines.resources import Warehouse
@@ -26,11 +26,12 @@ SAMPLE = Path(__file__).resolve().parents[1] / "data" / "raw"
 
 
 def materialize(raw: Path, warehouse: Path, population_source: str = "eurostat") -> dg.ExecuteInProcessResult:
+    instance = dg.DagsterInstance.ephemeral()
     return dg.materialize(
         [*ALL_ASSETS, *ALL_CHECKS],
         resources={"warehouse": Warehouse(raw_dir=str(raw), warehouse_dir=str(warehouse),
                                           population_source=population_source)},
-        tags=all_years_tags(),
+        instance=instance, tags=all_years_tags(instance, raw),
         raise_on_error=False,
     )
 
@@ -204,7 +205,8 @@ def test_employment_and_registries_alone_build_everything_else(built, tmp_path):
 def _materialize_population_sources(raw: Path, warehouse: Path, population_source: str) -> dg.ExecuteInProcessResult:
     """Only the population source assets and their checks: enough to see what a missing or broken file does."""
     return dg.materialize(
-        [eu_eurostat_population, fr_insee_population, be_statbel_population,
+        [SOURCE_ASSETS["eu_eurostat_population"], SOURCE_ASSETS["fr_insee_population"],
+         SOURCE_ASSETS["be_statbel_population"],
          *[c for c in FILE_PRESENT_CHECKS if any("population" in k.name for k in c.check_keys)]],
         resources={"warehouse": Warehouse(raw_dir=str(raw), warehouse_dir=str(warehouse),
                                           population_source=population_source)},

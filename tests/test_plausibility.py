@@ -279,9 +279,10 @@ def test_jobs_per_unit_out_of_range_is_found_for_cells_of_at_least_10_units():
 
 
 def materialize(raw: Path, warehouse: Path) -> dg.ExecuteInProcessResult:
+    instance = dg.DagsterInstance.ephemeral()
     return dg.materialize([*ALL_ASSETS, *ALL_CHECKS],
                           resources={"warehouse": Warehouse(raw_dir=str(raw), warehouse_dir=str(warehouse))},
-                          tags=all_years_tags(), raise_on_error=False)
+                          instance=instance, tags=all_years_tags(instance, raw), raise_on_error=False)
 
 
 def _edit_sample(raw: Path, relative: str, sep: str, change) -> None:

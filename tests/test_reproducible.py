@@ -264,10 +264,11 @@ def _build(warehouse: Path, threads: int, monkeypatch: pytest.MonkeyPatch) -> No
             yield con
 
     monkeypatch.setattr(Warehouse, "connect", with_threads)
+    instance = dg.DagsterInstance.ephemeral()
     result = dg.materialize(
         [*ALL_ASSETS, *ALL_CHECKS],
         resources={"warehouse": Warehouse(raw_dir=str(SAMPLE), warehouse_dir=str(warehouse))},
-        tags=all_years_tags(),
+        instance=instance, tags=all_years_tags(instance, SAMPLE),
         raise_on_error=False,
     )
     monkeypatch.setattr(Warehouse, "connect", connect)

@@ -52,17 +52,19 @@ import xml.etree.ElementTree as ET
 import zlib
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 import duckdb
 
-from observatory import vintages
+from observatory import context, vintages
 from observatory.download import DownloadError, Opener, looks_like_html
 from observatory.duck import transaction
 from observatory.errors import InputError, describe_duckdb_read_error
-from observatory.fetch import FetchError, FetchOutcome, FetchSettings
+from observatory.fetch import Fetcher, FetchError, FetchOutcome, FetchSettings
+from observatory.population import PopulationSource
 from observatory.provenance import META_SOURCES_DDL, Origin, read_origin, record_source, sha256
-from observatory.sources import population_staging_ddl
+from observatory.sources import CONTEXT, Source, population_staging_ddl
 from observatory.textfile import require_final_newline
 
 POPULATION_DATASET = "demo_r_pjangrp3"
@@ -870,3 +872,36 @@ def _fetch_one(settings: FetchSettings, session: Opener, plan: _Planned, incomin
     return _Fetched(dataset=plan.dataset, url=plan.url, path=final, bulk=plan.bulk, update_data=plan.update_data,
                     last_update=last_update, last_modified=result.last_modified, etag=result.etag,
                     content_sha256=content_sha, reference_period=period)
+
+
+# --- the sources ---------------------------------------------------------------------------------------------------
+
+_FETCHER = Fetcher("eurostat", FOLDER, "Eurostat demo_r_pjangrp3 and lfst_r_lfe2en2 for the area", fetch)
+_FILES = "*.csv, .csv.gz, .tsv or .tsv.gz"
+POPULATION = PopulationSource(
+    setting="eurostat", source_id=POPULATION_SOURCE_ID, table="src.eu_eurostat_population", system="eurostat",
+    geo_join="LEFT JOIN nom.geo g ON g.geo = p.area_code AND g.geo_level = 'NUTS3'",
+    geo="g.geo", country="g.country", known="true", in_area="g.geo IS NOT NULL", unknown_area="NULL",
+    has_total_class=True, has_sex_total=True,
+)
+SOURCES = (
+    Source(
+        POPULATION_SOURCE_ID, "EU", FOLDER, "Eurostat datasets (population, LFS)",
+        "Eurostat demo_r_pjangrp3 (population on 1 January by NUTS3, sex and five-year age), read from SDMX-CSV or "
+        "TSV with its flags kept, staged in ``src.eu_eurostat_population``. The default population of both "
+        "countries; optional: without it the build publishes everything but the population and the per-capita "
+        "indicators.",
+        CONTEXT, (POPULATION.table,), load_population, modules=(context,), fetcher=_FETCHER, population=POPULATION,
+        context=context.ContextInput(POPULATION_SOURCE_ID, FOLDER, f"{POPULATION_DATASET}{_FILES}",
+                                     context.WITHOUT_POPULATION, POPULATION.table, POPULATION_DDL,
+                                     partial(candidates, dataset=POPULATION_DATASET))),
+    Source(
+        LFS_SOURCE_ID, "EU", FOLDER, "Eurostat datasets (population, LFS)",
+        "Eurostat lfst_r_lfe2en2 (LFS employment by NUTS2, sex, age and NACE section), staged with its flags in "
+        "``src.eu_eurostat_lfs_employment``: labour-market context, optional.",
+        CONTEXT, ("src.eu_eurostat_lfs_employment",), load_lfs_employment, modules=(context,), fetcher=_FETCHER,
+        context=context.ContextInput(LFS_SOURCE_ID, FOLDER, f"{LFS_DATASET}{_FILES}",
+                                     "mart.lfs_employment (labour-market context) is empty",
+                                     "src.eu_eurostat_lfs_employment", LFS_DDL,
+                                     partial(candidates, dataset=LFS_DATASET), population=False)),
+)

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import duckdb
 
-from observatory import vintages
+from observatory import harmonise, validation, vintages
 from observatory.delivery import NEGATIVE, Column, FileContract, check_pair, check_year, load_delivery
 from observatory.provenance import Origin, read_origin, record_source
-from observatory.sources import FTE_DECIMALS, FTE_TOO_PRECISE, FTE_TYPE, ensure_column_type
+from observatory.sources import DELIVERY, FTE_DECIMALS, FTE_TOO_PRECISE, FTE_TYPE, Source, ensure_column_type
 
 SOURCE_ID = "fr_flores"
 FOLDER = Path("fr") / "flores"
@@ -152,3 +152,11 @@ def _naf_version_sql() -> str:
 
 def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
+
+
+SOURCES = (Source(
+    SOURCE_ID, "FR", FOLDER, "INSEE FLORES employment deliveries",
+    "INSEE FLORES employment extraction (jobs by commune, legal category, activity, sex, age; employer "
+    "establishments per cell), validated against delivery contract v1 and staged in ``src.fr_flores_*``.",
+    DELIVERY, ("src.fr_flores_jobs", "src.fr_flores_units"), load_year, modules=(validation,),
+    years=available_years, frame_schema=validation.FR_FLORES_JOBS, harmonisation=harmonise.FLORES),)

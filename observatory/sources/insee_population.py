@@ -37,13 +37,14 @@ from pathlib import Path
 import duckdb
 import pyarrow
 
-from observatory import safezip, vintages
+from observatory import context, safezip, vintages
 from observatory.download import head_or_probe, version_markers
 from observatory.duck import transaction
 from observatory.errors import InputError
-from observatory.fetch import FetchError, FetchOutcome, FetchSettings
+from observatory.fetch import Fetcher, FetchError, FetchOutcome, FetchSettings
+from observatory.population import PopulationSource
 from observatory.provenance import META_SOURCES_DDL, Origin, read_origin, record_source
-from observatory.sources import population_staging_ddl
+from observatory.sources import CONTEXT, Source, population_staging_ddl
 
 SOURCE_ID = "fr_insee_population"
 FOLDER = Path("fr") / "insee_population"
@@ -379,3 +380,21 @@ def fetch(settings: FetchSettings) -> FetchOutcome:
         vintage.adopt(result.path, name=name, url=url)
     return FetchOutcome("insee_population", vintage.final, markers,
                         f"insee_population: new vintage {vintage.final} (years {period})")
+
+
+POPULATION = PopulationSource(
+    setting="national", source_id=SOURCE_ID, table="src.fr_insee_population", system="insee",
+    geo_join="LEFT JOIN nom.fr_departments d ON d.dep = p.area_code",
+    geo="nullif(d.nuts3, '')", country="'FR'", known="d.dep IS NOT NULL", in_area="d.in_area = 'true'",
+    unknown_area="'département ' || p.area_code || ' not in fr_departments.csv'",
+    has_total_class=True, has_sex_total=True,
+)
+SOURCES = (Source(
+    SOURCE_ID, "FR", FOLDER, "INSEE population estimates",
+    "INSEE population estimates by département, sex and five-year age (estim-pop-dep-sexe-aq workbook), staged in "
+    "``src.fr_insee_population``. Used when the population setting is ``national``; optional.",
+    CONTEXT, (POPULATION.table,), load, modules=(context,), kinds=frozenset({"duckdb", "excel"}),
+    fetcher=Fetcher("insee_population", FOLDER, "INSEE population estimates by département, sex, age", fetch),
+    population=POPULATION,
+    context=context.ContextInput(SOURCE_ID, FOLDER, FILE_PATTERN, context.without_national("French", "France"),
+                                 POPULATION.table, STAGING_DDL, candidates)),)

@@ -49,11 +49,11 @@ from pathlib import Path, PurePosixPath
 
 import duckdb
 
-from observatory import safezip, vintages
+from observatory import harmonise, safezip, vintages
 from observatory.download import TRANSIENT_STATUSES, DownloadError, Opener, post_form
 from observatory.duck import transaction
 from observatory.errors import InputError, describe_duckdb_read_error
-from observatory.fetch import FetchError, FetchOutcome, FetchSettings
+from observatory.fetch import Fetcher, FetchError, FetchOutcome, FetchSettings
 from observatory.provenance import (
     META_SOURCES_DDL,
     Origin,
@@ -64,6 +64,7 @@ from observatory.provenance import (
     vintage_of,
 )
 from observatory.rejects import replace_rejects
+from observatory.sources import REGISTRY, Source
 from observatory.textfile import require_final_newline
 
 SOURCE_ID = "be_kbo"
@@ -880,3 +881,12 @@ def _build_units(con: duckdb.DuckDBPyConnection) -> None:
             LEFT JOIN _kbo_activity ua ON ua.entity = u.unit
             LEFT JOIN _kbo_activity ea ON ea.entity = u.enterprise"""
     )
+
+
+SOURCES = (Source(
+    SOURCE_ID, "BE", FOLDER, "KBO/BCE open-data extract",
+    "KBO/BCE open-data Full extract, read straight from its ZIP: code list and active establishment units "
+    "aggregated by postcode, juridical form, activity and employer flag.",
+    REGISTRY, ("src.be_kbo_establishments", "src.be_kbo_codes"), load, harmonisation=harmonise.KBO,
+    fetcher=Fetcher("kbo", FOLDER, "KBO/BCE open data: newest Full extract and the Update files after it "
+                                   "(needs KBO_USERNAME and KBO_PASSWORD)", fetch)),)

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import duckdb
 
-from observatory import vintages
+from observatory import harmonise, validation, vintages
 from observatory.delivery import NEGATIVE, Column, FileContract, check_pair, check_year, load_delivery
 from observatory.provenance import Origin, read_origin, record_source
-from observatory.sources import FTE_DECIMALS, FTE_TOO_PRECISE, FTE_TYPE, ensure_column_type
+from observatory.sources import DELIVERY, FTE_DECIMALS, FTE_TOO_PRECISE, FTE_TYPE, Source, ensure_column_type
 
 SOURCE_ID = "be_onss"
 FOLDER = Path("be") / "onss"
@@ -125,3 +125,11 @@ def load_year(con: duckdb.DuckDBPyConnection, raw_dir: Path, year: int) -> dict:
     ]
     return {"year": year, "jobs_rows": jobs_rows, "units_rows": units_rows, "jobs": int(jobs_total or 0),
             "jobs_rows_2025_codes": int(nace2025_rows), "sources": sources}
+
+
+SOURCES = (Source(
+    SOURCE_ID, "BE", FOLDER, "ONSS/RSZ employment deliveries",
+    "ONSS/RSZ employment extraction (jobs at the end of Q4 by commune, juridical form, accreditation, NACE, sex, "
+    "age; units per cell), validated against delivery contract v1 and staged in ``src.be_onss_*``.",
+    DELIVERY, ("src.be_onss_jobs", "src.be_onss_units"), load_year, modules=(validation,),
+    years=available_years, frame_schema=validation.BE_ONSS_JOBS, harmonisation=harmonise.ONSS),)

@@ -29,12 +29,13 @@ from pathlib import Path, PurePosixPath
 
 import duckdb
 
-from observatory import safezip, vintages
+from observatory import harmonise, safezip, vintages
 from observatory.download import DownloadError, DownloadResult, head_or_probe, version_markers
 from observatory.errors import InputError, describe_duckdb_read_error
-from observatory.fetch import FetchError, FetchOutcome, FetchSettings
+from observatory.fetch import Fetcher, FetchError, FetchOutcome, FetchSettings
 from observatory.provenance import SIDECAR_SUFFIX, Origin, read_origin, record_source
 from observatory.rejects import replace_rejects
+from observatory.sources import REGISTRY, Source
 from observatory.textfile import BOM, require_final_newline
 
 SOURCE_ID = "fr_sirene"
@@ -491,3 +492,11 @@ def fetch(settings: FetchSettings, fmt: str | None = None) -> FetchOutcome:
         for name, result in results.items():
             vintage.adopt(result.path, name=name, url=result.url)
     return FetchOutcome("sirene", vintage.final, markers, f"sirene: new vintage {vintage.final} ({fmt})")
+
+
+SOURCES = (Source(
+    SOURCE_ID, "FR", FOLDER, "INSEE SIRENE stock files",
+    "INSEE SIRENE stock files (legal units and establishments; Parquet, CSV or ZIP), read by DuckDB and aggregated "
+    "to active establishments by commune, legal category, ESS flag, activity and employer flag.",
+    REGISTRY, ("src.fr_sirene_establishments",), load, harmonisation=harmonise.SIRENE,
+    fetcher=Fetcher("sirene", FOLDER, "INSEE SIRENE stock files (legal units and establishments)", fetch)),)

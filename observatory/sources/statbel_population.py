@@ -37,13 +37,14 @@ from pathlib import Path, PurePosixPath
 
 import duckdb
 
-from observatory import safezip, vintages
+from observatory import context, safezip, vintages
 from observatory.download import DownloadError, DownloadResult
 from observatory.duck import transaction
 from observatory.errors import InputError, describe_duckdb_read_error
-from observatory.fetch import FetchError, FetchOutcome, FetchSettings
+from observatory.fetch import Fetcher, FetchError, FetchOutcome, FetchSettings
+from observatory.population import PopulationSource
 from observatory.provenance import META_SOURCES_DDL, Origin, read_origin, record_source
-from observatory.sources import population_staging_ddl
+from observatory.sources import CONTEXT, Source, population_staging_ddl
 from observatory.textfile import check_delimited
 
 SOURCE_ID = "be_statbel_population"
@@ -307,3 +308,24 @@ def fetch(settings: FetchSettings) -> FetchOutcome:
             vintage.adopt(result.path, url=result.url, reference_period=f"{year}-01-01")
     return FetchOutcome("statbel_population", vintage.final, version,
                         f"statbel_population: new vintage {vintage.final} (years {', '.join(map(str, fetched))}{note})")
+
+
+POPULATION = PopulationSource(
+    setting="national", source_id=SOURCE_ID, table="src.be_statbel_population", system="statbel",
+    geo_join="LEFT JOIN nom.be_arrondissements a ON a.arrondissement = left(p.area_code, 2)",
+    geo="nullif(a.nuts3, '')", country="'BE'", known="a.arrondissement IS NOT NULL", in_area="a.in_area = 'true'",
+    unknown_area="'REFNIS ' || p.area_code || ': arrondissement ' || left(p.area_code, 2) "
+    "|| ' not in be_arrondissements.csv'",
+    has_total_class=False, has_sex_total=False,
+)
+SOURCES = (Source(
+    SOURCE_ID, "BE", FOLDER, "Statbel population",
+    "Statbel population by commune, sex and single year of age (TF_SOC_POP_STRUCT_<yyyy>), aggregated over "
+    "nationality and civil status, staged in ``src.be_statbel_population``. Used when the setting is "
+    "``national``; optional.",
+    CONTEXT, (POPULATION.table,), load, modules=(context,),
+    fetcher=Fetcher("statbel_population", FOLDER, "Statbel population by commune, sex, age", fetch),
+    population=POPULATION,
+    context=context.ContextInput(SOURCE_ID, FOLDER, "TF_SOC_POP_STRUCT_<yyyy>.zip or .txt",
+                                 context.without_national("Belgian", "Belgium"), POPULATION.table, STAGING_DDL,
+                                 candidates)),)

@@ -31,7 +31,8 @@ from pathlib import Path
 from observatory import nomenclatures, safezip, vintages
 from observatory.download import head_or_probe, version_markers
 from observatory.errors import InputError
-from observatory.fetch import FetchError, FetchOutcome, FetchSettings
+from observatory.fetch import Fetcher, FetchError, FetchOutcome, FetchSettings
+from observatory.sources import REFERENCE, Source
 
 SOURCE_ID = "eu_tercet"
 FOLDER = Path("eu") / "tercet"
@@ -201,3 +202,9 @@ def fetch(settings: FetchSettings) -> FetchOutcome:
     summary = (f"{len(found)} difference(s) with be_postcode_nuts3.csv for the area, e.g. {found[0]}" if found
                else "agrees with be_postcode_nuts3.csv for the area")
     return FetchOutcome("tercet", vintage.final, markers, f"tercet: new vintage {vintage.final}; {summary}")
+
+
+SOURCES = (Source(
+    SOURCE_ID, "BE", FOLDER, "Eurostat TERCET postcode to NUTS3 correspondence for Belgium",
+    "Compared with be_postcode_nuts3.csv by the check be_postcodes_match_tercet; never staged.", REFERENCE,
+    fetcher=Fetcher("tercet", FOLDER, "Eurostat TERCET postcode to NUTS3 correspondence for Belgium", fetch)),)
