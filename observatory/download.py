@@ -3,10 +3,16 @@
 Source-independent: the per-source downloaders (KBO, SIRENE, Statbel, Eurostat...) call :func:`download` with the
 URL, the target path and what the file must be (``kind``). A download streams to ``<target>.part``; only a file
 that passed every check replaces ``target`` (``os.replace``), so a failed or interrupted download never touches the
-previous copy. After a transient failure (connection dropped, 5xx, 429) the ``.part`` file is kept with a small
-``<target>.part.json`` (URL, ETag, Last-Modified) and the next attempt, in this call or a later one, asks only for
-the missing bytes (``Range``, guarded by ``If-Range`` so a file changed on the server restarts from zero). Other
-failures (4xx, size cap, checksum, HTML page instead of data) delete both.
+previous copy.
+
+Requests go through a ``requests.Session`` (:func:`new_session`): it keeps cookies (the KBO login) and its adapter
+retries, with urllib3's ``Retry``, what can be retried before a body arrives: a failed or timed-out connection and
+HTTP 429, 500, 502, 503, 504, for GET and HEAD only (a login form is never sent twice), with exponential back-off,
+honouring ``Retry-After`` up to :data:`MAX_RETRY_AFTER_SECONDS`. A body cut short after the headers is beyond
+urllib3's retries: :func:`download` keeps the bytes received in ``.part`` with a small ``<target>.part.json`` (URL,
+ETag, Last-Modified) and asks only for the missing ones (``Range``, guarded by ``If-Range`` so a file changed on the
+server restarts from zero), a bounded number of times in this call, and again in a later call when the transient
+failures outlast the retries. Other failures (4xx, size cap, checksum, HTML page instead of data) delete both.
 
 Progress goes through a ``progress(message)`` callback (Dagster's ``context.log.info`` or ``print``) and the
 module's logger at DEBUG level. Form values (passwords) never appear in either: only field names do.
@@ -17,47 +23,48 @@ from __future__ import annotations
 import email.utils
 import gzip
 import hashlib
-import http.client
 import json
 import logging
 import os
 import re
-import ssl
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 import zipfile
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from http.cookiejar import CookieJar
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
+
+import requests
+import urllib3.exceptions
+from requests.adapters import HTTPAdapter
+from urllib3.util import Retry
 
 from observatory import safezip
-from observatory.errors import InputError
+from observatory.errors import InputError, html_instead_of
 
 Kind = Literal["zip", "gzip", "text", "binary", "xlsx"]
 Progress = Callable[[str], None] | None
+# The session fetchers pass around (the name predates requests): cookies, headers and the retrying adapter.
+Opener = requests.Session
 
 CHUNK_SIZE = 1 << 20
-USER_AGENT = "desir-observatory/0.1 (cross-border social-economy observatory; Python urllib)"
+USER_AGENT = "desir-observatory/0.1 (cross-border social-economy observatory; Python requests)"
 TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})
+# Only idempotent requests are repeated: a POST (the KBO login form) is sent once.
+RETRY_METHODS = frozenset({"GET", "HEAD"})
 # A Retry-After longer than this is not waited for: the download gives up (the .part stays for the next run).
 MAX_RETRY_AFTER_SECONDS = 120.0
-HTML_STATBEL_HINT = "Statbel answers scripts with a CAPTCHA page and HTTP 200"
+# What each kind must be, in the messages.
+EXPECTED = {"zip": "a ZIP", "gzip": "a gzip file", "xlsx": "an Excel workbook", "text": "a text (CSV/TSV) file",
+            "binary": "the file"}
 
 log = logging.getLogger(__name__)
-# Injectable so that tests do not wait: the retry loop looks it up at call time.
+# Injectable so that tests do not wait: the retries (urllib3's and the resumes) look it up at call time.
 _sleep: Callable[[float], None] = time.sleep
-
-
-class Opener(Protocol):
-    """What :func:`download` needs from a session: ``urllib.request.OpenerDirector.open``."""
-
-    def open(self, fullurl: Any, data: bytes | None = None, timeout: float = ...) -> Any: ...
 
 
 class DownloadError(Exception):
@@ -78,6 +85,10 @@ class DownloadError(Exception):
         super().__init__(text)
 
 
+class HtmlPageError(DownloadError):
+    """The server answered an HTML page (a login, error or CAPTCHA page) where a file was expected."""
+
+
 @dataclass(frozen=True)
 class DownloadResult:
     path: Path
@@ -87,18 +98,26 @@ class DownloadResult:
     etag: str | None
     last_modified: str | None
     content_type: str | None
-    attempts: int
+    attempts: int  # HTTP requests made: the adapter's retries and the resumes included
     resumed: bool
 
 
-class _Transient(Exception):
-    """A failure worth retrying; ``delay`` overrides the back-off (0: retry at once, e.g. restart from zero)."""
+class _Interrupted(Exception):
+    """The body stopped short (or the bytes held do not fit the file): resume, or restart from zero (``delay=0``)."""
 
-    def __init__(self, reason: str, *, retry_after: float | None = None, delay: float | None = None) -> None:
+    def __init__(self, reason: str, *, delay: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.delay = delay
+
+
+class _GaveUp(Exception):
+    """The adapter's retries are spent (or Retry-After is too long): still transient, so ``.part`` may be kept."""
+
+    def __init__(self, reason: str, *, retry_after: float | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
         self.retry_after = retry_after
-        self.delay = delay
 
 
 @dataclass
@@ -124,19 +143,83 @@ class _PartState:
         return self.last_modified
 
 
+@dataclass
+class _Watch:
+    """The request being made, for the retry messages (the adapter knows neither the full URL nor the callback)."""
+
+    url: str
+    progress: Progress
+    retries: int = 0
+
+
+_watch: ContextVar[_Watch | None] = ContextVar("observatory_download_watch", default=None)
+
+
+@contextmanager
+def _watching(url: str, progress: Progress) -> Iterator[_Watch]:
+    watch = _Watch(url, progress)
+    token = _watch.set(watch)
+    try:
+        yield watch
+    finally:
+        _watch.reset(token)
+
+
 def _say(progress: Progress, message: str) -> None:
     log.debug(message)
     if progress is not None:
         progress(message)
 
 
-def new_session() -> urllib.request.OpenerDirector:
-    """An opener that keeps cookies between requests (a login, then downloads); its jar is ``.cookie_jar``."""
-    jar = CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-    opener.addheaders = [("User-Agent", USER_AGENT)]
-    opener.cookie_jar = jar  # type: ignore[attr-defined]
-    return opener
+class _Retry(Retry):
+    """urllib3's Retry, waiting through ``_sleep`` with a progress message, and giving up at once on a Retry-After
+    over :data:`MAX_RETRY_AFTER_SECONDS` (the last answer then reaches the caller, which says so)."""
+
+    def get_retry_after(self, response: Any) -> float | None:
+        try:
+            return super().get_retry_after(response)
+        except urllib3.exceptions.InvalidHeader:
+            return None  # unreadable: the back-off applies
+
+    def increment(self, method: str | None = None, url: str | None = None, response: Any = None,
+                  error: Exception | None = None, _pool: Any = None, _stacktrace: Any = None) -> _Retry:
+        if response is not None and self.respect_retry_after_header:
+            wait = self.get_retry_after(response)
+            if wait is not None and wait > MAX_RETRY_AFTER_SECONDS:
+                raise urllib3.exceptions.MaxRetryError(_pool, url, urllib3.exceptions.ResponseError(
+                    f"Retry-After {wait:.0f} s"))
+        return super().increment(method, url, response, error, _pool, _stacktrace)
+
+    def sleep(self, response: Any = None) -> None:
+        wait = self.get_retry_after(response) if response is not None and self.respect_retry_after_header else None
+        if wait is None:
+            wait = self.get_backoff_time()
+        if (watch := _watch.get()) is not None:
+            watch.retries += 1
+            last = self.history[-1] if self.history else None
+            why = (f"HTTP {last.status}" if last is not None and last.status else
+                   _describe(last.error) if last is not None and last.error else "failed")
+            done = len(self.history)
+            _say(watch.progress, f"{watch.url}: {why}; retry {done}/{done + (self.total or 0)} in {wait:g} s")
+        if wait > 0:
+            _sleep(wait)
+
+
+def new_session(*, retries: int = 4, backoff_seconds: float = 1.0) -> requests.Session:
+    """A session that keeps cookies between requests (a login, then downloads) and retries transient failures.
+
+    Each request is repeated at most ``retries`` times (GET and HEAD; a POST only when the connection failed before
+    it was sent), waiting what ``Retry-After`` asks or urllib3's back-off: nothing before the first retry, then
+    2, 4, 8... times ``backoff_seconds`` (at most 120 s). A TLS failure (a certificate not trusted) is not retried.
+    """
+    retry = _Retry(total=retries, other=0, backoff_factor=backoff_seconds, status_forcelist=TRANSIENT_STATUSES,
+                   allowed_methods=RETRY_METHODS, respect_retry_after_header=True, raise_on_status=False)
+    session = requests.Session()
+    session.headers["User-Agent"] = USER_AGENT
+    adapter = HTTPAdapter(max_retries=retry)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
 
 
 def post_form(session: Opener, url: str, fields: Mapping[str, str], *, timeout: float = 60, progress: Progress = None,
@@ -148,21 +231,43 @@ def post_form(session: Opener, url: str, fields: Mapping[str, str], *, timeout: 
     """
     names = ", ".join(fields) or "none"
     _say(progress, f"POST {url} (form fields: {names}; values not shown)")
-    data = urllib.parse.urlencode(dict(fields)).encode("ascii")
-    request = urllib.request.Request(url, data=data, method="POST",
-                                     headers={"Content-Type": "application/x-www-form-urlencoded", **(headers or {})})
-    try:
-        response = session.open(request, timeout=timeout)
-    except urllib.error.HTTPError as exc:
-        with exc:
-            status, final_url, body = exc.code, exc.geturl() or url, exc.read(max_body)
-    except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
-        raise DownloadError(url, None, f"the form POST failed: {_describe(exc)}", state="") from None
-    else:
+    with _watching(url, progress):
+        try:
+            response = session.post(url, data=dict(fields), headers=dict(headers or {}), timeout=timeout, stream=True)
+        except requests.RequestException as exc:
+            raise DownloadError(url, None, f"the form POST failed: {_describe(exc)}", state="") from None
         with response:
-            status, final_url, body = response.status, response.geturl(), response.read(max_body)
-    _say(progress, f"POST {url}: HTTP {status}, ended at {final_url}")
-    return status, final_url, body.decode("utf-8", "replace")
+            body = _read_some(response, url, max_body)
+    _say(progress, f"POST {url}: HTTP {response.status_code}, ended at {response.url}")
+    return response.status_code, response.url, body.decode("utf-8", "replace")
+
+
+def get_page(session: Opener, url: str, *, timeout: float = 60, progress: Progress = None,
+             headers: Mapping[str, str] | None = None, max_bytes: int = 8 << 20) -> tuple[int, str, str]:
+    """GET a small page (a file list), following redirects; returns (status, final URL, at most ``max_bytes`` of
+    the body as text). Transient failures are retried by the session; an HTTP error status is returned, not raised."""
+    _say(progress, f"GET {url}")
+    with _watching(url, progress):
+        try:
+            response = session.get(url, headers=dict(headers or {}), timeout=timeout, stream=True)
+        except requests.RequestException as exc:
+            raise DownloadError(url, None, f"connection failed: {_describe(exc)}", state="") from None
+        with response:
+            body = _read_some(response, url, max_bytes)
+    return response.status_code, response.url, body.decode("utf-8", "replace")
+
+
+def _read_some(response: requests.Response, url: str, limit: int) -> bytes:
+    """At most ``limit`` bytes of a (small) body."""
+    data = b""
+    try:
+        for chunk in response.iter_content(min(CHUNK_SIZE, limit) or 1):
+            data += chunk
+            if len(data) >= limit:
+                break
+    except requests.RequestException as exc:
+        raise DownloadError(url, None, f"the answer was cut: {_describe(exc)}", state="") from None
+    return data[:limit]
 
 
 def head_or_probe(url: str, session: Opener | None = None, *, timeout: float = 30,
@@ -173,40 +278,38 @@ def head_or_probe(url: str, session: Opener | None = None, *, timeout: float = 3
     ``accept_ranges``, ``status``, ``url`` (after redirects) and ``method``. Uses HEAD; when HEAD is refused
     (405, 501), a GET of the first byte (``Range: bytes=0-0``), whose body is not read.
     """
-    opener = session or new_session()
+    http = session if session is not None else new_session()
+    # The length of the file itself, as the download will receive it.
+    asked = {"Accept-Encoding": "identity", **(headers or {})}
     method = "HEAD"
-    try:
-        response = opener.open(urllib.request.Request(url, method="HEAD", headers=dict(headers or {})), timeout=timeout)
-    except urllib.error.HTTPError as exc:
-        exc.close()
-        if exc.code not in (405, 501):
-            raise DownloadError(url, None, f"HEAD answered HTTP {exc.code} {exc.reason}", status=exc.code, state="") from None
-        method = "GET"
+    with _watching(url, None):
         try:
-            response = opener.open(urllib.request.Request(url, headers={**(headers or {}), "Range": "bytes=0-0"}),
-                                   timeout=timeout)
-        except urllib.error.HTTPError as exc2:
-            exc2.close()
-            raise DownloadError(url, None, f"GET (probe) answered HTTP {exc2.code} {exc2.reason}", status=exc2.code,
-                                state="") from None
-        except (urllib.error.URLError, http.client.HTTPException, OSError) as exc2:
-            raise DownloadError(url, None, f"probe failed: {_describe(exc2)}", state="") from None
-    except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
-        raise DownloadError(url, None, f"HEAD failed: {_describe(exc)}", state="") from None
+            response = http.head(url, headers=asked, timeout=timeout, allow_redirects=True)
+            if response.status_code in (405, 501):
+                response.close()
+                method = "GET"
+                response = http.get(url, headers={**asked, "Range": "bytes=0-0"}, timeout=timeout, stream=True)
+        except requests.RequestException as exc:
+            what = "HEAD" if method == "HEAD" else "probe"
+            raise DownloadError(url, None, f"{what} failed: {_describe(exc)}", state="") from None
     with response:
+        if response.status_code >= 400:
+            what = "HEAD" if method == "HEAD" else "GET (probe)"
+            raise DownloadError(url, None, f"{what} answered HTTP {response.status_code} {response.reason}",
+                                status=response.status_code, state="")
         h = response.headers
         length = _int_or_none(h.get("Content-Length"))
-        if response.status == 206:
+        if response.status_code == 206:
             length = _content_range(h.get("Content-Range"))[2]
         return {
-            "url": response.geturl(),
-            "status": response.status,
+            "url": response.url,
+            "status": response.status_code,
             "method": method,
             "etag": h.get("ETag"),
             "last_modified": h.get("Last-Modified"),
             "content_length": length,
             "content_type": h.get("Content-Type"),
-            "accept_ranges": response.status == 206 or h.get("Accept-Ranges", "").strip().lower() == "bytes",
+            "accept_ranges": response.status_code == 206 or h.get("Accept-Ranges", "").strip().lower() == "bytes",
         }
 
 
@@ -219,51 +322,50 @@ def version_markers(head: dict) -> dict:
 def download(url: str, target: Path | str, *, session: Opener | None = None, expected_sha256: str | None = None,
              expected_size: int | None = None, max_bytes: int, kind: Kind, retries: int = 4, backoff_seconds: float = 1.0,
              timeout: float = 60, progress: Progress = None, headers: Mapping[str, str] | None = None) -> DownloadResult:
-    """Download ``url`` to ``target`` (see the module docstring); at most ``retries + 1`` HTTP requests.
+    """Download ``url`` to ``target`` (see the module docstring).
 
-    Raises :class:`DownloadError`; the previous ``target`` is then unchanged.
+    The session (a new one with ``retries`` and ``backoff_seconds`` when none is given) retries each request; a
+    body cut short is resumed at most ``retries`` times, after ``backoff_seconds`` × 1, 2, 4... Raises
+    :class:`DownloadError`; the previous ``target`` is then unchanged.
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     part = target.with_name(target.name + ".part")
     meta = target.with_name(target.name + ".part.json")
-    opener = session or new_session()
+    http = session if session is not None else new_session(retries=retries, backoff_seconds=backoff_seconds)
     state = _load_state(part, meta, url)
-    attempts = 0
+    requests_made = resumes = 0
     resumed = False
-    while True:
-        attempts += 1
-        try:
-            response_info, was_resumed = _attempt(opener, url, target, part, meta, state, max_bytes=max_bytes,
-                                                  timeout=timeout, progress=progress, headers=headers)
-            resumed = resumed or was_resumed
-            break
-        except _Transient as exc:
-            kept = part.stat().st_size if part.exists() else 0
-            too_long = exc.retry_after is not None and exc.retry_after > MAX_RETRY_AFTER_SECONDS
-            if attempts > retries or too_long:
-                why = (f"the server asks to come back in {exc.retry_after:.0f} s" if too_long
-                       else f"gave up after {attempts} attempt(s)")
-                # Keep the bytes only if a later call can resume them safely (ranges and a validator for If-Range).
-                resumable = kept and state.accept_ranges and state.if_range()
-                keep = f"; {kept} bytes kept in {part.name} for the next call to resume" if resumable else ""
-                if not keep:
-                    _discard(part, meta)
-                raise DownloadError(url, target, f"{exc.reason}; {why}{keep}") from None
-            delay = exc.delay
-            if delay is None:
-                delay = backoff_seconds * 2 ** (attempts - 1)
-                if exc.retry_after is not None:
-                    delay = max(delay, exc.retry_after)
-            _say(progress, f"{url}: {exc.reason}; retry {attempts}/{retries} in {delay:g} s")
-            if delay > 0:
-                _sleep(delay)
-        except DownloadError:
-            _discard(part, meta)
-            raise
+    with _watching(url, progress) as watch:
+        while True:
+            requests_made += 1
+            try:
+                response_info, was_resumed = _attempt(http, url, target, part, meta, state, max_bytes=max_bytes,
+                                                      timeout=timeout, progress=progress, headers=headers)
+                resumed = resumed or was_resumed
+                break
+            except _Interrupted as exc:
+                if resumes >= retries:
+                    _give_up(url, target, part, meta, state, f"{exc.reason}; gave up after "
+                                                             f"{requests_made + watch.retries} attempt(s)")
+                resumes += 1
+                delay = exc.delay if exc.delay is not None else backoff_seconds * 2 ** (resumes - 1)
+                _say(progress, f"{url}: {exc.reason}; resume {resumes}/{retries} in {delay:g} s")
+                if delay > 0:
+                    _sleep(delay)
+            except _GaveUp as exc:
+                if exc.retry_after is not None and exc.retry_after > MAX_RETRY_AFTER_SECONDS:
+                    why = f"the server asks to come back in {exc.retry_after:.0f} s"
+                else:
+                    why = f"gave up after {requests_made + watch.retries} attempt(s)"
+                _give_up(url, target, part, meta, state, f"{exc.reason}; {why}")
+            except DownloadError:
+                _discard(part, meta)
+                raise
+    attempts = requests_made + watch.retries
     try:
         size, digest = _verify(part, url, target, kind=kind, expected_size=expected_size,
-                               expected_sha256=expected_sha256, content_type=response_info["content_type"])
+                               expected_sha256=expected_sha256)
     except DownloadError:
         _discard(part, meta)
         raise
@@ -276,13 +378,26 @@ def download(url: str, target: Path | str, *, session: Opener | None = None, exp
                           attempts=attempts, resumed=resumed)
 
 
-def _attempt(opener: Opener, url: str, target: Path, part: Path, meta: Path, state: _PartState, *, max_bytes: int,
+def _give_up(url: str, target: Path, part: Path, meta: Path, state: _PartState, problem: str) -> None:
+    """Raise the DownloadError of a transient failure that outlasted the retries, keeping ``.part`` if a later call
+    can resume it safely (the server takes ranges and gave a validator for If-Range)."""
+    kept = part.stat().st_size if part.exists() else 0
+    if kept and state.accept_ranges and state.if_range():
+        problem += f"; {kept} bytes kept in {part.name} for the next call to resume"
+    else:
+        _discard(part, meta)
+    raise DownloadError(url, target, problem) from None
+
+
+def _attempt(http: Opener, url: str, target: Path, part: Path, meta: Path, state: _PartState, *, max_bytes: int,
              timeout: float, progress: Progress, headers: Mapping[str, str] | None) -> tuple[dict, bool]:
-    """One HTTP request; appends to or rewrites ``part``. Raises _Transient (retry) or DownloadError (stop)."""
+    """One GET (retried by the session); appends to or rewrites ``part``. Raises _Interrupted (resume), _GaveUp
+    (transient, retries spent) or DownloadError (stop)."""
     offset = part.stat().st_size if part.exists() else 0
     if offset and not state.can_resume():
         _truncate(part)
         offset = 0
+    # identity: the bytes on the wire are the file's, so Range offsets, sizes and checksums are the file's.
     request_headers = {"Accept-Encoding": "identity", **(headers or {})}
     if offset:
         request_headers["Range"] = f"bytes={offset}-"
@@ -292,48 +407,48 @@ def _attempt(opener: Opener, url: str, target: Path, part: Path, meta: Path, sta
     else:
         _say(progress, f"GET {url}")
     try:
-        response = opener.open(urllib.request.Request(url, headers=request_headers), timeout=timeout)
-    except urllib.error.HTTPError as exc:
-        exc.close()
-        if exc.code == 416 and offset:
-            # The bytes we hold do not fit the file any more (it shrank, or .part is complete but unverified).
-            _truncate(part)
-            raise _Transient("HTTP 416 for the missing bytes, restarting from zero", delay=0) from None
-        if exc.code in TRANSIENT_STATUSES:
-            raise _Transient(f"HTTP {exc.code} {exc.reason}", retry_after=_retry_after(exc.headers)) from None
-        hint = {401: "authentication required (log in first?)", 403: "access refused", 404: "no such file",
-                410: "the file was removed"}.get(exc.code, "client error")
-        raise DownloadError(url, target, f"HTTP {exc.code} {exc.reason}: {hint}; not retried", status=exc.code) from None
-    except urllib.error.URLError as exc:
-        if isinstance(exc.reason, ssl.SSLCertVerificationError):
-            raise DownloadError(url, target, f"TLS certificate not trusted: {exc.reason}") from None
-        raise _Transient(f"connection failed: {_describe(exc)}") from None
-    except (http.client.HTTPException, OSError) as exc:
-        raise _Transient(f"connection failed: {_describe(exc)}") from None
+        response = http.get(url, headers=request_headers, timeout=timeout, stream=True)
+    except requests.exceptions.SSLError as exc:
+        raise DownloadError(url, target, f"TLS failed (a certificate not trusted?): {_describe(exc)}; not retried") from None
+    except (requests.ConnectionError, requests.Timeout) as exc:
+        raise _GaveUp(f"connection failed: {_describe(exc)}") from None
+    except requests.RequestException as exc:
+        raise DownloadError(url, target, f"the request failed: {_describe(exc)}") from None
 
     with response:
+        status = response.status_code
+        if status >= 400:
+            if status == 416 and offset:
+                # The bytes we hold do not fit the file any more (it shrank, or .part is complete but unverified).
+                _truncate(part)
+                raise _Interrupted("HTTP 416 for the missing bytes, restarting from zero", delay=0)
+            if status in TRANSIENT_STATUSES:
+                raise _GaveUp(f"HTTP {status} {response.reason}", retry_after=_retry_after(response.headers))
+            hint = {401: "authentication required (log in first?)", 403: "access refused", 404: "no such file",
+                    410: "the file was removed"}.get(status, "client error")
+            raise DownloadError(url, target, f"HTTP {status} {response.reason}: {hint}; not retried", status=status)
         h = response.headers
         etag, last_modified = h.get("ETag"), h.get("Last-Modified")
         length = _int_or_none(h.get("Content-Length"))
         resumed = False
-        if response.status == 206 and offset:
+        if status == 206 and offset:
             start, _end, total = _content_range(h.get("Content-Range"))
             changed = (state.etag and etag and etag != state.etag) or (
                 not state.etag and state.last_modified and last_modified and last_modified != state.last_modified)
             if start != offset or changed:
                 _truncate(part)
                 why = "the file changed on the server" if changed else f"the server resumed at byte {start}, not {offset}"
-                raise _Transient(f"{why}, restarting from zero", delay=0)
+                raise _Interrupted(f"{why}, restarting from zero", delay=0)
             announced = total if total is not None else (offset + length if length is not None else None)
             mode, resumed = "ab", True
         else:
             if offset:
-                _say(progress, f"{url}: the server sent the whole file (HTTP {response.status}), restarting from zero")
+                _say(progress, f"{url}: the server sent the whole file (HTTP {status}), restarting from zero")
             offset = 0
             announced = length
             mode = "wb"
         state.etag, state.last_modified, state.from_earlier_call = etag, last_modified, False
-        state.accept_ranges = response.status == 206 or h.get("Accept-Ranges", "").strip().lower() == "bytes"
+        state.accept_ranges = status == 206 or h.get("Accept-Ranges", "").strip().lower() == "bytes"
         _save_state(meta, state)
         if announced is not None and announced > max_bytes:
             raise DownloadError(url, target, f"the server announces {announced} bytes, over the cap of {max_bytes}")
@@ -341,34 +456,44 @@ def _attempt(opener: Opener, url: str, target: Path, part: Path, meta: Path, sta
         received = 0
         step = max(64 * CHUNK_SIZE, (announced or 0) // 10)
         next_report = step
-        try:
-            with part.open(mode) as out:
-                while chunk := response.read(CHUNK_SIZE):
-                    received += len(chunk)
-                    if offset + received > max_bytes:
-                        raise DownloadError(url, target, f"more than {max_bytes} bytes received (the size cap); stopped")
+        # The raw stream, not decoded: what the server sent is what is kept (see Accept-Encoding above).
+        chunks = response.raw.stream(CHUNK_SIZE, decode_content=False)
+        with part.open(mode) as out:
+            while True:
+                try:
+                    chunk = next(chunks, b"")
+                except (urllib3.exceptions.HTTPError, requests.RequestException, OSError) as exc:
+                    if isinstance(exc, urllib3.exceptions.ProtocolError) and length is not None:
+                        # urllib3 checks Content-Length: this is the peer closing early (or resetting).
+                        reason = f"connection closed after {offset + received} of {offset + length} bytes"
+                    else:
+                        reason = f"connection dropped after {offset + received} bytes: {_describe(exc)}"
+                    raise _Interrupted(reason) from None
+                if not chunk:
+                    break
+                received += len(chunk)
+                if offset + received > max_bytes:
+                    raise DownloadError(url, target, f"more than {max_bytes} bytes received (the size cap); stopped")
+                try:
                     out.write(chunk)
-                    if offset + received >= next_report:
-                        of = f" of {announced}" if announced else ""
-                        _say(progress, f"{url}: {offset + received} bytes{of}")
-                        next_report += step
-        except DownloadError:
-            raise
-        except (http.client.HTTPException, OSError) as exc:
-            raise _Transient(f"connection dropped after {offset + received} bytes: {_describe(exc)}") from None
-        # http.client returns b"" (no error) when the peer closes early: compare with Content-Length ourselves.
+                except OSError as exc:
+                    raise DownloadError(url, target, f"cannot write {part}: {_describe(exc)}") from exc
+                if offset + received >= next_report:
+                    of = f" of {announced}" if announced else ""
+                    _say(progress, f"{url}: {offset + received} bytes{of}")
+                    next_report += step
+        # A peer closing early may end the stream without an error: compare with Content-Length ourselves.
         if length is not None and received < length:
-            raise _Transient(f"connection closed after {offset + received} of {offset + length} bytes")
+            raise _Interrupted(f"connection closed after {offset + received} of {offset + length} bytes")
         return {"etag": etag, "last_modified": last_modified, "content_type": h.get("Content-Type")}, resumed
 
 
-def _verify(part: Path, url: str, target: Path, *, kind: Kind, expected_size: int | None, expected_sha256: str | None,
-            content_type: str | None) -> tuple[int, str]:
+def _verify(part: Path, url: str, target: Path, *, kind: Kind, expected_size: int | None,
+            expected_sha256: str | None) -> tuple[int, str]:
     """Size, checksum and format of the downloaded bytes; returns (size, sha256)."""
-    what = {"zip": "a ZIP", "gzip": "a gzip file", "xlsx": "an Excel workbook", "text": "a text (CSV/TSV) file"}
-    if kind != "binary" and looks_like_html(part):
-        raise DownloadError(url, target, f"the server sent an HTML page, not {what[kind]} ({HTML_STATBEL_HINT}; a login "
-                                         f"or error page does the same; Content-Type {content_type or 'not given'})")
+    what = EXPECTED
+    if kind != "binary" and (problem := html_instead_of(part, what[kind])):
+        raise HtmlPageError(url, target, problem)
     size = part.stat().st_size
     if expected_size is not None and size != expected_size:
         raise DownloadError(url, target, f"{size} bytes received, {expected_size} expected")
@@ -411,14 +536,6 @@ def _verify(part: Path, url: str, target: Path, *, kind: Kind, expected_size: in
         except (OSError, EOFError, zlib.error) as exc:
             raise DownloadError(url, target, f"corrupt or truncated gzip file: {_describe(exc)}") from None
     return size, sha
-
-
-def looks_like_html(path: Path) -> bool:
-    """Whether the file starts (after a BOM and white space) like an HTML page."""
-    with path.open("rb") as handle:
-        head = handle.read(1024)
-    head = head.removeprefix(b"\xef\xbb\xbf").lstrip().lower()
-    return head.startswith((b"<!doctype html", b"<html"))
 
 
 def _load_state(part: Path, meta: Path, url: str) -> _PartState:
@@ -484,6 +601,12 @@ def _retry_after(headers: Any) -> float | None:
 
 
 def _describe(exc: BaseException) -> str:
-    if isinstance(exc, urllib.error.URLError) and not isinstance(exc, urllib.error.HTTPError):
-        return f"{type(exc.reason).__name__}: {exc.reason}" if isinstance(exc.reason, BaseException) else str(exc.reason)
+    """What really happened: requests wraps urllib3's MaxRetryError, which wraps the last failure."""
+    for _ in range(5):
+        inner = exc.args[0] if isinstance(exc, requests.RequestException) and exc.args else None
+        if isinstance(exc, urllib3.exceptions.MaxRetryError):
+            inner = exc.reason
+        if not isinstance(inner, BaseException):
+            break
+        exc = inner
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__

@@ -45,6 +45,35 @@ class InputError(ValueError):
         super().__init__(text)
 
 
+# ---------------------------------------------------------------- a web page where a file should be
+
+# Enough to get past a BOM, white space and an XML declaration to the first element.
+HTML_SNIFF_BYTES = 1024
+_XML_DECLARATION = re.compile(rb"<\?xml[^>]*\?>")
+
+
+def html_instead_of(data: bytes | str | Path, expected: str) -> str | None:
+    """The problem to report when ``data`` (a file, or its first bytes) is an HTML page where ``expected`` ("a ZIP",
+    "a delimited text file"...) should be; None otherwise.
+
+    Producers answer a script with a login, error, maintenance or CAPTCHA page (Statbel does, with HTTP 200), which
+    then sits where the file should. The one test used by every download and reader: the first element, after a
+    BOM, white space and an XML declaration, is ``<!doctype html`` or ``<html``. The caller's exception names the
+    URL or the file.
+    """
+    if isinstance(data, Path):
+        with data.open("rb") as handle:
+            data = handle.read(HTML_SNIFF_BYTES)
+    head = data.encode("utf-8", "replace") if isinstance(data, str) else data
+    head = head[:HTML_SNIFF_BYTES].removeprefix(b"\xef\xbb\xbf").lstrip()
+    if declaration := _XML_DECLARATION.match(head):
+        head = head[declaration.end():].lstrip()
+    if not head.lower().startswith((b"<!doctype html", b"<html")):
+        return None
+    return (f"an HTML page, not {expected} (the producer answered with a web page - a login, error, maintenance or "
+            "CAPTCHA page - instead of the file)")
+
+
 def describe_duckdb_read_error(exc: Exception) -> tuple[str, int | None]:
     """The first line of a DuckDB read error, with its cause, and the line it names (CSV errors), for InputError."""
     lines = str(exc).splitlines() or [type(exc).__name__]

@@ -56,11 +56,13 @@ class FetchSettings:
             self.progress(message)
 
     def open_session(self) -> Opener:
-        """The session given, or a new cookie-keeping one: a fetch uses one session for its HEADs, login and files."""
-        return self.session or new_session()
+        """The session given, or a new cookie-keeping one retrying with these settings' ``retries`` and
+        ``backoff_seconds``: a fetch uses one session for its HEADs, login, pages and files."""
+        return self.session or new_session(retries=self.retries, backoff_seconds=self.backoff_seconds)
 
     def download(self, url: str, target: Path, *, session: Opener, max_bytes: int, kind: Kind) -> DownloadResult:
-        """:func:`observatory.download.download` with these settings' retries, back-off, timeout and progress."""
+        """:func:`observatory.download.download` with these settings' timeout, progress, and retries and back-off
+        for the resumes (the session retries each request)."""
         return download(url, target, session=session, max_bytes=max_bytes, kind=kind, retries=self.retries,
                         backoff_seconds=self.backoff_seconds, timeout=self.timeout, progress=self.progress)
 

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
-from observatory.errors import InputError
+from observatory.errors import InputError, html_instead_of
 
 MAX_BYTES_ENV = "OBSERVATORY_ZIP_MAX_BYTES"
 MAX_RATIO_ENV = "OBSERVATORY_ZIP_MAX_RATIO"
@@ -184,11 +184,6 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
-def _looks_like_html(head: bytes) -> bool:
-    lowered = head.removeprefix(b"\xef\xbb\xbf").lstrip().lower()
-    return lowered.startswith((b"<!doctype html", b"<html", b"<?xml")) or b"<html" in lowered
-
-
 def unsafe_member(info: zipfile.ZipInfo, limits: Limits) -> str | None:
     """Why an entry may not be read (its name, type or declared sizes), or None."""
     name = info.filename
@@ -230,8 +225,8 @@ def open_zip(path: Path | str, limits: Limits | None = None) -> Iterator[SafeZip
     if not head:
         raise InputError(path, "an empty file, not a ZIP")
     if not head.startswith(ZIP_MAGIC):
-        if _looks_like_html(head):
-            raise InputError(path, "an HTML page, not a ZIP (a login, error or CAPTCHA page saved in its place?)")
+        if problem := html_instead_of(head, "a ZIP"):
+            raise InputError(path, problem)
         raise InputError(path, "not a ZIP archive (a ZIP starts with 'PK')", value=head[:20].decode("latin-1"))
     try:
         archive = zipfile.ZipFile(path)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from observatory import safezip
-from observatory.errors import InputError
+from observatory.errors import InputError, html_instead_of
 
 BOM = b"\xef\xbb\xbf"
 TRUNCATED_LAST_LINE = "truncated last line: the file ends without a newline — was it cut during transfer?"
@@ -72,9 +72,8 @@ def check_delimited(path: Path, *, delimiter: str, required: list[str], quoted: 
                 ) from None
             text = text.rstrip("\r\n")
             if header is None:
-                if text.lstrip().lower().startswith(("<!doctype html", "<html")):
-                    raise InputError(path, "an HTML page, not a delimited text file (a login or error page saved in "
-                                           "its place?)", line=1)
+                if problem := html_instead_of(text, "a delimited text file"):
+                    raise InputError(path, problem, line=1)
                 header = [name.strip() for name in _split(text, delimiter, quoted)]
                 _check_header(path, header, required, delimiter)
                 continue

@@ -4,6 +4,7 @@
         server.static("/data.zip", payload)                       # ETag, Last-Modified, Accept-Ranges, Range -> 206
         server.static("/flaky.zip", payload, drop_after=1000, drop_times=2)   # first 2 answers cut after 1000 bytes
         server.static("/busy.csv", b"a,b\\n", fail_with=[503])     # 503 (Retry-After) once, then 200
+        server.static("/odd.zip", payload, ignore_range=True)     # Accept-Ranges announced, Range ignored (200)
         server.page("/captcha", "<!DOCTYPE html>...")             # 200 text/html
         server.login(username="u", password="p", protected={"/files/x.zip": payload})
         download(server.url("/data.zip"), ...)
@@ -81,10 +82,11 @@ class TestServer:
     def static(self, path: str, body: bytes, *, content_type: str = "application/octet-stream", etag: str | None = None,
                last_modified: str | None = LAST_MODIFIED, ranges: bool = True, drop_after: int | None = None,
                drop_times: int = 0, fail_with: list[int] | None = None, retry_after: str | None = "1",
-               head: bool = True, length: bool = True) -> None:
+               head: bool = True, length: bool = True, ignore_range: bool = False) -> None:
         """A file; the first ``len(fail_with)`` requests get those statuses, the next ``drop_times`` are cut.
 
-        ``head=False``: HEAD is refused with 405 (as some producers' servers do); ``length=False``: no Content-Length.
+        ``head=False``: HEAD is refused with 405 (as some producers' servers do); ``length=False``: no Content-Length;
+        ``ignore_range=True``: ``Accept-Ranges: bytes`` is announced but a Range is answered with the whole file (200).
         """
         etag = etag if etag is not None else '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
         failures = list(fail_with or [])
@@ -107,7 +109,7 @@ class TestServer:
             status, payload = 200, body
             wanted = seen.headers.get("Range")
             if_range = seen.headers.get("If-Range")
-            if ranges and wanted and (if_range is None or if_range in (etag, last_modified)):
+            if ranges and not ignore_range and wanted and (if_range is None or if_range in (etag, last_modified)):
                 start = int(wanted.removeprefix("bytes=").split("-")[0])
                 if start >= len(body):
                     return Reply(416, [("Content-Range", f"bytes */{len(body)}")])

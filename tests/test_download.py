@@ -7,6 +7,7 @@ import hashlib
 import json
 import logging
 import random
+import socket
 import zipfile
 from pathlib import Path
 from urllib.parse import parse_qs
@@ -20,7 +21,6 @@ from observatory import download as dl
 from observatory.download import DownloadError, download, head_or_probe, new_session, post_form
 
 MiB = 1 << 20
-
 
 
 def random_bytes(n: int, seed: int = 1) -> bytes:
@@ -182,9 +182,60 @@ def test_404_is_not_retried(server, previous: Path, sleeps) -> None:
     server.status("/missing.zip", 404)
     with pytest.raises(DownloadError, match="HTTP 404.*not retried") as caught:
         download(server.url("/missing.zip"), previous, max_bytes=MiB, kind="zip")
-    assert caught.value.status == 404
+    assert caught.value.status == 404 and str(caught.value).startswith(server.url("/missing.zip") + ": HTTP 404")
     assert len(server.requests_to("/missing.zip")) == 1 and sleeps == []
     assert previous.read_bytes() == OLD and leftovers(previous) == []
+
+
+def test_429_is_retried_by_the_session_honouring_retry_after(server, tmp_path: Path, sleeps) -> None:
+    server.static("/limited.csv", b"a,b\n1,2\n", fail_with=[429], retry_after="1")
+    messages: list[str] = []
+    result = download(server.url("/limited.csv"), tmp_path / "limited.csv", max_bytes=MiB, kind="text",
+                      backoff_seconds=0.01, progress=messages.append)
+    assert (tmp_path / "limited.csv").read_bytes() == b"a,b\n1,2\n" and result.attempts == 2
+    assert len(server.requests_to("/limited.csv")) == 2 and sleeps == [1]
+    assert any("HTTP 429; retry 1/4 in 1 s" in m for m in messages)
+
+
+def test_5xx_without_retry_after_backs_off_then_gives_up(server, previous: Path, sleeps) -> None:
+    server.static("/down.zip", PAYLOAD, fail_with=[500, 502, 504], retry_after=None)
+    with pytest.raises(DownloadError, match="HTTP 504 Gateway Timeout; gave up after 3 attempt") as caught:
+        download(server.url("/down.zip"), previous, max_bytes=10 * MiB, kind="zip", retries=2, backoff_seconds=0.25)
+    assert caught.value.url == server.url("/down.zip") and "previous copy" in str(caught.value)
+    # urllib3's back-off: the first retry at once, then 2 x 0.25 s.
+    assert len(server.requests_to("/down.zip")) == 3 and sleeps == [0.5]
+    assert previous.read_bytes() == OLD and leftovers(previous) == []
+    # The next call finds the server well again.
+    assert download(server.url("/down.zip"), previous, max_bytes=10 * MiB, kind="zip").attempts == 1
+
+
+def test_refused_connection_is_retried_then_named(tmp_path: Path, sleeps) -> None:
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{probe.getsockname()[1]}/data.zip"
+    with pytest.raises(DownloadError, match="connection failed: .*refused.*; gave up after 3 attempt") as caught:
+        download(url, tmp_path / "data.zip", max_bytes=MiB, kind="zip", retries=2, backoff_seconds=0.25)
+    assert caught.value.url == url and sleeps == [0.5]
+
+
+def test_server_ignoring_range_restarts_from_zero(server, tmp_path: Path) -> None:
+    # Accept-Ranges is announced, the first answer is cut, and the Range asked for then is answered with the whole
+    # file (200): the bytes held are dropped and the file is written from its first byte.
+    server.static("/odd.zip", PAYLOAD, ignore_range=True, drop_after=100_000, drop_times=1)
+    messages: list[str] = []
+    result = download(server.url("/odd.zip"), tmp_path / "odd.zip", max_bytes=10 * MiB, kind="zip",
+                      progress=messages.append)
+    assert (tmp_path / "odd.zip").read_bytes() == PAYLOAD and result.attempts == 2 and not result.resumed
+    assert [r.headers.get("Range") for r in server.requests_to("/odd.zip")] == [None, "bytes=100000-"]
+    assert any("the server sent the whole file (HTTP 200), restarting from zero" in m for m in messages)
+    assert leftovers(tmp_path / "odd.zip") == []
+
+
+def test_head_is_retried_by_the_session(server, sleeps) -> None:
+    server.static("/busy.zip", PAYLOAD, etag='"v1"', fail_with=[503], retry_after="2")
+    info = head_or_probe(server.url("/busy.zip"), new_session(backoff_seconds=0))
+    assert (info["status"], info["etag"]) == (200, '"v1"') and sleeps == [2]
+    assert [r.method for r in server.requests_to("/busy.zip")] == ["HEAD", "HEAD"]
 
 
 def test_announced_size_over_the_cap(server, previous: Path) -> None:
@@ -259,6 +310,12 @@ def test_login_then_protected_download_and_no_password_in_logs(server, tmp_path:
     assert SECRET not in logged and "wrong" not in logged  # ...never its value
     # The password did reach the server (the test would pass vacuously otherwise).
     assert any(parse_qs(r.body.decode()).get("password") == [SECRET] for r in server.requests_to("/login"))
+
+
+def test_a_form_post_is_never_sent_twice(server, sleeps) -> None:
+    server.status("/login", 503)
+    status, _, _ = post_form(new_session(), server.url("/login"), {"username": "analyst", "password": SECRET})
+    assert status == 503 and len(server.requests_to("/login")) == 1 and sleeps == []
 
 
 def test_protected_download_without_login_is_an_html_error(server, tmp_path: Path) -> None:

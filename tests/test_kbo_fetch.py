@@ -380,6 +380,29 @@ def test_dropped_connection_fails_cleanly_then_resumes(tmp_path: Path, server: T
     assert list((tmp_path / "raw" / kbo.FOLDER / ".incoming").iterdir()) == []
 
 
+def test_busy_file_list_is_retried_by_the_session_with_the_login_kept(tmp_path: Path, server: TestServer) -> None:
+    site = Kbopub(server)
+    site.publish(FULL, full_zip())
+    listing = server.routes[LISTING_ROUTE]
+    # The login's redirect lands on the list (answered); the fetcher's own GET of it then finds it busy twice.
+    answers: list[int | None] = [None, 503, 502]
+
+    def flaky(seen: Seen) -> Reply:
+        status = answers.pop(0) if answers else None
+        return Reply(status, [("Retry-After", "0")], b"busy") if status else listing(seen)
+
+    server.route(LISTING_ROUTE, flaky)
+    messages: list[str] = []
+    outcome = kbo.fetch(settings(tmp_path, server, messages))
+    assert outcome.vintage is not None and (outcome.vintage / FULL).read_bytes() == full_zip()
+    # The login is posted once; the list is asked for after its redirect, then three times, with the cookie.
+    assert len(server.requests_to(kbo.LOGIN_PATH)) == 1
+    asked = server.requests_to(LISTING_ROUTE)
+    assert len(asked) == 4 and all(Kbopub.COOKIE in r.headers.get("Cookie", "") for r in asked[1:])
+    listing_url = server.url(kbo.LISTING_PATH)
+    assert f"{listing_url}: HTTP 503; retry 1/2 in 0 s" in messages and f"{listing_url}: HTTP 502; retry 2/2 in 0 s" in messages
+
+
 def test_html_page_instead_of_the_zip(tmp_path: Path, server: TestServer) -> None:
     site = Kbopub(server)
     site.publish(FULL, full_zip())

@@ -58,9 +58,9 @@ from pathlib import Path
 import duckdb
 
 from observatory import context, vintages
-from observatory.download import DownloadError, Opener, looks_like_html
+from observatory.download import DownloadError, Opener
 from observatory.duck import transaction
-from observatory.errors import InputError, describe_duckdb_read_error
+from observatory.errors import InputError, describe_duckdb_read_error, html_instead_of
 from observatory.fetch import Fetcher, FetchError, FetchOutcome, FetchSettings
 from observatory.population import PopulationSource
 from observatory.provenance import META_SOURCES_DDL, Origin, read_origin, record_source, sha256
@@ -667,8 +667,8 @@ def _structure(settings: FetchSettings, session: Opener, base: str, dataset: str
     result = settings.download(url, target, session=session, max_bytes=MAX_STRUCTURE_BYTES, kind="binary")
     try:
         data = _read_capped(result.path, MAX_STRUCTURE_XML_BYTES)
-        if looks_like_html(result.path):
-            raise ValueError("an HTML page, not an SDMX structure message")
+        if problem := html_instead_of(result.path, "an SDMX structure message"):
+            raise ValueError(problem)
         return parse_structure(data, dataset)
     except (ET.ParseError, ValueError, OSError, EOFError, zlib.error) as exc:
         raise FetchError(f"{url}: unusable structure: {exc}") from None
@@ -718,8 +718,8 @@ def _check_file(path: Path, dataset: str, bulk: bool) -> tuple[str, str | None, 
 
     Raises ValueError with the problem (the caller names the URL).
     """
-    if looks_like_html(path):
-        raise ValueError("the server sent an HTML page, not Eurostat data (a portal, maintenance or error page)")
+    if problem := html_instead_of(path, "Eurostat data"):
+        raise ValueError(problem)
     try:
         gz, content_sha, head = _content(path)
     except (OSError, EOFError, zlib.error) as exc:

@@ -40,7 +40,7 @@ import pyarrow
 from observatory import context, safezip, vintages
 from observatory.download import head_or_probe, version_markers
 from observatory.duck import transaction
-from observatory.errors import InputError
+from observatory.errors import InputError, html_instead_of
 from observatory.fetch import Fetcher, FetchError, FetchOutcome, FetchSettings
 from observatory.population import PopulationSource
 from observatory.provenance import META_SOURCES_DDL, Origin, read_origin, record_source
@@ -263,9 +263,8 @@ def read_workbook(path: Path, years: list[int] | None = None) -> list[SheetRows]
     with path.open("rb") as handle:
         head = handle.read(512)
     if not head.startswith(XLSX_MAGIC):
-        html = b"<html" in head.lower() or b"<!doctype" in head.lower()
-        raise InputError(path, "an HTML page, not an xlsx workbook (download the file again from insee.fr)" if html
-                         else "not an xlsx workbook (an xlsx file is a ZIP archive starting with 'PK')")
+        raise InputError(path, html_instead_of(head, "an xlsx workbook")
+                         or "not an xlsx workbook (an xlsx file is a ZIP archive starting with 'PK')")
     # An xlsx is a ZIP that openpyxl reads in place: its entries are checked and capped first (a ZIP bomb, a
     # hostile name); openpyxl never reads more of an entry than its declared size, which is then within the caps.
     safezip.check_zip(path)

@@ -30,16 +30,12 @@ from __future__ import annotations
 
 import csv
 import difflib
-import http.client
 import io
 import os
 import re
 import shutil
 import tempfile
-import time
-import urllib.error
 import urllib.parse
-import urllib.request
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -50,7 +46,7 @@ from pathlib import Path, PurePosixPath
 import duckdb
 
 from observatory import harmonise, safezip, vintages
-from observatory.download import TRANSIENT_STATUSES, DownloadError, Opener, post_form
+from observatory.download import DownloadError, Opener, get_page, post_form
 from observatory.duck import transaction
 from observatory.errors import InputError, describe_duckdb_read_error
 from observatory.fetch import Fetcher, FetchError, FetchOutcome, FetchSettings
@@ -515,33 +511,19 @@ def _list_files(session: Opener, base: str, settings: FetchSettings) -> list[str
 
 
 def _get_page(session: Opener, url: str, settings: FetchSettings) -> tuple[str, str]:
-    """GET a small page with the session, retrying transient failures; returns (final URL, text)."""
-    attempt = 0
-    while True:
-        attempt += 1
-        settings.say(f"GET {url}")
-        try:
-            with session.open(urllib.request.Request(url, headers={"Accept": "text/html,application/xml,*/*"}),
-                              timeout=settings.timeout) as response:
-                final_url, body = response.geturl(), response.read(MAX_LISTING_BYTES)
-            return final_url, body.decode("utf-8", "replace")
-        except urllib.error.HTTPError as exc:
-            exc.close()
-            if exc.code in (401, 403):
-                raise _refused(f"the file list answered HTTP {exc.code}") from None
-            problem = f"HTTP {exc.code} {exc.reason}"
-            if exc.code not in TRANSIENT_STATUSES or attempt > settings.retries:
-                raise DownloadError(url, None, f"{problem}; no vintage was written, earlier vintages are intact",
-                                    status=exc.code, state="") from None
-        except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
-            problem = f"connection failed: {exc}"
-            if attempt > settings.retries:
-                raise DownloadError(url, None, f"{problem}; no vintage was written, earlier vintages are intact",
-                                    state="") from None
-        delay = settings.backoff_seconds * 2 ** (attempt - 1)
-        settings.say(f"{url}: {problem}; retry {attempt}/{settings.retries} in {delay:g} s")
-        if delay > 0:
-            time.sleep(delay)
+    """GET a small page with the session (which retries transient failures); returns (final URL, text)."""
+    intact = "no vintage was written, earlier vintages are intact"
+    try:
+        status, final_url, page = get_page(session, url, timeout=settings.timeout, progress=settings.progress,
+                                           headers={"Accept": "text/html,application/xml,*/*"},
+                                           max_bytes=MAX_LISTING_BYTES)
+    except DownloadError as exc:
+        raise DownloadError(url, None, f"{exc.problem}; {intact}", state="") from None
+    if status in (401, 403):
+        raise _refused(f"the file list answered HTTP {status}")
+    if status >= 400:
+        raise DownloadError(url, None, f"HTTP {status}; {intact}", status=status, state="")
+    return final_url, page
 
 
 def _refused(why: str) -> FetchError:

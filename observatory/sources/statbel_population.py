@@ -38,7 +38,7 @@ from pathlib import Path, PurePosixPath
 import duckdb
 
 from observatory import context, safezip, vintages
-from observatory.download import DownloadError, DownloadResult
+from observatory.download import DownloadError, DownloadResult, HtmlPageError
 from observatory.duck import transaction
 from observatory.errors import InputError, describe_duckdb_read_error
 from observatory.fetch import Fetcher, FetchError, FetchOutcome, FetchSettings
@@ -269,7 +269,7 @@ def fetch(settings: FetchSettings) -> FetchOutcome:
                     settings.say(f"statbel_population: {year} not published (HTTP 404 at {url}); skipped")
                     skipped.append(year)
                     continue
-                if "HTML page" in exc.problem:
+                if isinstance(exc, HtmlPageError):
                     raise FetchError(f"statbel_population: {url} answered an HTML page (a CAPTCHA: statbel.fgov.be "
                                      "refuses scripts this way, with HTTP 200), not the ZIP. Download "
                                      f"TF_SOC_POP_STRUCT_{year}.zip in a browser and put it, with the other years' "
