@@ -13,8 +13,9 @@ Each data file has a sidecar `<file name>.origin.json` (`producer`, `url`, `lice
 
 ## How it was made
 
-By the deterministic generator `observatory/sample.py` (stdlib only, seeded `random.Random` streams, fixed
-timestamps): the same seed and scale always give byte-identical files.
+By the deterministic generator `observatory/sample/` (one module per source; stdlib, and openpyxl for the INSEE
+workbook; seeded `random.Random` streams, fixed timestamps): the same seed and scale always give byte-identical
+files.
 
 ```bash
 python -m observatory.sample --out data/raw                # this folder: seed {seed}, scale {scale}
@@ -23,10 +24,12 @@ observatory sample --out /tmp/raw --scale 10               # the same through th
 ```
 
 `--scale` multiplies the registry entities (legal units, establishments, enterprises) and makes the
-employment cells finer (more communes, smaller cells) over the same realistic totals. Territorial codes
-(départements, arrondissements, TERCET postcodes) and the age and sex classes of the deliveries are read from
-`observatory/nomenclatures/*.csv`, which hold those producer lists with their sources; the legal forms, their
-meaning and the KBO code list are not (see below).
+employment cells finer (more communes, smaller cells) over the same realistic totals. Each producer's layout
+(file and member names, columns and their order, separators, encodings) and the codes the files use
+(départements, arrondissements, TERCET postcodes, the age and sex classes of the deliveries) are stated in the
+generator from the producers' documentation, never taken from the parsers or from `observatory/nomenclatures/`:
+the tests check that the mapping files agree, and a wrong layout assumption shows when the pipeline reads the
+sample.
 
 ## Layout
 
