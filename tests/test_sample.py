@@ -15,7 +15,17 @@ from pathlib import Path
 
 import pytest
 
-from observatory.sample import DEFAULT_SEED, DEFAULT_YEARS, flores, generate_sample, kbo, kbo_number_is_valid, onss, territory
+from observatory.sample import (
+    DEFAULT_SEED,
+    DEFAULT_YEARS,
+    flores,
+    generate_sample,
+    kbo,
+    kbo_number_is_valid,
+    onss,
+    sirene,
+    territory,
+)
 from observatory.sample.flores import FR_STRATA
 from observatory.sample.onss import BE_STRATA
 
@@ -533,3 +543,20 @@ def test_the_delivery_codes_agree_with_the_mapping_files() -> None:
     real = kbo.real_kbo_codes()
     assert [s.activity for s in BE_STRATA if s.activity not in real["Nace2008"]] == []
     assert [s.legal for s in BE_STRATA if s.legal not in real["JuridicalForm"]] == []
+
+
+def test_the_registry_headers_are_those_of_the_real_files() -> None:
+    """The headers the generator states are those of the real producer files kept in tests/fixtures/real (an
+    independent check of the restated layouts: the parsers' constants play no part)."""
+    real = ROOT / "tests" / "fixtures" / "real"
+    for stem, header in (("StockUniteLegale", sirene.SIRENE_UNIT_HEADER),
+                         ("StockEtablissement", sirene.SIRENE_ESTABLISHMENT_HEADER)):
+        with (real / "sirene" / f"{stem}_utf8.csv").open(encoding="utf-8", newline="") as handle:
+            assert next(csv.reader(handle)) == header, stem
+    update = real / "kbo_update_0147"
+    for member, header in kbo.KBO_HEADERS.items():
+        name = member if member == "meta.csv" else member.replace(".csv", "_insert.csv")
+        if not (update / name).exists():  # code.csv: the real one is the sample's own member
+            continue
+        with (update / name).open(encoding="utf-8", newline="") as handle:
+            assert next(csv.reader(handle)) == header, member

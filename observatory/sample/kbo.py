@@ -6,8 +6,8 @@
 31-12-2024, with its sidecar.
 
 The layout is restated here from the producer's documentation of the open-data extracts (the KBO open data
-cookbook: member names and order, column names and order, quoting, date format) and checked against the real
-extract kept in ``tests/fixtures/real``. ``code.csv`` is the producer's own code list, byte for byte
+cookbook: member names and order, column names and order, quoting, date format), and checked by the tests
+against the real extract kept in ``tests/fixtures/real``. ``code.csv`` is the producer's own code list, byte for byte
 (``observatory/reference/kbo/code.csv``, see ``observatory/reference/README.md``), and every juridical form and
 NACE-BEL code the sample writes must be one of its codes. Employers are drawn from the ONSS cells of the snapshot
 year, then non-employers and corner cases are added.

@@ -4,7 +4,8 @@
 ``<stem>_utf8.csv`` (comma-separated, UTF-8, LF, minimal quoting), snapshot of 2024-12-31, with their sidecars.
 
 The layout is restated here from INSEE's documentation of the stock files (format 3.11: the column names and their
-order, with ``activitePrincipaleNAF25*`` last and empty; the file names of data.gouv.fr; ``docs/methodology.md``).
+order, with ``activitePrincipaleNAF25*`` last and empty; the file names of data.gouv.fr; ``docs/methodology.md``),
+and checked by the tests against the real rows kept in ``tests/fixtures/real/sirene``.
 Employers are drawn from the FLORES cells of the snapshot year, then registry-only corner cases are added.
 """
 
