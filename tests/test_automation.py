@@ -231,7 +231,7 @@ def test_the_nightly_rebuilds_what_a_code_change_affects(observatory, tmp_path, 
     assert set(population.asset_selection) == keys("harmonised_population", "mart_population") | employment
 
     # A file no asset runs: nothing.
-    sample = _package_with(tmp_path, "sample.py", "\n", "\n# corrected\n")
+    sample = _package_with(tmp_path, "sample/kbo.py", "\n", "\n# corrected\n")
     monkeypatch.setattr(codeversion, "ROOT", sample)
     assert observatory.nightly().startswith("Nothing stale")
 

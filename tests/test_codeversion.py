@@ -43,7 +43,7 @@ def test_a_declared_file_changes_the_version_and_is_named(package):
 
 
 @pytest.mark.parametrize("path", ["nomenclatures/fr_legal_forms.csv",  # read by the French SQL only
-                                  "sql/classify_fr_jobs.sql", "sample.py", "sources/kbo.py", "cli.py"])
+                                  "sql/classify_fr_jobs.sql", "sample/kbo.py", "sources/kbo.py", "cli.py"])
 def test_an_undeclared_file_leaves_the_version_alone(package, path):
     before = BE_JOBS.version(package)
     with (package / path).open("a", encoding="utf-8") as file:

@@ -15,7 +15,7 @@ import duckdb
 import pytest
 
 from observatory.errors import InputError
-from observatory.sample_eurostat import (
+from observatory.sample.eurostat import (
     LFS_FILE,
     POPULATION_FILE,
     PROVISIONAL_GEOS,

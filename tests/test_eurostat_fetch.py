@@ -21,7 +21,7 @@ from observatory import download as dl
 from observatory import vintages
 from observatory.download import DownloadError
 from observatory.fetch import FetchSettings
-from observatory.sample_eurostat import lfs_tsv, population_csv
+from observatory.sample.eurostat import lfs_tsv, population_csv
 from observatory.sources import eurostat
 
 POP, LFS = eurostat.POPULATION_DATASET, eurostat.LFS_DATASET

@@ -15,9 +15,8 @@ import openpyxl
 import pytest
 
 from observatory.errors import InputError
-from observatory.sample import DEFAULT_SEED
-from observatory.sample_national_population import write_national_population_sample
-from observatory.sample_population_base import single_year_population
+from observatory.sample import DEFAULT_SEED, write_national_population_sample
+from observatory.sample.population import single_year_population
 from observatory.sources import insee_population, statbel_population
 
 # ------------------------------------------------------------------------------------------------------------

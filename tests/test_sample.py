@@ -2,18 +2,37 @@
 
 from __future__ import annotations
 
+import ast
 import csv
 import io
 import json
+import re
+import subprocess
+import sys
 import zipfile
 from collections import defaultdict
 from pathlib import Path
 
 import pytest
 
-from observatory.sample import generate_sample, kbo_number_is_valid
+from observatory.sample import (
+    DEFAULT_SEED,
+    DEFAULT_YEARS,
+    flores,
+    generate_sample,
+    kbo,
+    kbo_number_is_valid,
+    onss,
+    sirene,
+    territory,
+)
+from observatory.sample.flores import FR_STRATA
+from observatory.sample.onss import BE_STRATA
 
-NOMENCLATURES = Path(__file__).resolve().parents[1] / "observatory" / "nomenclatures"
+ROOT = Path(__file__).resolve().parents[1]
+NOMENCLATURES = ROOT / "observatory" / "nomenclatures"
+GENERATOR = ROOT / "observatory" / "sample"
+COMMITTED_SAMPLE = ROOT / "data" / "raw"
 SCALE = 0.2
 YEARS = (2022, 2023, 2024)
 
@@ -352,3 +371,192 @@ def test_kbo_numbers_addresses_and_activities(sample: Path) -> None:
     for a in activities:
         versions[a["EntityNumber"]].add(a["NaceVersion"])
     assert any(v == {"2025"} for v in versions.values())
+
+
+# ------------------------------------------------------------------------------------------------------------
+# The generator states the producers' layouts itself: nothing from the parsers or the mappings (issue 12)
+# ------------------------------------------------------------------------------------------------------------
+FORBIDDEN_MODULES = ("observatory.sources", "observatory.nomenclatures")
+# A string that is a module name or a path of the parsers or the mapping files ("nomenclatures",
+# "nomenclatures/sex_codes.csv", "observatory.sources.kbo").
+PARSER_PATH = re.compile(r"(observatory[./])?(nomenclatures|sources)([./][\w.*/-]*)?")
+
+
+def _is_docstring(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> bool:
+    statement = parents.get(node)
+    owner = parents.get(statement) if isinstance(statement, ast.Expr) else None
+    body = getattr(owner, "body", None)
+    return bool(body) and body[0] is statement and isinstance(
+        owner, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+
+
+def _parser_dependencies(source: str, package: str = "observatory.sample") -> list[str]:
+    """What a generator module's source takes from outside the generator: observatory modules other than
+    ``observatory.sample.*`` it imports, and string constants that are the name or path of the parsers or the
+    mapping files (a path built to read them, a module name for importlib); prose that mentions them is allowed."""
+    tree = ast.parse(source)
+    parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+    found = []
+    for node in ast.walk(tree):
+        modules: list[str] = []
+        if isinstance(node, ast.Import):
+            modules = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:  # relative: resolved against the generator package
+                anchor = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                base = f"{anchor}.{base}" if base else anchor
+            modules = [base] + [f"{base}.{alias.name}" for alias in node.names]
+        for module in modules:
+            inside = module == "observatory.sample" or module.startswith("observatory.sample.")
+            if (module == "observatory" or module.startswith("observatory.")) and not inside:
+                found.append(f"import {module}")
+        if (isinstance(node, ast.Constant) and isinstance(node.value, str) and not _is_docstring(node, parents)
+                and PARSER_PATH.fullmatch(node.value.strip())):
+            found.append(f"string {node.value!r}")
+    # ``from observatory import sample`` is inside; ``from observatory import sources`` is not.
+    return sorted({f for f in found if f not in ("import observatory", "import observatory.sample")})
+
+
+@pytest.mark.parametrize("source", [
+    "from observatory.sources import kbo",
+    "from observatory.sources.flores import HEADER",
+    "import observatory.nomenclatures.nace21 as nace",
+    "from observatory import sources",
+    "from observatory import nomenclatures",
+    "from ... import sources",
+    "from observatory.provenance import Origin",
+    "PATH = ROOT / 'nomenclatures' / 'sex_codes.csv'",
+    "PATH = Path('observatory/nomenclatures/sex_codes.csv')",
+    "importlib.import_module('observatory.sources.onss')",
+])
+def test_the_import_check_sees_a_dependency_on_the_parsers(source: str) -> None:
+    assert _parser_dependencies(source), source
+
+
+def test_the_import_check_lets_the_generator_use_itself() -> None:
+    source = ('"""Docstring naming observatory/nomenclatures and observatory.sources, which is allowed."""\n'
+              "import csv\nfrom observatory.sample.common import NOTE\nfrom observatory.sample import kbo\n"
+              "from . import territory\nfrom .common import SNAPSHOT\n"
+              "README = 'The codes agree with observatory/nomenclatures/*.csv, checked by the tests.'\n")
+    assert _parser_dependencies(source) == []
+
+
+def test_the_generator_takes_nothing_from_the_parsers_or_the_mappings() -> None:
+    modules = sorted(GENERATOR.glob("*.py"))
+    assert {p.name for p in modules} >= {"__init__.py", "common.py", "territory.py", "sirene.py", "flores.py",
+                                         "kbo.py", "onss.py", "eurostat.py", "insee_population.py",
+                                         "statbel_population.py"}
+    found = {p.name: _parser_dependencies(p.read_text("utf-8")) for p in modules}
+    assert {name: deps for name, deps in found.items() if deps} == {}
+    # And at run time: importing the generator loads neither the parsers nor the mapping package.
+    code = ("import sys, observatory.sample; "
+            f"print(sorted(m for m in sys.modules if m.startswith({FORBIDDEN_MODULES!r})))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert loaded.stdout.strip() == "[]"
+
+
+# ------------------------------------------------------------------------------------------------------------
+# The committed sample is what the generator makes
+# ------------------------------------------------------------------------------------------------------------
+# Fetched vintages live beside the sample in data/raw and are never committed (.gitignore): not the generator's.
+FETCHED = re.compile(r"^\d{4}-\d{2}-\d{2}|^\.incoming$|\.partial$")
+
+
+def _sample_files(root: Path) -> set[Path]:
+    files = set()
+    for path in root.rglob("*"):
+        relative = path.relative_to(root)
+        if path.is_file() and not any(FETCHED.search(part) for part in relative.parts[:-1]):
+            files.add(relative)
+    return files
+
+
+def _zip_members(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def test_the_committed_sample_is_what_the_generator_makes(tmp_path: Path) -> None:
+    """data/raw is the generator's output at the default years, scale and seed, file for file and byte for byte
+    (the generator fixes every archive timestamp, so byte equality holds for the ZIP, xlsx and gzip files too)."""
+    written = generate_sample(tmp_path, years=DEFAULT_YEARS, scale=1.0, seed=DEFAULT_SEED)
+    made = _sample_files(tmp_path)
+    assert {p.relative_to(tmp_path) for p in written} == made
+    committed = _sample_files(COMMITTED_SAMPLE)
+    assert sorted(committed - made) == [], "files in data/raw the generator does not make"
+    assert sorted(made - committed) == [], "files the generator makes that data/raw lacks"
+    different = []
+    for relative in sorted(made):
+        ours, theirs = (tmp_path / relative).read_bytes(), (COMMITTED_SAMPLE / relative).read_bytes()
+        if ours == theirs:
+            continue
+        if relative.suffix in (".zip", ".xlsx"):  # name the members that differ
+            a, b = _zip_members(tmp_path / relative), _zip_members(COMMITTED_SAMPLE / relative)
+            members = sorted(set(a) ^ set(b)) + sorted(m for m in set(a) & set(b) if a[m] != b[m])
+            different.append(f"{relative} (members {members or 'equal: archive metadata differs'})")
+        else:
+            different.append(str(relative))
+    assert different == [], "regenerate with: python -m observatory.sample --out data/raw"
+
+
+# ------------------------------------------------------------------------------------------------------------
+# The codes the generator states agree with the project's mapping files (read here, never by the generator)
+# ------------------------------------------------------------------------------------------------------------
+def test_the_territory_agrees_with_the_mapping_files() -> None:
+    deps = _nomenclature("fr_departments")
+    arrs = _nomenclature("be_arrondissements")
+    assert set(territory.FR_DEPARTMENTS) == {r["dep"] for r in deps if r["in_area"] == "true"}
+    area_arr_nuts3 = {r["arrondissement"]: r["nuts3"] for r in arrs if r["in_area"] == "true"}
+    assert area_arr_nuts3 == territory.BE_AREA_NUTS3
+    assert set(territory.BE_ARRONDISSEMENTS) == set(area_arr_nuts3)
+    assert set(territory.BE_TOWNS) == set(area_arr_nuts3.values()) == territory.FLEMISH_NUTS3 | {
+        n for n in area_arr_nuts3.values() if n.startswith("BE3")}
+    postcodes: dict[str, list[str]] = defaultdict(list)
+    for row in _nomenclature("be_postcode_nuts3"):
+        if row["nuts3"] in territory.BE_TOWNS:
+            postcodes[row["nuts3"]].append(row["postcode"])
+    assert {nuts3: sorted(codes) for nuts3, codes in postcodes.items()} == territory.BE_POSTCODES
+    assert all(town[2] in territory.BE_POSTCODES[nuts3] for nuts3, town in territory.BE_TOWNS.items())
+    # The deliberately unknown codes are unknown to the mappings.
+    assert territory.FR_UNKNOWN_COMMUNE[:2] not in {r["dep"] for r in deps}
+    assert territory.BE_UNKNOWN_REFNIS[:2] not in {r["arrondissement"] for r in arrs}
+    assert territory.BE_UNKNOWN_POSTCODE not in {r["postcode"] for r in _nomenclature("be_postcode_nuts3")}
+    level2 = {r["code2"] for r in _nomenclature("fr_legal_categories_level2")}
+    assert territory.FR_UNKNOWN_CJ[:2] not in level2
+
+
+def test_the_delivery_codes_agree_with_the_mapping_files() -> None:
+    ages = _nomenclature("age_classes")
+    sexes = _nomenclature("sex_codes")
+    assert [r["source_class"] for r in ages if r["source_system"] == "flores"] == flores.FLORES_AGE_CLASSES
+    assert [r["source_class"] for r in ages if r["source_system"] == "onss"] == onss.ONSS_AGE_CLASSES
+    assert {r["sex"]: r["source_code"] for r in sexes if r["source_system"] == "flores"} == flores.FLORES_SEX
+    assert {r["sex"]: r["source_code"] for r in sexes if r["source_system"] == "onss"} == onss.ONSS_SEX
+    a10 = tuple((r["nace_a10"], int(r["division_from"]), int(r["division_to"]))
+                for r in _nomenclature("nace_a10") if r["division_from"])
+    assert a10 == kbo.NACE_A10
+    level2 = {r["code2"] for r in _nomenclature("fr_legal_categories_level2")}
+    divisions = {r["division"] for r in _nomenclature("nace_divisions")}
+    assert [s.legal for s in FR_STRATA if s.legal[:2] not in level2] == []
+    assert [s.activity for s in FR_STRATA if s.activity[:2] not in divisions] == []
+    real = kbo.real_kbo_codes()
+    assert [s.activity for s in BE_STRATA if s.activity not in real["Nace2008"]] == []
+    assert [s.legal for s in BE_STRATA if s.legal not in real["JuridicalForm"]] == []
+
+
+def test_the_registry_headers_are_those_of_the_real_files() -> None:
+    """The headers the generator states are those of the real producer files kept in tests/fixtures/real (an
+    independent check of the restated layouts: the parsers' constants play no part)."""
+    real = ROOT / "tests" / "fixtures" / "real"
+    for stem, header in (("StockUniteLegale", sirene.SIRENE_UNIT_HEADER),
+                         ("StockEtablissement", sirene.SIRENE_ESTABLISHMENT_HEADER)):
+        with (real / "sirene" / f"{stem}_utf8.csv").open(encoding="utf-8", newline="") as handle:
+            assert next(csv.reader(handle)) == header, stem
+    update = real / "kbo_update_0147"
+    for member, header in kbo.KBO_HEADERS.items():
+        name = member if member == "meta.csv" else member.replace(".csv", "_insert.csv")
+        if not (update / name).exists():  # code.csv: the real one is the sample's own member
+            continue
+        with (update / name).open(encoding="utf-8", newline="") as handle:
+            assert next(csv.reader(handle)) == header, member

@@ -1,14 +1,14 @@
-"""SYNTHETIC Eurostat sample files, in the real formats read by :mod:`observatory.sources.eurostat`.
+"""SYNTHETIC Eurostat sample files, in Eurostat's real formats (SDMX-CSV 1.0 of the dissemination API, bulk TSV).
 
 ``write_eurostat_sample(out_dir, years, seed, scale)`` writes under ``out_dir/eu/eurostat``, each with its
 ``.origin.json`` sidecar (synthetic):
 
 - ``demo_r_pjangrp3.csv.gz``: SDMX-CSV 1.0, gzip. Population on 1 January of ``years[0]`` .. ``years[-1] + 1`` (jobs
   at 31 December of Y pair with the population on 1 January of Y + 1) for every NUTS3 of
-  :data:`~observatory.sample_population_base.BASE_POPULATION` plus the NUTS2 aggregates FRE1 and BE25 (other levels,
+  :data:`~observatory.sample.population.BASE_POPULATION` plus the NUTS2 aggregates FRE1 and BE25 (other levels,
   which harmonisation counts as outside), sexes F, M, T (= F + M), the age classes Y_LT5 .. Y80-84, Y85-89, Y_GE90,
   Y_GE85 (= Y85-89 + Y_GE90, published beside its parts as in the real file), UNK and TOTAL (= bands + UNK), built
-  from :func:`~observatory.sample_population_base.single_year_population`. Special cells: :data:`CONFIDENTIAL_CELL`
+  from :func:`~observatory.sample.population.single_year_population`. Special cells: :data:`CONFIDENTIAL_CELL`
   (CONF_STATUS C, no value, outside the area), :data:`MISSING_CELL` (no value, OBS_FLAG m, outside the area),
   every cell of :data:`PROVISIONAL_GEOS` in the latest year flagged ``p``, and :data:`UNKNOWN_AGE` persons of
   unknown age.
@@ -18,16 +18,19 @@
   under :data:`LFS_HIDDEN_BELOW` thousand ``: u``, under :data:`LFS_UNRELIABLE_BELOW` ``<value> u``; the cells of
   :data:`LFS_CONFIDENTIAL` are legacy confidential ``: c`` and those of :data:`LFS_MISSING` missing ``:``.
 
+The layouts are restated here from Eurostat's documentation of the SDMX-CSV and bulk TSV downloads (column names and
+order, flags, the ``freq,unit,...\\TIME_PERIOD`` header of the TSV), never taken from the parser.
+
 Deterministic: one ``random.Random`` per file seeded from ``seed``, gzip with mtime 0. Stdlib only, no Dagster.
 """
 
 from __future__ import annotations
 
-import gzip
 import random
 from pathlib import Path
 
-from observatory.sample_population_base import BASE_POPULATION, band_total, single_year_population
+from observatory.sample.common import write_gzip, write_sidecar
+from observatory.sample.population import BASE_POPULATION, band_total, single_year_population
 
 FOLDER = Path("eu") / "eurostat"
 POPULATION_FILE = "demo_r_pjangrp3.csv.gz"
@@ -62,12 +65,6 @@ LFS_UNRELIABLE_BELOW = 4.0
 LFS_CONFIDENTIAL = (("BE34", "L", "F", "Y15-64", None), ("BE34", "L", "F", "Y_GE15", None),
                     ("BE10", "A", "M", "Y15-64", -1))
 LFS_MISSING = (("FRF3", "K", "M", "Y_GE15", 0),)  # ':' (year offset 0: the first year)
-
-
-def _gzip(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(gzip.compress(text.encode("utf-8"), compresslevel=9, mtime=0))
-    return path
 
 
 def _population_values(geo: str, year: int) -> dict[tuple[str, str], int]:
@@ -180,16 +177,13 @@ def lfs_tsv(years: tuple[int, ...], seed: int) -> str:
 def write_eurostat_sample(out_dir: Path, years: tuple[int, ...], seed: int, scale: float) -> list[Path]:
     """Write the two Eurostat sample files and their sidecars; return the paths written. ``scale`` does not change
     the files (population and LFS totals are regional facts), it is recorded in the sidecars."""
-    # Imported here: observatory.sample imports this module to call it.
-    from observatory.sample import _sidecar
-
     years = tuple(sorted(set(years)))
     folder = Path(out_dir) / FOLDER
     written = []
-    path = _gzip(folder / POPULATION_FILE, population_csv(years))
-    written += [path, _sidecar(path, PRODUCER, API_URL.format(dataset="demo_r_pjangrp3"), LICENCE,
+    path = write_gzip(folder / POPULATION_FILE, population_csv(years))
+    written += [path, write_sidecar(path, PRODUCER, API_URL.format(dataset="demo_r_pjangrp3"), LICENCE,
                                f"{years[0]}-{years[-1] + 1}", seed, scale)]
-    path = _gzip(folder / LFS_FILE, lfs_tsv(years, seed))
-    written += [path, _sidecar(path, PRODUCER, API_URL.format(dataset="lfst_r_lfe2en2"), LICENCE,
+    path = write_gzip(folder / LFS_FILE, lfs_tsv(years, seed))
+    written += [path, write_sidecar(path, PRODUCER, API_URL.format(dataset="lfst_r_lfe2en2"), LICENCE,
                                f"{years[0]}-{years[-1]}", seed, scale)]
     return written
