@@ -118,8 +118,10 @@ def _checksums(folder: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def sample_build(tmp_path_factory) -> Iterator[SampleBuild]:
-    """The sample built once for the session, for the tests whose subject is what the build publishes rather than
-    how a build is launched (those, in test_faults, test_launchers and test_automation, build on their own).
+    """The sample built once for the session, for the tests whose subject is what the build of the sample publishes.
+    A test whose subject is how a build is launched (test_faults, test_launchers, test_automation; what `observatory
+    build` prints in test_cli), or a build of other inputs or settings (an edited raw folder in test_plausibility
+    and test_pipeline, the national population), builds on its own.
 
     Read only: open its databases with ``read_only=True`` or copy a file out; a test that writes into a warehouse
     takes ``sample_build_copy``. The files are checksummed after the build and again at the end of the session, so a
