@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
+import shutil
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from observatory import harmonise, mart, population, provenance, rejects
+
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "raw"
 
 
 def build_small_staging(con: duckdb.DuckDBPyConnection, jobs: int = 20) -> None:
@@ -59,3 +66,77 @@ def spoil_flores(raw: Path) -> None:
     fields[6] = "-3"  # POSTES
     lines[4] = ";".join(fields)
     jobs.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+# ---------------------------------------------------------------- the embedded sample, built once per session
+
+SHARED_BUILD_THREADS = 4  # test_reproducible compares the shared build with one of its own on a single thread
+
+
+def build_sample(warehouse: Path, threads: int | None = None):
+    """Materialise the whole graph (every asset and check, every year, Eurostat population) on the embedded sample
+    into ``warehouse``, with DuckDB limited to ``threads`` threads in every step (None: DuckDB's default)."""
+    import dagster as dg
+
+    from pipelines.assets import ALL_ASSETS
+    from pipelines.checks import ALL_CHECKS
+    from pipelines.definitions import all_years_tags
+    from pipelines.resources import Warehouse
+
+    connect = Warehouse.connect
+
+    @contextmanager
+    def with_threads(self: Warehouse, *args, **kwargs) -> Iterator[duckdb.DuckDBPyConnection]:
+        with connect(self, *args, **kwargs) as con:
+            con.execute(f"SET threads = {threads}")
+            yield con
+
+    with pytest.MonkeyPatch.context() as patch:
+        if threads is not None:
+            patch.setattr(Warehouse, "connect", with_threads)
+        instance = dg.DagsterInstance.ephemeral()
+        return dg.materialize(
+            [*ALL_ASSETS, *ALL_CHECKS],
+            resources={"warehouse": Warehouse(raw_dir=str(SAMPLE), warehouse_dir=str(warehouse),
+                                              population_source="eurostat")},
+            instance=instance, tags=all_years_tags(instance, SAMPLE),
+            raise_on_error=False,
+        )
+
+
+@dataclass(frozen=True)
+class SampleBuild:
+    """The embedded sample built into ``warehouse`` (observatory.duckdb, staging.duckdb, ...) on ``threads`` threads."""
+
+    warehouse: Path
+    threads: int
+
+
+def _checksums(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="session")
+def sample_build(tmp_path_factory) -> Iterator[SampleBuild]:
+    """The sample built once for the session, for the tests whose subject is what the build of the sample publishes.
+    A test whose subject is how a build is launched (test_faults, test_launchers, test_automation; what `observatory
+    build` prints in test_cli), or a build of other inputs or settings (an edited raw folder in test_plausibility
+    and test_pipeline, the national population), builds on its own.
+
+    Read only: open its databases with ``read_only=True`` or copy a file out; a test that writes into a warehouse
+    takes ``sample_build_copy``. The files are checksummed after the build and again at the end of the session, so a
+    test that writes into the shared build is an error rather than a silent change to the others' input."""
+    warehouse = tmp_path_factory.mktemp("sample_build")
+    result = build_sample(warehouse, SHARED_BUILD_THREADS)
+    assert result.success
+    assert [e.check_name for e in result.get_asset_check_evaluations() if not e.passed] == []
+    before = _checksums(warehouse)
+    yield SampleBuild(warehouse, SHARED_BUILD_THREADS)
+    assert _checksums(warehouse) == before, "a test wrote into the shared sample build: give it sample_build_copy"
+
+
+@pytest.fixture
+def sample_build_copy(sample_build, tmp_path) -> Path:
+    """A fresh copy of the shared sample build's warehouse folder, for a test that writes into it."""
+    return shutil.copytree(sample_build.warehouse, tmp_path / "built")

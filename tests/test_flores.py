@@ -1,8 +1,9 @@
-"""FLORES delivery (contracts.md, France, layout v1): staged values, meta.sources, every contract violation, reloads.
+"""FLORES delivery (contracts.md, France, layout v1): staged values, meta.sources, reloads.
+What a delivery can get wrong is one table for both sources, in test_delivery_contract.py.
 
 Fixtures (tests/fixtures/flores/README.md): a hand-written pair for 2023 in the exact contract layout (BOM, LF), and
-the same data with columns in another order, an extra column each and CRLF line ends (``reordered/``). Bad inputs are
-made in tmp_path by editing a copy of the good pair, so each test shows the one thing that is wrong.
+the same data with columns in another order, an extra column each and CRLF line ends (``reordered/``). Edited copies are
+made in tmp_path.
 """
 
 from __future__ import annotations
@@ -82,22 +83,6 @@ def set_field(number: int, column: str, value: str) -> Callable[[list[str]], lis
         cells[index] = value
         lines[number - 1] = SEP.join(cells)
         return lines
-
-    return change
-
-
-def rename_column(old: str, new: str) -> Callable[[list[str]], list[str]]:
-    def change(lines: list[str]) -> list[str]:
-        lines[0] = SEP.join(new if name == old else name for name in lines[0].split(SEP))
-        return lines
-
-    return change
-
-
-def drop_column(column: str) -> Callable[[list[str]], list[str]]:
-    def change(lines: list[str]) -> list[str]:
-        index = lines[0].split(SEP).index(column)
-        return [SEP.join(c for i, c in enumerate(line.split(SEP)) if i != index) for line in lines]
 
     return change
 
@@ -253,146 +238,3 @@ def test_a_missing_year_says_which_file(tmp_path: Path) -> None:
         load(make_raw(tmp_path), 2021)
     assert excinfo.value.path.name == "flores_postes_2021.csv"
 
-
-# --- what a delivery can get wrong -------------------------------------------------------------------------------
-
-
-def _append(line: str) -> Callable[[list[str]], list[str]]:
-    return lambda lines: lines + [line]
-
-
-def _delete(number: int) -> Callable[[list[str]], list[str]]:
-    return lambda lines: lines[: number - 1] + lines[number:]
-
-
-def _all_years(year: str) -> Callable[[list[str]], list[str]]:
-    return lambda lines: [lines[0]] + [year + line[4:] for line in lines[1:]]
-
-
-def _truncate_last(keep_fields: int) -> Callable[[list[str]], list[str]]:
-    return lambda lines: lines[:-1] + [SEP.join(lines[-1].split(SEP)[:keep_fields])]
-
-
-# (id, file edited, change, final newline, file named in the error, line, column, problem (regex))
-CASES = [
-    ("missing-column-jobs", JOBS, drop_column("EQTP"), True, JOBS, 1, "EQTP", r"missing column\(s\): EQTP"),
-    ("missing-column-units", UNITS, drop_column("NBETAB"), True, UNITS, 1, "NBETAB", r"missing column\(s\): NBETAB"),
-    ("renamed-column-jobs", JOBS, rename_column("POSTES", "NB_POSTES"), True, JOBS, 1, "POSTES",
-     r"POSTES \(renamed to 'NB_POSTES'\?\)"),
-    ("renamed-column-units", UNITS, rename_column("POSTES_MAX_ETAB", "POSTES_MAX_ETABLISSEMENT"), True, UNITS, 1,
-     "POSTES_MAX_ETAB", r"POSTES_MAX_ETAB \(renamed to 'POSTES_MAX_ETABLISSEMENT'\?\)"),
-    ("other-year-jobs", JOBS, _all_years("2022"), True, JOBS, 2, "ANNEE",
-     r"the file name says 2023 but the line is for another period \(found '2022'\); 6 more line"),
-    ("other-year-units", UNITS, set_field(3, "ANNEE", "2022"), True, UNITS, 3, "ANNEE",
-     r"the file name says 2023 .*\(found '2022'\)"),
-    ("negative-postes", JOBS, set_field(4, "POSTES", "-7"), True, JOBS, 4, "POSTES", r"negative count.*'-7'"),
-    ("negative-eqtp", JOBS, set_field(2, "EQTP", "-3,5"), True, JOBS, 2, "EQTP", r"negative"),
-    ("negative-nbetab", UNITS, set_field(3, "NBETAB", "-1"), True, UNITS, 3, "NBETAB", r"negative"),
-    ("negative-max", UNITS, set_field(4, "POSTES_MAX_ETAB", "-2"), True, UNITS, 4, "POSTES_MAX_ETAB", r"negative"),
-    ("decimal-point", JOBS, set_field(3, "EQTP", "10.5"), True, JOBS, 3, "EQTP",
-     r"decimal point where the contract asks for a decimal comma \(found '10\.5'\)"),
-    ("duplicated-key-jobs", JOBS, set_field(6, "TRAGE", "30"), True, JOBS, 6, None,
-     r"duplicated key \(ANNEE, DEPCOM, CJ, APET, SEXE, TRAGE\): also on line 5 "
-     r"\(found '2023 \| 2A004 \| 5458 \| 4321A \| 1 \| 30'\)"),
-    ("duplicated-key-units", UNITS, _append("2023;59350;9220;8810A;2;12"), True, UNITS, 5, None,
-     r"duplicated key \(ANNEE, DEPCOM, CJ, APET\): also on line 2"),
-    ("units-without-jobs", UNITS, _append("2023;80021;9220;8810A;1;1"), True, UNITS, 5, None,
-     r"a units row has no jobs row in flores_postes_2023\.csv \(found '2023 \| 80021 \| 9220 \| 8810A'\)"),
-    ("jobs-without-units", UNITS, _delete(4), True, JOBS, 7, None,
-     r"a jobs row has no units row in flores_etablissements_2023\.csv \(found '2023 \| 62041 \| 5710 \| 6201Z'\); "
-     r"1 more line"),
-    ("max-above-total", UNITS, set_field(2, "POSTES_MAX_ETAB", "24"), True, UNITS, 2, "POSTES_MAX_ETAB",
-     r"POSTES_MAX_ETAB is above the key's total POSTES in flores_postes_2023\.csv \(found '24 > 23'\)"),
-    ("header-only-jobs", JOBS, lambda lines: lines[:1], True, JOBS, None, None, r"header but no data line"),
-    ("header-only-units", UNITS, lambda lines: lines[:1], True, UNITS, None, None, r"header but no data line"),
-    ("truncated-jobs", JOBS, _truncate_last(7), False, JOBS, 8, None,
-     r"truncated last line: the file ends without a newline — was it cut during transfer\? \(7 field\(s\) "
-     r"where the header has 8\)"),
-    ("truncated-units", UNITS, _truncate_last(5), False, UNITS, 4, None, r"truncated last line: .*\(5 field\(s\)"),
-    ("apet-with-dot", JOBS, set_field(2, "APET", "88.10A"), True, JOBS, 2, "APET",
-     r"NAF code with a dot; the contract has no dot \(found '88\.10A'\) \[file: "),
-    ("depcom-4-digits", UNITS, set_field(3, "DEPCOM", "5935"), True, UNITS, 3, "DEPCOM",
-     r"expected a 5-character COG commune code.*\(found '5935'\)"),
-]
-
-
-def assert_names_where(error: InputError, file_name: str, line: int | None, column: str | None, problem: str) -> None:
-    message = str(error)
-    assert error.path.name == file_name
-    assert error.line == line
-    assert error.column == column
-    assert message.startswith(file_name), message
-    if line is not None:
-        assert f"line {line}" in message
-    if column is not None:
-        assert f"column {column}" in message
-    assert re.search(problem, message), message
-
-
-@pytest.mark.parametrize(
-    ("edited", "change", "final_newline", "named", "line", "column", "problem"),
-    [case[1:] for case in CASES],
-    ids=[case[0] for case in CASES],
-)
-def test_a_bad_delivery_is_refused_with_file_line_and_column(
-    tmp_path: Path, edited: str, change, final_newline: bool, named: str, line, column, problem: str
-) -> None:
-    raw = make_raw(tmp_path)
-    edit(folder(raw) / edited, change, final_newline=final_newline)
-    con = duckdb.connect()
-    with pytest.raises(InputError) as excinfo:
-        load(raw, con=con)
-    assert_names_where(excinfo.value, named, line, column, problem)
-    # Nothing staged from a refused delivery.
-    assert con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'src'").fetchone()[0] == 0
-
-
-@pytest.mark.parametrize("name", [JOBS, UNITS])
-def test_an_empty_file_is_refused(tmp_path: Path, name: str) -> None:
-    raw = make_raw(tmp_path)
-    (folder(raw) / name).write_bytes(b"")
-    with pytest.raises(InputError) as excinfo:
-        load(raw)
-    assert_names_where(excinfo.value, name, None, None, r"the file is empty \(no header line\)")
-
-
-def test_latin1_is_refused_on_the_line_of_the_first_non_utf8_byte(tmp_path: Path) -> None:
-    # The producer added a label column and saved the file as Latin-1: 'déclarée' on line 2 is b'd\xe9clar\xe9e'.
-    raw = make_raw(tmp_path)
-    labels = {"9220": "Association déclarée", "5458": "SCOP anonyme", "5710": "SAS"}
-
-    def add_label(lines: list[str]) -> list[str]:
-        return [lines[0] + ";LIBCJ"] + [line + ";" + labels[line.split(SEP)[2]] for line in lines[1:]]
-
-    edit(folder(raw) / JOBS, add_label, encoding="latin-1")
-    assert b"d\xe9clar\xe9e" in (folder(raw) / JOBS).read_bytes()
-    with pytest.raises(InputError) as excinfo:
-        load(raw)
-    assert_names_where(excinfo.value, JOBS, 2, None, r"not valid UTF-8 \(byte 0xe9 at character \d+\).*Latin-1")
-
-
-def test_latin1_in_a_code_is_refused_on_its_line(tmp_path: Path) -> None:
-    raw = make_raw(tmp_path)
-    edit(folder(raw) / UNITS, set_field(4, "APET", "6201É"), encoding="latin-1")
-    with pytest.raises(InputError) as excinfo:
-        load(raw)
-    assert_names_where(excinfo.value, UNITS, 4, None, r"not valid UTF-8 \(byte 0xc9")
-
-
-def test_a_blank_line_inside_the_file_does_not_shift_line_numbers(tmp_path: Path) -> None:
-    raw = make_raw(tmp_path)
-    # A blank line 4, then a decimal point on line 6 (was line 5).
-    edit(folder(raw) / JOBS, lambda lines: lines[:3] + [""] + lines[3:])
-    edit(folder(raw) / JOBS, set_field(6, "EQTP", "4.75"))
-    with pytest.raises(InputError) as excinfo:
-        load(raw)
-    # Either refuse the blank line itself (line 4) or report the bad value where it is (line 6); not line 5.
-    assert excinfo.value.line in (4, 6), str(excinfo.value)
-
-
-def test_a_count_too_large_for_bigint_is_an_input_error(tmp_path: Path) -> None:
-    raw = make_raw(tmp_path)
-    edit(folder(raw) / JOBS, set_field(5, "POSTES", "99999999999999999999"))
-    with pytest.raises(InputError) as excinfo:
-        load(raw)
-    assert (excinfo.value.line, excinfo.value.column) == (5, "POSTES")

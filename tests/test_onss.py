@@ -1,8 +1,9 @@
-"""ONSS delivery (contracts.md, Belgium, layout v1): staged values, meta.sources, every contract violation, reloads.
+"""ONSS delivery (contracts.md, Belgium, layout v1): staged values, meta.sources, reloads.
+What a delivery can get wrong is one table for both sources, in test_delivery_contract.py.
 
 Fixtures (tests/fixtures/onss/README.md): a hand-written pair for 2023Q4 in the exact contract layout, and the same
-data with columns in another order and an extra column each, quoted where it holds a comma (``reordered/``). Bad
-inputs are made in tmp_path by editing a copy of the good pair, so each test shows the one thing that is wrong.
+data with columns in another order and an extra column each, quoted where it holds a comma (``reordered/``). Edited
+copies are made in tmp_path.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import re
 import shutil
 from collections.abc import Callable
 from decimal import Decimal
@@ -87,22 +87,6 @@ def set_field(number: int, column: str, value: str) -> Callable[[list[str]], lis
         cells[index] = value
         lines[number - 1] = SEP.join(cells)
         return lines
-
-    return change
-
-
-def rename_column(old: str, new: str) -> Callable[[list[str]], list[str]]:
-    def change(lines: list[str]) -> list[str]:
-        lines[0] = SEP.join(new if name == old else name for name in lines[0].split(SEP))
-        return lines
-
-    return change
-
-
-def drop_column(column: str) -> Callable[[list[str]], list[str]]:
-    def change(lines: list[str]) -> list[str]:
-        index = lines[0].split(SEP).index(column)
-        return [SEP.join(c for i, c in enumerate(line.split(SEP)) if i != index) for line in lines]
 
     return change
 
@@ -271,163 +255,3 @@ def test_a_missing_year_says_which_file(tmp_path: Path) -> None:
         load(make_raw(tmp_path), 2021)
     assert excinfo.value.path.name == "onss_postes_2021Q4.csv"
 
-
-# --- what a delivery can get wrong -------------------------------------------------------------------------------
-
-
-def _append(line: str) -> Callable[[list[str]], list[str]]:
-    return lambda lines: lines + [line]
-
-
-def _delete(number: int) -> Callable[[list[str]], list[str]]:
-    return lambda lines: lines[: number - 1] + lines[number:]
-
-
-def _all_periods(period: str) -> Callable[[list[str]], list[str]]:
-    return lambda lines: [lines[0]] + [period + line[6:] for line in lines[1:]]
-
-
-def _truncate_last(keep_fields: int) -> Callable[[list[str]], list[str]]:
-    return lambda lines: lines[:-1] + [SEP.join(lines[-1].split(SEP)[:keep_fields])]
-
-
-# (id, file edited, change, final newline, file named in the error, line, column, problem (regex))
-CASES = [
-    ("missing-column-jobs", JOBS, drop_column("ETP"), True, JOBS, 1, "ETP", r"missing column\(s\): ETP;"),
-    ("missing-column-units", UNITS, drop_column("NB_UNITES"), True, UNITS, 1, "NB_UNITES",
-     r"missing column\(s\): NB_UNITES;"),
-    ("renamed-column-jobs", JOBS, rename_column("REFNIS", "CODE_REFNIS"), True, JOBS, 1, "REFNIS",
-     r"REFNIS \(renamed to 'CODE_REFNIS'\?\)"),
-    ("renamed-column-units", UNITS, rename_column("POSTES_MAX_UNITE", "POSTES_MAX_UNITES"), True, UNITS, 1,
-     "POSTES_MAX_UNITE", r"POSTES_MAX_UNITE \(renamed to 'POSTES_MAX_UNITES'\?\)"),
-    ("other-year-jobs", JOBS, _all_periods("2022Q4"), True, JOBS, 2, "TRIMESTRE",
-     r"the file name says 2023 but the line is for another period \(found '2022Q4'\); 7 more line"),
-    ("other-year-units", UNITS, set_field(4, "TRIMESTRE", "2022Q4"), True, UNITS, 4, "TRIMESTRE",
-     r"the file name says 2023 .*\(found '2022Q4'\)"),
-    ("negative-postes", JOBS, set_field(3, "POSTES", "-9"), True, JOBS, 3, "POSTES", r"negative count.*'-9'"),
-    ("negative-etp", JOBS, set_field(2, "ETP", "-1.5"), True, JOBS, 2, "ETP", r"negative"),
-    ("negative-nb-unites", UNITS, set_field(3, "NB_UNITES", "-1"), True, UNITS, 3, "NB_UNITES", r"negative"),
-    ("negative-max", UNITS, set_field(4, "POSTES_MAX_UNITE", "-3"), True, UNITS, 4, "POSTES_MAX_UNITE",
-     r"negative"),
-    ("decimal-comma-quoted", JOBS, set_field(3, "ETP", '"7,25"'), True, JOBS, 3, "ETP",
-     r"decimal comma where the contract asks for a decimal point \(found '7,25'\)"),
-    ("decimal-comma-unquoted", JOBS, set_field(3, "ETP", "7,25"), True, JOBS, 3, None,
-     r"11 field\(s\) where the header has 10 \(found '2023Q4,21004,017,,2008,88101,F,25-34,9,7,25'\)"),
-    ("duplicated-key-jobs", JOBS, set_field(4, "CLASSE_AGE", "25-34"), True, JOBS, 4, None,
-     r"duplicated key \(TRIMESTRE, REFNIS, FORME_JURIDIQUE, AGREMENT, NACE_VERSION, NACE, SEXE, CLASSE_AGE\): "
-     r"also on line 3 \(found '2023Q4 \| 21004 \| 017 \|  \| 2008 \| 88101 \| F \| 25-34'\)"),
-    ("duplicated-key-units", UNITS, _append("2023Q4,53053,706,CNC+ES,2008,56101,2,5"), True, UNITS, 6, None,
-     r"duplicated key \(.*\): also on line 3"),
-    ("duplicated-key-quoted-empty", UNITS, _append('2023Q4,21004,017,"",2008,88101,1,1'), True, UNITS, 6, None,
-     r"duplicated key \(.*\): also on line 2"),
-    ("units-without-jobs", UNITS, _append("2023Q4,21004,017,ES,2008,88101,1,1"), True, UNITS, 6, None,
-     r"a units row has no jobs row in onss_postes_2023Q4\.csv \(found '2023Q4 \| 21004 \| 017 \| ES \| 2008 \| "
-     r"88101'\)"),
-    ("jobs-without-units", UNITS, _delete(3), True, JOBS, 5, None,
-     r"a jobs row has no units row in onss_unites_2023Q4\.csv \(found '2023Q4 \| 53053 \| 706 \| CNC\+ES \| 2008 \| "
-     r"56101'\); 1 more line"),
-    ("max-above-total", UNITS, set_field(3, "POSTES_MAX_UNITE", "11"), True, UNITS, 3, "POSTES_MAX_UNITE",
-     r"POSTES_MAX_UNITE is above the key's total POSTES in onss_postes_2023Q4\.csv \(found '11 > 10'\)"),
-    ("header-only-jobs", JOBS, lambda lines: lines[:1], True, JOBS, None, None, r"header but no data line"),
-    ("header-only-units", UNITS, lambda lines: lines[:1], True, UNITS, None, None, r"header but no data line"),
-    ("truncated-jobs", JOBS, _truncate_last(8), False, JOBS, 9, None,
-     r"truncated last line: the file ends without a newline — was it cut during transfer\? \(8 field\(s\) "
-     r"where the header has 10\)"),
-    ("truncated-units", UNITS, _truncate_last(7), False, UNITS, 5, None, r"truncated last line: .*\(7 field\(s\)"),
-    ("truncated-inside-quotes", JOBS, lambda lines: lines[:-1] + ['2023Q4,62063,610,ES,2008,88999,F,35-44,2,"1.'],
-     False, JOBS, 9, None, r"badly quoted line: unexpected end of data"),
-    ("refnis-4-digits", JOBS, set_field(2, "REFNIS", "2100"), True, JOBS, 2, "REFNIS",
-     r"expected a 5-digit REFNIS commune code \(found '2100'\)"),
-    ("nace-with-dot", UNITS, set_field(4, "NACE", "62.010"), True, UNITS, 4, "NACE",
-     r"NACE-BEL code with a dot; the contract has no dot \(found '62\.010'\)"),
-    ("juridical-form-lost-zero", JOBS, set_field(4, "FORME_JURIDIQUE", "17"), True, JOBS, 4, "FORME_JURIDIQUE",
-     r"expected a 3-digit KBO juridical form \(found '17'\)"),
-    ("agrement-unknown-form", JOBS, set_field(7, "AGREMENT", "CNC ES"), True, JOBS, 7, "AGREMENT",
-     r"expected empty, CNC, ES or CNC\+ES \(found 'CNC ES'\)"),
-]
-
-
-def assert_names_where(error: InputError, file_name: str, line: int | None, column: str | None, problem: str) -> None:
-    message = str(error)
-    assert error.path.name == file_name
-    assert error.line == line
-    assert error.column == column
-    assert message.startswith(file_name), message
-    if line is not None:
-        assert f"line {line}" in message
-    if column is not None:
-        assert f"column {column}" in message
-    assert re.search(problem, message), message
-
-
-@pytest.mark.parametrize(
-    ("edited", "change", "final_newline", "named", "line", "column", "problem"),
-    [case[1:] for case in CASES],
-    ids=[case[0] for case in CASES],
-)
-def test_a_bad_delivery_is_refused_with_file_line_and_column(
-    tmp_path: Path, edited: str, change, final_newline: bool, named: str, line, column, problem: str
-) -> None:
-    raw = make_raw(tmp_path)
-    edit(folder(raw) / edited, change, final_newline=final_newline)
-    con = duckdb.connect()
-    with pytest.raises(InputError) as excinfo:
-        load(raw, con=con)
-    assert_names_where(excinfo.value, named, line, column, problem)
-    assert con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'src'").fetchone()[0] == 0
-
-
-@pytest.mark.parametrize("name", [JOBS, UNITS])
-def test_an_empty_file_is_refused(tmp_path: Path, name: str) -> None:
-    raw = make_raw(tmp_path)
-    (folder(raw) / name).write_bytes(b"")
-    with pytest.raises(InputError) as excinfo:
-        load(raw)
-    assert_names_where(excinfo.value, name, None, None, r"the file is empty \(no header line\)")
-
-
-def test_latin1_is_refused_on_the_line_of_the_first_non_utf8_byte(tmp_path: Path) -> None:
-    # The producer added the commune name and saved the file as Latin-1: 'Liège' (first on line 8) is b'Li\xe8ge'.
-    raw = make_raw(tmp_path)
-    names = {"21004": "Bruxelles", "53053": "Mons", "44021": "Gent", "62063": "Liège"}
-
-    def add_name(lines: list[str]) -> list[str]:
-        return [lines[0] + ",COMMUNE"] + [line + "," + names[line.split(SEP)[1]] for line in lines[1:]]
-
-    edit(folder(raw) / JOBS, add_name, encoding="latin-1")
-    assert b"Li\xe8ge" in (folder(raw) / JOBS).read_bytes()
-    with pytest.raises(InputError) as excinfo:
-        load(raw)
-    assert_names_where(excinfo.value, JOBS, 8, None, r"not valid UTF-8 \(byte 0xe8 at character \d+\).*Latin-1")
-
-
-def test_windows_1252_in_the_units_file_is_refused_on_its_line(tmp_path: Path) -> None:
-    raw = make_raw(tmp_path)
-    regions = {"21004": "Bruxelles", "53053": "Wallonie", "44021": "Vlaanderen", "62063": "Région wallonne"}
-
-    def add_region(lines: list[str]) -> list[str]:
-        return [lines[0] + ",REGION"] + [line + "," + regions[line.split(SEP)[1]] for line in lines[1:]]
-
-    edit(folder(raw) / UNITS, add_region, encoding="cp1252")
-    with pytest.raises(InputError) as excinfo:
-        load(raw)
-    assert_names_where(excinfo.value, UNITS, 5, None, r"not valid UTF-8 \(byte 0xe9")
-
-
-def test_a_blank_line_inside_the_file_does_not_shift_line_numbers(tmp_path: Path) -> None:
-    raw = make_raw(tmp_path)
-    # A blank line 4, then a quoted decimal comma on line 6 (was line 5).
-    edit(folder(raw) / JOBS, lambda lines: lines[:3] + [""] + lines[3:])
-    edit(folder(raw) / JOBS, set_field(6, "ETP", '"3,8"'))
-    with pytest.raises(InputError) as excinfo:
-        load(raw)
-    # Either refuse the blank line itself (line 4) or report the bad value where it is (line 6); not line 5.
-    assert excinfo.value.line in (4, 6), str(excinfo.value)
-
-
-def test_a_key_delivered_three_times_is_reported_at_its_second_occurrence(tmp_path: Path) -> None:
-    raw = make_raw(tmp_path)
-    edit(folder(raw) / UNITS, lambda lines: lines + [lines[2], lines[2]])  # line 3 repeated as lines 6 and 7
-    with pytest.raises(InputError, match="also on line 3") as excinfo:
-        load(raw)
-    assert excinfo.value.line == 6

@@ -74,14 +74,10 @@ def test_the_definitions_load_without_warnings():
     assert [w for w in seen if not (w[0] == "DeprecationWarning" and dagster_internal in w[2])] == []
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory) -> Path:
-    warehouse = tmp_path_factory.mktemp("warehouse")
-    result = materialize(SAMPLE, warehouse)
-    assert result.success
-    failed = [e.check_name for e in result.get_asset_check_evaluations() if not e.passed]
-    assert failed == []
-    return warehouse
+@pytest.fixture
+def built(sample_build) -> Path:
+    """The sample built once for the session (conftest.sample_build: it succeeded with no failed check); read only."""
+    return sample_build.warehouse
 
 
 def test_sample_builds_everything(built):
@@ -141,14 +137,14 @@ def test_population_source_is_one_setting(built, tmp_path):
         assert national[(country, source)] == pytest.approx(eurostat[(country, "eu_eurostat_population")], rel=0.02)
 
 
-def test_bad_delivery_stops_the_run_and_keeps_the_published_file(built, tmp_path):
+def test_bad_delivery_stops_the_run_and_keeps_the_published_file(sample_build_copy, tmp_path):
     raw = tmp_path / "raw"
     shutil.copytree(SAMPLE, raw)
     spoil_flores(raw)
-    published = built / "observatory.duckdb"
+    published = sample_build_copy / "observatory.duckdb"
     before = hashlib.sha256(published.read_bytes()).hexdigest()
 
-    result = materialize(raw, built)
+    result = materialize(raw, sample_build_copy)
     assert not result.success
     failure = next(e for e in result.all_events if e.is_step_failure and e.step_key == "fr_flores")
     message = failure.step_failure_data.user_failure_data.description

@@ -65,8 +65,8 @@ def _jobs(con) -> None:
                     [country, geo, family, common, common, units, largest])
 
 
-@pytest.fixture
-def con():
+@pytest.fixture(scope="module")
+def built():
     con = duckdb.connect()
     _jobs(con)
     _stage(con, "src.eu_eurostat_population", _eurostat_rows())
@@ -76,6 +76,15 @@ def con():
     mart.build_cross_border(con)
     yield con
     con.close()
+
+
+@pytest.fixture
+def con(built):
+    """The database built once for the module; each test runs in a transaction rolled back after it, so what one
+    test stages or rebuilds is gone before the next."""
+    built.execute("BEGIN TRANSACTION")
+    yield built
+    built.execute("ROLLBACK")
 
 
 def _pop(con, geo, sex, band, year=2024):

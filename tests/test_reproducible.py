@@ -8,25 +8,18 @@ published table is written in a total order. Only the release metadata of a buil
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
-from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
-import dagster as dg
 import duckdb
 import pytest
+from conftest import build_sample
 
 from observatory import harmonise, mart, nomenclatures, population, publication, schema
 from observatory.config import Thresholds
 from observatory.errors import InputError
 from observatory.sources import POPULATION_STAGING_COLUMNS, flores, onss
-from pipelines.assets import ALL_ASSETS
-from pipelines.checks import ALL_CHECKS
-from pipelines.definitions import all_years_tags
-from pipelines.resources import Warehouse
 
-SAMPLE = Path(__file__).resolve().parents[1] / "data" / "raw"
 # Every cell is published (no disclosure control), so the sums can be read in mart.jobs.
 PUBLISH_ALL = Thresholds(min_jobs=0, min_units=0, max_dominance_share=1.0)
 # Three FTEs whose DOUBLE sum depends on the order: 0.1 + 0.2 + 0.3 = 0.6000000000000001 but 0.3 + 0.2 + 0.1 = 0.6.
@@ -253,28 +246,6 @@ def test_a_priority_tie_between_juridical_form_rules_is_broken_on_the_family(tie
 # ---------------------------------------------------------------- two builds, one result
 
 
-def _build(warehouse: Path, threads: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Build the embedded sample into ``warehouse`` with DuckDB limited to ``threads`` threads in every step."""
-    connect = Warehouse.connect
-
-    @contextmanager
-    def with_threads(self: Warehouse, *args, **kwargs) -> Iterator[duckdb.DuckDBPyConnection]:
-        with connect(self, *args, **kwargs) as con:
-            con.execute(f"SET threads = {threads}")
-            yield con
-
-    monkeypatch.setattr(Warehouse, "connect", with_threads)
-    instance = dg.DagsterInstance.ephemeral()
-    result = dg.materialize(
-        [*ALL_ASSETS, *ALL_CHECKS],
-        resources={"warehouse": Warehouse(raw_dir=str(SAMPLE), warehouse_dir=str(warehouse))},
-        instance=instance, tags=all_years_tags(instance, SAMPLE),
-        raise_on_error=False,
-    )
-    monkeypatch.setattr(Warehouse, "connect", connect)
-    assert result.success
-
-
 def _published(path: Path) -> dict[str, tuple[list[str], list[str], list[tuple]]]:
     """Every published table: its columns, their types and its rows in stored order (release columns left out)."""
     con = duckdb.connect(str(path), read_only=True)
@@ -291,14 +262,15 @@ def _published(path: Path) -> dict[str, tuple[list[str], list[str], list[tuple]]
         con.close()
 
 
-def test_two_builds_of_the_sample_publish_the_same_tables(tmp_path, monkeypatch):
-    # One build on one thread, one on four: DuckDB then splits the aggregations differently, as two machines (or
-    # two runs on a busy machine) would. Before FTE was summed exactly and the tables written sorted, 7,171
-    # mart.jobs.fte cells differed here, and meta.rejects and meta.row_accounting came in another row order.
-    _build(tmp_path / "one", 1, monkeypatch)
-    _build(tmp_path / "four", 4, monkeypatch)
+def test_two_builds_of_the_sample_publish_the_same_tables(sample_build, tmp_path):
+    # One build on one thread, one on four (the session's shared build): DuckDB then splits the aggregations
+    # differently, as two machines (or two runs on a busy machine) would. Before FTE was summed exactly and the
+    # tables written sorted, 7,171 mart.jobs.fte cells differed here, and meta.rejects and meta.row_accounting came
+    # in another row order.
+    assert sample_build.threads == 4
+    assert build_sample(tmp_path / "one", threads=1).success
     first = _published(tmp_path / "one" / "observatory.duckdb")
-    second = _published(tmp_path / "four" / "observatory.duckdb")
+    second = _published(sample_build.warehouse / "observatory.duckdb")
     assert list(first) == [t.name for t in schema.PUBLISHED_TABLES]
     for name, (columns, types, rows) in first.items():
         other_columns, other_types, other_rows = second[name]
