@@ -125,6 +125,15 @@ class BuildLock:
         self.warehouse_dir.mkdir(parents=True, exist_ok=True)
         return os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
 
+    @classmethod
+    def _holder(cls, fd: int, settle_seconds: float = 2.0) -> Holder | None:
+        """The record of the process holding the lock. It writes it just after taking the lock, so a record not
+        there yet is read again for a moment rather than reported as unknown."""
+        deadline = time.monotonic() + settle_seconds
+        while (holder := cls._read(fd)) is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return holder
+
     @staticmethod
     def _read(fd: int) -> Holder | None:
         os.lseek(fd, 0, os.SEEK_SET)
@@ -168,10 +177,10 @@ class BuildLock:
                     break
                 except BlockingIOError:
                     if time.monotonic() >= deadline:
-                        raise BuildRunning(self.warehouse_dir, self._read(fd),
+                        raise BuildRunning(self.warehouse_dir, self._holder(fd),
                                            wait_seconds if wait_seconds else 0) from None
                     if not told and on_wait:
-                        on_wait(self._read(fd))
+                        on_wait(self._holder(fd))
                     told = True
                     time.sleep(poll_seconds)
             dead = self._read(fd)

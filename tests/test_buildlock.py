@@ -195,3 +195,25 @@ def test_a_full_disk_inside_a_step_is_its_failure_line_and_metadata(tmp_path):
     assert step_failure(event).summary() == f"- step fills_the_disk: disk full at {wal}: No space left on device"
     metadata = {k: v.value for k, v in event.step_failure_data.user_failure_data.metadata.items()}
     assert metadata == {"cause": "disk full", "path": str(wal), "detail": "No space left on device"}
+
+
+def test_a_build_refused_in_the_moment_the_other_takes_the_lock_still_names_it(tmp_path):
+    # The holder writes its record just after taking the lock: a second build refused in between (seen in the
+    # concurrent-build fault test under load) must still name it, not "a process that has not yet said".
+    import fcntl
+    import os
+
+    from observatory.buildlock import LOCK_FILE_NAME, Holder
+
+    lock_path = tmp_path / LOCK_FILE_NAME
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # taken, no record yet
+    record = Holder(run_id="run-a", launched_by="cli", started_at="2026-12-04T01:00:00+00:00", process="h:42:1")
+    writer = threading.Timer(0.3, lambda: os.pwrite(fd, json.dumps(record.__dict__).encode(), 0))
+    writer.start()
+    try:
+        with pytest.raises(BuildRunning, match=r"a build is running in .*: run run-a \(cli\) started "):
+            BuildLock(tmp_path).acquire("run-b", "cli")
+    finally:
+        writer.join()
+        os.close(fd)
