@@ -132,3 +132,17 @@ def test_published_values_that_break_a_relation_are_refused():
     # The hidden part would have to be 10 - 12 = -2.
     with pytest.raises(ValueError, match="contradict"):
         audit({"a": 1, "b": 12, "T": 10}, {"a"}, [Relation("T", ("a", "b"))])
+
+
+def test_the_audit_asks_for_a_complement_large_enough_to_carry_the_missing_width():
+    # x1 = 1 is primary. Subtraction: x2 = 2 is the smallest complement, but then x1 + x2 = 3 and x1 is in [0, 3],
+    # width 3 < 6. The audit finds it; 3 more are needed, so the smallest cell of at least 3 is added: x3 = 9.
+    cells = {"x1": 1, "x2": 2, "x3": 9, "x4": 20, "T": 32}
+    relations = [Relation("T", ("x1", "x2", "x3", "x4"))]
+    assert bounds(audit(cells, {"x1", "x2"}, relations), "x1") == (0, 3)
+    secondary = secondary_suppression(cells, {"x1"}, relations)
+    assert secondary == {"x2", "x3"}
+    result = audit(cells, {"x1"} | secondary, relations, sensitive={"x1"})
+    assert bounds(result, "x1") == (0, 12) and result.passed
+    # x1 + x2 + x3 = 32 - 20: each of the three is in [0, 12].
+    assert all(bounds(result, k) == (0, 12) for k in ("x1", "x2", "x3"))
