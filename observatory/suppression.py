@@ -1,0 +1,333 @@
+"""Secondary suppression of additive tables, and the attacker that proves it (issue 13, library only).
+
+A table is a mapping from hashable, mutually orderable cell keys (e.g. tuples of strings and ints) to non-negative
+values; the table publishes every value except the suppressed ones. Additive relations ``total = sum(parts)`` tie the
+cells together (:func:`derive_relations` builds them from hierarchies per dimension).
+
+* :func:`audit` is the attacker: for each suppressed cell it computes, by linear programming with HiGHS, the narrowest
+  interval ``[lo, hi]`` that the published values and the relations allow with every cell ``>= 0``.
+* :func:`secondary_suppression` adds complementary suppressions, smallest values first, until the audit passes.
+
+Nothing here knows about DuckDB or Dagster; it is not yet applied to the published tables.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import highspy
+import numpy as np
+
+Key = Hashable
+
+# Values are whole jobs; LP round-off below this is noise, not information.
+_TOLERANCE = 1e-6
+
+
+@dataclass(frozen=True)
+class Relation:
+    """``total = sum(parts)`` between published cells."""
+
+    total: Key
+    parts: tuple[Key, ...]
+
+    def cells(self) -> tuple[Key, ...]:
+        return (self.total, *self.parts)
+
+
+@dataclass(frozen=True)
+class Protection:
+    """The protection rule.
+
+    A suppressed cell of true value ``v`` is protected when the attacker's interval is at least as wide as
+    ``required(v) = 2 * max(rel * v, abs_min)``, i.e. ``hi - lo >= required(v)``: the attacker cannot pin the cell
+    within ±``rel`` of its value, nor within ±``abs_min`` jobs. Default: ±15 %, at least ±3 jobs.
+    The rule is on the width, not on where ``v`` sits inside the interval.
+    """
+
+    rel: float = 0.15
+    abs_min: float = 3.0
+
+    def required(self, value: float) -> float:
+        return 2 * max(self.rel * abs(value), self.abs_min)
+
+
+@dataclass(frozen=True)
+class CellInterval:
+    """What the attacker learns about one suppressed cell."""
+
+    key: Key
+    value: float
+    lo: float
+    hi: float
+    required: float
+
+    @property
+    def width(self) -> float:
+        return self.hi - self.lo
+
+    @property
+    def protected(self) -> bool:
+        return self.width >= self.required - _TOLERANCE
+
+    @property
+    def ratio(self) -> float:
+        """Width relative to the required width: below 1 means unprotected."""
+        return math.inf if self.required <= 0 else self.width / self.required
+
+
+@dataclass(frozen=True)
+class AuditResult:
+    """One interval per suppressed cell (in key order) and the verdict over the cells that must be protected."""
+
+    intervals: dict[Key, CellInterval]
+    sensitive: frozenset[Key] = field(default_factory=frozenset)
+
+    @property
+    def unprotected(self) -> list[CellInterval]:
+        """Sensitive cells narrower than the protection level, weakest first (ties by key)."""
+        return sorted((i for k, i in self.intervals.items() if k in self.sensitive and not i.protected),
+                      key=lambda i: (i.ratio, i.key))
+
+    @property
+    def passed(self) -> bool:
+        return not self.unprotected
+
+    @property
+    def weakest(self) -> CellInterval | None:
+        """The sensitive cell with the smallest width relative to its required width (ties by key)."""
+        candidates = [i for k, i in self.intervals.items() if k in self.sensitive]
+        return min(candidates, key=lambda i: (i.ratio, i.key)) if candidates else None
+
+
+def derive_relations(cells: Mapping[tuple, float], dimensions: Sequence[str],
+                     hierarchies: Mapping[str, Mapping[object, Sequence[object]]],
+                     missing_is_zero: bool = False) -> list[Relation]:
+    """Every additive relation the table exposes, in a stable order.
+
+    Keys are tuples with one coordinate per name in ``dimensions``. ``hierarchies`` gives, per dimension, each total
+    code and its children (``{"sex": {"T": ["F", "M"]}}``; several levels, e.g. area → side → NUTS3, are several
+    entries). For every cell whose coordinate in a dimension is a total, the relation over its children with the other
+    coordinates fixed. With ``missing_is_zero`` False a relation is kept only where every child cell exists; with True,
+    absent children are taken as published zeros (as a table that omits empty cells tells its readers) and left out.
+    """
+    relations = []
+    for key in sorted(cells):
+        for position, dimension in enumerate(dimensions):
+            children = hierarchies.get(dimension, {}).get(key[position])
+            if not children:
+                continue
+            parts = [(*key[:position], child, *key[position + 1:]) for child in children]
+            present = [p for p in parts if p in cells]
+            if len(present) < len(parts) and not missing_is_zero:
+                continue
+            relations.append(Relation(key, tuple(present)))
+    return relations
+
+
+def _components(suppressed: Sequence[Key], rows: Sequence[Relation]) -> list[tuple[list[Key], list[Relation]]]:
+    """Independent blocks: suppressed cells linked by a relation that holds several of them."""
+    parent = {k: k for k in suppressed}
+
+    def find(k: Key) -> Key:
+        while parent[k] != k:
+            parent[k] = parent[parent[k]]
+            k = parent[k]
+        return k
+
+    hidden = set(suppressed)
+    for relation in rows:
+        inside = [c for c in relation.cells() if c in hidden]
+        for other in inside[1:]:
+            a, b = find(inside[0]), find(other)
+            if a != b:
+                parent[max(a, b)] = min(a, b)
+    blocks: dict[Key, tuple[list[Key], list[Relation]]] = {}
+    for k in suppressed:  # in key order, so each block lists its cells sorted
+        blocks.setdefault(find(k), ([], []))[0].append(k)
+    for relation in rows:
+        first = next(c for c in relation.cells() if c in hidden)
+        blocks[find(first)][1].append(relation)
+    return [blocks[root] for root in sorted(blocks)]
+
+
+def _bounds(cells: Mapping[Key, float], block: list[Key], rows: list[Relation]) -> dict[Key, tuple[float, float]]:
+    """Min and max of each cell of one block: one LP, built once, re-solved with one objective per bound."""
+    index = {k: i for i, k in enumerate(block)}
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = len(block), len(rows)
+    lp.col_cost_ = np.zeros(len(block))
+    lp.col_lower_ = np.zeros(len(block))
+    lp.col_upper_ = np.full(len(block), highspy.kHighsInf)
+    starts, columns, coefficients, rhs = [0], [], [], []
+    for relation in rows:
+        # sum(hidden parts) - hidden total = published total - sum(published parts); a published total is known.
+        constant = 0.0 if relation.total in index else cells[relation.total]
+        entries: dict[int, float] = {}
+        for part in relation.parts:
+            if part in index:
+                entries[index[part]] = entries.get(index[part], 0.0) + 1.0
+            else:
+                constant -= cells[part]
+        if relation.total in index:
+            entries[index[relation.total]] = entries.get(index[relation.total], 0.0) - 1.0
+        for column in sorted(entries):
+            columns.append(column)
+            coefficients.append(entries[column])
+        starts.append(len(columns))
+        rhs.append(constant)
+    lp.row_lower_ = lp.row_upper_ = np.array(rhs, dtype=float)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    lp.a_matrix_.start_ = np.array(starts, dtype=np.int32)
+    lp.a_matrix_.index_ = np.array(columns, dtype=np.int32)
+    lp.a_matrix_.value_ = np.array(coefficients, dtype=float)
+    solver = highspy.Highs()
+    solver.setOptionValue("output_flag", False)
+    solver.setOptionValue("random_seed", 0)
+    solver.passModel(lp)
+    bounds = {}
+    for i, key in enumerate(block):
+        solver.changeColCost(i, 1.0)
+        found = []
+        for sense in (highspy.ObjSense.kMinimize, highspy.ObjSense.kMaximize):
+            solver.changeObjectiveSense(sense)
+            solver.run()  # warm-started from the previous basis
+            status = solver.getModelStatus()
+            if status == highspy.HighsModelStatus.kOptimal:
+                found.append(solver.getInfo().objective_function_value)
+            elif status == highspy.HighsModelStatus.kUnbounded and sense == highspy.ObjSense.kMaximize:
+                found.append(math.inf)
+            else:
+                raise ValueError(f"the published values contradict the relations around {key!r}: "
+                                 f"{solver.modelStatusToString(status)}")
+        solver.changeColCost(i, 0.0)
+        lo, hi = found
+        bounds[key] = (max(lo, 0.0), hi)
+    return bounds
+
+
+class _Auditor:
+    """The attacker, keeping the bounds of blocks already solved (a block's bounds depend only on its cells)."""
+
+    def __init__(self, cells: Mapping[Key, float], relations: Iterable[Relation]):
+        self.cells = cells
+        self.relations = sorted(set(relations), key=lambda r: (r.total, r.parts))
+        unknown = [c for r in self.relations for c in r.cells() if c not in cells]
+        if unknown:
+            raise ValueError(f"relation names a cell that is not in the table: {unknown[0]!r}")
+        self.by_cell: dict[Key, list[Relation]] = {}
+        for relation in self.relations:
+            for cell in set(relation.cells()):
+                self.by_cell.setdefault(cell, []).append(relation)
+        self.cache: dict[frozenset, dict[Key, tuple[float, float]]] = {}
+
+    def audit(self, suppressed: Collection[Key], protection: Protection,
+              sensitive: Collection[Key] | None = None) -> AuditResult:
+        hidden = sorted(set(suppressed))
+        missing = [k for k in hidden if k not in self.cells]
+        if missing:
+            raise ValueError(f"suppressed cell not in the table: {missing[0]!r}")
+        hidden_set = set(hidden)
+        rows = sorted({r for k in hidden for r in self.by_cell.get(k, ())}, key=lambda r: (r.total, r.parts))
+        intervals = {}
+        for block, block_rows in _components(hidden, rows):
+            tag = frozenset(block)
+            if tag not in self.cache:
+                self.cache[tag] = _bounds(self.cells, block, block_rows) if block_rows else {
+                    k: (0.0, math.inf) for k in block}  # in no relation: nothing bounds it but zero
+            for key, (lo, hi) in self.cache[tag].items():
+                value = self.cells[key]
+                intervals[key] = CellInterval(key, value, lo, hi, protection.required(value))
+        chosen = hidden_set if sensitive is None else set(sensitive) & hidden_set
+        return AuditResult(dict(sorted(intervals.items())), frozenset(chosen))
+
+
+def audit(cells: Mapping[Key, float], suppressed: Collection[Key], relations: Iterable[Relation],
+          protection: Protection = Protection(), sensitive: Collection[Key] | None = None) -> AuditResult:  # noqa: B008
+    """The attacker: the narrowest interval each suppressed cell can be pinned to from what is published.
+
+    For each suppressed cell, two LPs (min and max of the cell) subject to every relation that holds a suppressed
+    cell, the published values as constants and every cell ``>= 0``. The LP is split into independent blocks
+    (suppressed cells linked through relations), each built once and re-solved with a new objective. ``sensitive`` are
+    the cells that must be protected (default: every suppressed cell); the result still gives every interval.
+    Deterministic: the same table gives the same result whatever the order of its inputs.
+    """
+    return _Auditor(cells, relations).audit(suppressed, protection, sensitive)
+
+
+def secondary_suppression(cells: Mapping[Key, float], primary: Collection[Key], relations: Iterable[Relation],
+                          protection: Protection = Protection(), protect_secondaries: bool = False) -> set[Key]:
+    """The complementary cells to suppress so that the audit passes (primary ones not included).
+
+    A heuristic in the spirit of τ-Argus's modular method, minimising the information lost. A complement is chosen
+    among the published cells of the relations concerned by, in order: the fewest relations it would leave with a
+    single suppressed cell (each would need a complement in turn, so this keeps patterns closed and small), the
+    smallest value, the key.
+    1. while a relation holds exactly one suppressed cell (which subtraction gives back exactly), suppress a
+       complement in that relation;
+    2. audit; for each unprotected cell, weakest first, suppress a complement in the relation whose other suppressed
+       cells hold the least (the one that bounds it most tightly), skipping a cell whose relations already received a
+       complement in this round; repeat.
+    By default only the primary cells must be protected (as in τ-Argus): audit the result with
+    ``sensitive=primary``. With ``protect_secondaries`` every complement must be protected too, so that no suppressed
+    cell can be pinned; at ±15 % that cascades through the large totals and is far slower (minutes per year of a
+    ``mart.jobs``-sized table). Stops when the audit passes or no cell is left to suppress
+    (then the audit still fails, and says where).
+    """
+    auditor = _Auditor(cells, relations)
+    order = {k: (cells[k], k) for k in cells}
+    hidden = set(primary)
+    added: set[Key] = set()
+
+    def opened(key: Key) -> int:
+        """Relations that would hold a single suppressed cell once ``key`` is suppressed (each needs a complement)."""
+        return sum(not any(c in hidden for c in r.cells()) for r in auditor.by_cell.get(key, ()))
+
+    def complement(relations_of: Iterable[Relation], needed: float = 0.0) -> Key | None:
+        # A cell that can carry the missing width first; then the fewest new single-suppression relations (they
+        # cascade), the smallest value, the key.
+        candidates = {c for r in relations_of for c in r.cells() if c not in hidden}
+        return min(candidates, key=lambda c: (cells[c] < needed, opened(c), order[c])) if candidates else None
+
+    def suppress(key: Key) -> None:
+        hidden.add(key)
+        added.add(key)
+
+    def close(pending: list[Key]) -> None:
+        """Until no relation holds a single suppressed cell (which subtraction would give back exactly)."""
+        while pending:
+            key = pending.pop(0)
+            for relation in auditor.by_cell.get(key, ()):
+                if sum(c in hidden for c in relation.cells()) == 1:
+                    extra = complement([relation])
+                    if extra is not None:
+                        suppress(extra)
+                        pending.append(extra)
+
+    # Step 1 without the solver.
+    close(sorted(hidden))
+    # Step 2 with the attacker: a new complement, closed in turn, opens a new pattern around the weak cell.
+    while True:
+        result = auditor.audit(hidden, protection, None if protect_secondaries else primary)
+        touched: set[Relation] = set()
+        progress = False
+        for weak in result.unprotected:
+            mine = auditor.by_cell.get(weak.key, [])
+            if touched.intersection(mine):
+                continue
+            # The relation whose other suppressed cells hide the least is the one that bounds the cell most tightly.
+            binding = sorted(mine, key=lambda r: (sum(cells[c] for c in r.cells() if c in hidden and c != weak.key),
+                                                  r.total, r.parts))
+            needed = weak.required - weak.width
+            extra = next((c for r in binding if (c := complement([r], needed)) is not None), None)
+            if extra is None:
+                continue
+            suppress(extra)
+            close([extra])
+            touched.update(mine, auditor.by_cell.get(extra, ()))
+            progress = True
+        if not progress:
+            return added
+
