@@ -108,7 +108,7 @@ def _raw_source(folder: Path, description: str) -> dg.SourceAsset:
         # Beta in Dagster 1.13 (pinned <1.14 in pyproject): said once here rather than once per folder at every load.
         warnings.filterwarnings("ignore", message=".*observable_source_asset.*beta", category=dg.BetaWarning)
         return dg.observable_source_asset(
-            key=dg.AssetKey(["raw", *folder.parts]), group_name="raw",
+            key=_raw_key(folder), group_name="raw",
             description=f"{description} — raw/{folder.as_posix()}; observed, never built: its data version is the "
                         "producer's version and the files' checksums.")(_observe)
 
@@ -133,13 +133,16 @@ def _raw_sources(sources: tuple[Source, ...]) -> list[dg.SourceAsset]:
     """One observed raw folder per folder of a built source (two Eurostat datasets share one)."""
     folders: dict[Path, str] = {}
     for s in sources:
-        if s.role != REFERENCE:
-            folders.setdefault(s.folder, s.title)
+        folders.setdefault(s.folder, s.title)
     return [_raw_source(folder, title) for folder, title in folders.items()]
 
 
+def _raw_key(folder: Path) -> dg.AssetKey:
+    return dg.AssetKey(["raw", *folder.parts])
+
+
 def raw_key(source: Source) -> dg.AssetKey:
-    return dg.AssetKey(["raw", *source.folder.parts])
+    return _raw_key(source.folder)
 
 
 # ---------------------------------------------------------------- sources
@@ -306,9 +309,8 @@ def harmonised_jobs(context: dg.AssetExecutionContext, warehouse: Warehouse) -> 
         if gone := harmonise.forget_absent_years(con, deliveries, reference_years(warehouse.raw_path)):
             context.log.info(f"harmonised jobs of {', '.join(map(str, gone))} removed (no delivery left)")
         for key in context.partition_keys:
-            for source in SOURCES:
-                if source.role == DELIVERY:
-                    results.append(harmonise.harmonise_jobs_year(con, source.harmonisation, int(key)))
+            for delivery in deliveries:
+                results.append(harmonise.harmonise_jobs_year(con, delivery, int(key)))
         rows = con.execute("SELECT count(*) FROM harmonised.jobs").fetchone()[0]
         columns = _table_columns(con, ("harmonised.jobs", "harmonised.units"))
         preview = _preview(con, "SELECT outcome, source_id, year, sum(rows) AS rows, sum(jobs) AS jobs, "

@@ -40,7 +40,7 @@ from pipelines.assets import (
 from pipelines.checks import ALL_CHECKS
 from pipelines.fetching import fetch_sources
 from pipelines.resources import Warehouse
-from pipelines.years import RANGE_END, RANGE_START, YEARS, describe_changes, sync_years
+from pipelines.years import YEARS, describe_changes, sync_years, years_range
 
 BUILD_JOB = "build_observatory"
 TRIGGER_TAG = "observatory/trigger"
@@ -102,16 +102,15 @@ def plan_nightly(instance: dg.DagsterInstance, warehouse: Warehouse) -> NightlyP
     if added or removed:
         plan.notes.append(f"reference years {describe_changes(added, removed)}")
     years = instance.get_dynamic_partitions(YEARS.name)
-    if years:
-        plan.years = {RANGE_START: min(years), RANGE_END: max(years)}
-    else:
+    plan.years = years_range(instance)
+    if not years:
         plan.notes.append(f"no employment delivery in {warehouse.raw_path}: the yearly assets are not built")
     latest_storage_id: dict[dg.AssetKey, int] = {}
     digests: dict[codeversion.Code, dict[str, str]] = {}  # one reading of the files per declaration
     code_only: set[dg.AssetKey] = set()
     for key, spec in _SPECS.items():
         if spec.partitions_def and not years:
-            continue  # no delivery, no year to build (noted below)
+            continue  # no delivery, no year to build (noted above)
         partitions = sorted(years) if spec.partitions_def else [None]
         latest = {p: _latest_materialization(instance, key, p) for p in partitions}
         never = sorted(p or "" for p, record in latest.items() if record is None)

@@ -37,11 +37,16 @@ def all_years_tags(instance: dg.DagsterInstance, raw_dir: Path) -> dict[str, str
     """Tags that run every reference year in one run (the yearly assets' backfill policy is single-run), after
     making the partitions those of ``raw_dir``. Without any delivery there is nothing to build a year of."""
     sync_years(instance, raw_dir)
-    years = sorted(instance.get_dynamic_partitions(YEARS.name))
-    if not years:
+    if not (tags := years_range(instance)):
         folders = " or ".join(f"{raw_dir / s.folder}" for s in sources(DELIVERY))
         raise InputError(raw_dir, f"no employment delivery in {folders}: no reference year to build")
-    return {RANGE_START: years[0], RANGE_END: years[-1]}
+    return tags
+
+
+def years_range(instance: dg.DagsterInstance) -> dict[str, str]:
+    """The tags of a run over every year partition known now; empty when there is none."""
+    years = sorted(instance.get_dynamic_partitions(YEARS.name))
+    return {RANGE_START: years[0], RANGE_END: years[-1]} if years else {}
 
 
 def describe_changes(added: list[str], removed: list[str]) -> str:
