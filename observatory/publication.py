@@ -101,7 +101,8 @@ def _write_release(con: duckdb.DuckDBPyConnection, run_id: str | None, missing_c
         "FROM meta.sources"
     ).fetchone()[0]
     con.execute(
-        "INSERT INTO meta.release VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO meta.release VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [datetime.now(UTC), code_version(), run_id, synthetic, SYNTHETIC_NOTICE if synthetic else REAL_NOTICE,
-         years or "", sources or "", "; ".join(missing_context)],
+         years or "", sources or "", "; ".join(missing_context),
+         "passed"],  # placeholder until the disclosure audit (issue 13) writes its outcome here
     )

@@ -332,6 +332,8 @@ RELEASE = Table(
             "'; '-separated as source_id: file pattern in folder (under the raw folder); empty when none. The tables "
             "that need them are then empty or without those rows (mart.population, the indicators with a population "
             "denominator, mart.lfs_employment)", False),
+        Col("disclosure_audit", "VARCHAR", "Outcome of the disclosure audit of the published cells: passed, or "
+            "failed: <weakest cell>; exports are written only when it is passed", False),
     ),
 )
 
