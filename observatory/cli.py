@@ -1,4 +1,4 @@
-"""The ``observatory`` command: build, open the Dagster UI, fetch sources, make the synthetic sample, check the mappings.
+"""The ``observatory`` command: build, open the Dagster UI, fetch, export, make the synthetic sample, check the mappings.
 
 ``build`` and ``ui`` run Dagster against this project's ``dagster.yaml`` with run history stored under the
 warehouse folder, so a build from the command line shows up in the UI. (Dagster is imported only here and in
@@ -259,6 +259,27 @@ def fetch(args: argparse.Namespace) -> int:
     return 0
 
 
+def export_command(args: argparse.Namespace) -> int:
+    import duckdb
+
+    from observatory.export import ExportRefused, export
+
+    warehouse = (args.warehouse_dir or default_warehouse_dir()).resolve()
+    started = time.monotonic()
+    try:
+        result = export(warehouse)
+    except ExportRefused as exc:
+        print(f"observatory export: {exc}", file=sys.stderr)
+        return 1
+    except (OSError, duckdb.Error) as exc:
+        return _environment_exit(exc, warehouse, command="export")
+    print(f"Exported release {result.release} into {result.folder} in {time.monotonic() - started:.0f} s "
+          f"({len(result.files)} files, {result.bytes:,} bytes):")
+    for name, size in result.files.items():
+        print(f"  {name} {size:,}")
+    return 0
+
+
 def check_mappings(_: argparse.Namespace) -> int:
     from observatory.nomenclatures import check_mappings as check
 
@@ -283,6 +304,11 @@ COMMANDS = {
     "fetch": ("download public sources from their producers into dated vintages (network)",
               "Download the public sources into dated vintages of the raw folder; a source with nothing new is left "
               "as it is."),
+    "export": ("write the open exports of the published database (Parquet, CSV, XLSX, SDMX-CSV, data package)",
+               "Write <warehouse>/exports/<release>/ from the published observatory.duckdb: Parquet, CSV, CSV for "
+               "French and Belgian spreadsheets, an XLSX workbook, SDMX-CSV, a Frictionless data package and "
+               "SHA256SUMS (docs/exports.md). Refused, exit 1, when there is no published database or its disclosure "
+               "audit did not pass."),
     "check-mappings": ("check the mapping files",
                        "Check the nomenclature mapping files for consistency; exit 1 if any problem is found."),
 }
@@ -322,6 +348,9 @@ def main(argv: list[str] | None = None) -> int:
     cmd.add_argument("sources", nargs="*", metavar="SOURCE", help="sources to fetch (default: all; see --list)")
     cmd.add_argument("--raw-dir", type=Path, help=f"raw inputs (default: ${RAW_DIR_ENV} or data/raw)")
     cmd.add_argument("--list", action="store_true", help="list the sources and exit")
+    cmd = command("export", export_command)
+    cmd.add_argument("--warehouse-dir", "--warehouse", dest="warehouse_dir", type=Path,
+                     help=f"the warehouse holding observatory.duckdb (default: ${WAREHOUSE_DIR_ENV} or data/warehouse)")
     command("check-mappings", check_mappings)
     args = parser.parse_args(argv)
     return args.func(args)

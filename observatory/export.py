@@ -128,8 +128,9 @@ def open_published(warehouse_dir: Path) -> duckdb.DuckDBPyConnection:
     path = Path(warehouse_dir) / PUBLISHED_FILE_NAME
     if not path.is_file():
         raise ExportRefused(f"no published database at {path}: run `observatory build` first")
-    con = duckdb.connect(config={"enable_progress_bar": False})
+    con = duckdb.connect()
     try:
+        con.execute("SET enable_progress_bar = false")
         con.execute(f"ATTACH {_lit(str(path.resolve()))} AS pub (READ_ONLY)")
     except duckdb.Error as exc:
         con.close()
@@ -504,6 +505,8 @@ def table_schema(table: schema.Table) -> dict:
         constraints: dict = {}
         if not col.nullable:
             constraints["required"] = True
+            if col.type == "VARCHAR":  # an empty text is a value there (e.g. no missing context input), not NULL
+                item["missingValues"] = []
         if col.allowed:
             constraints["enum"] = list(col.allowed)
         if col.type in ("INTEGER", "BIGINT", "DOUBLE") and not col.signed:
