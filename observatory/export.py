@@ -27,12 +27,14 @@ refused beyond a sheet's 1,048,576 rows.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -47,6 +49,7 @@ RELEASE_FORMAT = "%Y%m%dT%H%M%SZ"
 PARTIAL = ".partial-"
 AUDIT_PASSED = "passed"
 CHECKSUMS = "SHA256SUMS"
+LOCK_FILE = ".lock"
 DATAPACKAGE = "datapackage.json"
 WORKBOOK = "observatory.xlsx"
 XLSX_MAX_ROWS = 1_048_576  # rows of an Excel sheet, the header included
@@ -175,24 +178,49 @@ def export(warehouse_dir: Path) -> ExportResult:
                                 "header); nothing exported")
         root = exports_root(warehouse_dir)
         root.mkdir(parents=True, exist_ok=True)
-        for stale in root.glob(f".*{PARTIAL}*"):
-            shutil.rmtree(stale, ignore_errors=True)
-        temp = root / f".{release}{PARTIAL}{uuid.uuid4().hex[:12]}"
-        temp.mkdir()
-        try:
-            for table in schema.PUBLISHED_TABLES:
-                write_parquet(con, table, temp / "parquet" / f"{table.name}.parquet")
-                write_csv(con, table, temp / "csv" / f"{table.name}.csv")
-                write_csv_fr_be(con, table, temp / "csv-fr-be" / f"{table.name}.csv")
-            write_sdmx(con, temp / "sdmx")
-            write_xlsx(con, info, rows, temp / WORKBOOK)
-            write_datapackage(info, release, temp / DATAPACKAGE)
-            files = write_checksums(temp)
-            target = _swap_in(temp, root / release)
-        except BaseException:
-            shutil.rmtree(temp, ignore_errors=True)
-            raise
+        with _export_lock(root):
+            return _write_all(con, info, release, rows, root)
+
+
+def _write_all(con: duckdb.DuckDBPyConnection, info: dict, release: str, rows: dict[str, int],
+               root: Path) -> ExportResult:
+    for stale in root.glob(f".*{PARTIAL}*"):  # left by an export killed midway (none runs now: we hold the lock)
+        shutil.rmtree(stale, ignore_errors=True)
+    temp = root / f".{release}{PARTIAL}{uuid.uuid4().hex[:12]}"
+    temp.mkdir()
+    try:
+        for table in schema.PUBLISHED_TABLES:
+            write_parquet(con, table, temp / "parquet" / f"{table.name}.parquet")
+            write_csv(con, table, temp / "csv" / f"{table.name}.csv")
+            write_csv_fr_be(con, table, temp / "csv-fr-be" / f"{table.name}.csv")
+        write_sdmx(con, temp / "sdmx")
+        write_xlsx(con, info, rows, temp / WORKBOOK)
+        write_datapackage(info, release, temp / DATAPACKAGE)
+        files = write_checksums(temp)
+        target = _swap_in(temp, root / release)
+    except BaseException:
+        shutil.rmtree(temp, ignore_errors=True)
+        raise
     return ExportResult(folder=target, release=release, files=files, rows=rows)
+
+
+@contextmanager
+def _export_lock(root: Path) -> Iterator[None]:
+    """One export of a warehouse at a time (an exclusive ``flock`` on ``exports/.lock``, released if the process
+    dies): a second one is refused rather than removing the first one's temporary folder."""
+    fd = os.open(root / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ExportRefused(f"another export of this warehouse is running (lock {root / LOCK_FILE}): try again "
+                                "when it has ended") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
 
 
 def _swap_in(temp: Path, target: Path) -> Path:
@@ -567,7 +595,8 @@ def sha256_file(path: Path) -> str:
 def write_checksums(folder: Path) -> dict[str, int]:
     """``SHA256SUMS`` over every file of ``folder`` (``<hex>  <relative path>``, sorted); returns every file written,
     itself included, with its size."""
-    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.name != CHECKSUMS)
+    files = sorted((p for p in folder.rglob("*") if p.is_file() and p.name != CHECKSUMS),
+                   key=lambda p: p.relative_to(folder).as_posix())
     lines = [f"{sha256_file(p)}  {p.relative_to(folder).as_posix()}\n" for p in files]
     (folder / CHECKSUMS).write_text("".join(lines), encoding="utf-8")
     sizes = {p.relative_to(folder).as_posix(): p.stat().st_size for p in files}
