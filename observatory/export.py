@@ -36,7 +36,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -144,7 +144,7 @@ def open_published(warehouse_dir: Path) -> duckdb.DuckDBPyConnection:
 def release_info(con: duckdb.DuckDBPyConnection) -> dict:
     """meta.release of the published database, refused unless its disclosure audit passed."""
     columns = [r[0] for r in con.execute("SELECT column_name FROM duckdb_columns() WHERE database_name = 'pub' AND "
-                                         "schema_name = 'meta' AND table_name = 'release'").fetchall()]
+                                         "schema_name = 'meta' AND table_name = 'release' ORDER BY column_index").fetchall()]
     if "disclosure_audit" not in columns:
         raise ExportRefused("the published database records no disclosure audit (meta.release.disclosure_audit): "
                             "rebuild it with `observatory build` before exporting")
@@ -433,14 +433,9 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, batch: int = 10_000) -> Iter
 
 
 def _cell(value):
-    """A value as openpyxl writes it: text neutralised (so never a formula), dates kept, the rest as they are."""
-    if isinstance(value, str):
-        return neutralise(value)
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
-    if isinstance(value, date):
-        return value
-    return value
+    """A value as openpyxl writes it: text neutralised, so that openpyxl never stores it as a formula (it would for
+    text starting with =); numbers, dates and booleans as they are (timestamps arrive as ISO text, see _expr)."""
+    return neutralise(value) if isinstance(value, str) else value
 
 
 def write_xlsx(con: duckdb.DuckDBPyConnection, info: dict, rows: dict[str, int], path: Path) -> None:
