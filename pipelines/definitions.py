@@ -12,13 +12,14 @@ from pipelines.automation import build_after_fetch, build_all, nightly_refresh
 from pipelines.checks import ALL_CHECKS
 from pipelines.fetching import fetch_sources, nightly_fetch
 from pipelines.recovery import recover_dead_runs
+from pipelines.report import observatory_report
 from pipelines.resources import default_warehouse
 from pipelines.years import all_years_tags, reference_years_sensor
 
 __all__ = ["all_years_tags", "build_all", "defs"]
 
 defs = dg.Definitions(
-    assets=ALL_ASSETS,
+    assets=[*ALL_ASSETS, observatory_report],
     asset_checks=ALL_CHECKS,
     jobs=[build_all, fetch_sources],
     schedules=[nightly_refresh, nightly_fetch],

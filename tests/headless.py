@@ -14,6 +14,7 @@ Run as a script to screenshot the reports of a warehouse: ``python tests/headles
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import queue
@@ -76,20 +77,16 @@ class Chromium:
         return self
 
     def __exit__(self, *exc) -> None:
-        try:
+        with contextlib.suppress(ProtocolError, TimeoutError, OSError):
             self.send("Browser.close", timeout=10)
-        except (ProtocolError, TimeoutError, OSError):
-            pass
         try:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
         for fd in (self._to_browser, self._from_browser):
-            try:
+            with contextlib.suppress(OSError):
                 os.close(fd)
-            except OSError:
-                pass
         shutil.rmtree(self._profile, ignore_errors=True)
 
     def _read(self) -> None:
