@@ -546,8 +546,14 @@ def _reconciliation_table(data: ReportData, lang: str) -> str:
             f"<tbody>{body}</tbody></table>")
 
 
+# The codes the legend always explains: C (today's single code) and the SDMX codes the publication is moving to.
+LEGEND_CODES = ("C", "A", "O", "D")
+
+
 def _legend(codes: set[str], lang: str) -> str:
-    items = [f'<li><span class="code">{esc(c)}</span> {esc(conf_label(c, lang))}</li>' for c in sorted(codes)]
+    """The meaning of each suppression code: the usual ones, and any other code found in the page."""
+    shown = [*LEGEND_CODES, *sorted(codes - set(LEGEND_CODES))]
+    items = [f'<li><span class="code">{esc(c)}</span> {esc(conf_label(c, lang))}</li>' for c in shown]
     items.append(f'<li><span class="code">–</span> {esc(text("not_available", lang))}</li>')
     return (f'<section class="legend" id="gaps"><h2>{esc(text("gaps_title", lang))}</h2>'
             f'<p>{esc(text("gaps_text", lang))}</p><ul>{"".join(items)}</ul></section>')

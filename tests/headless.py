@@ -209,12 +209,12 @@ class Page:
             time.sleep(0.1)
         return False
 
-    def screenshot(self) -> bytes:
-        """A PNG of the whole page, not only the window."""
+    def screenshot(self, scale: float = 1) -> bytes:
+        """A PNG of the whole page, not only the window, ``scale`` times its size in CSS pixels."""
         size = self.send("Page.getLayoutMetrics")["cssContentSize"]
         shot = self.send("Page.captureScreenshot", {
             "format": "png", "captureBeyondViewport": True,
-            "clip": {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1}}, timeout=60)
+            "clip": {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": scale}}, timeout=60)
         self._collect()
         return base64.b64decode(shot["data"])
 
@@ -223,14 +223,14 @@ RENDERED = ("Array.from(document.querySelectorAll('.js-plotly-plot'))"
             ".filter(function (d) { return d.querySelector('svg.main-svg'); }).length")
 
 
-def screenshot_reports(folder: Path, out: Path) -> None:
+def screenshot_reports(folder: Path, out: Path, scale: float = 0.75) -> None:
     out.mkdir(parents=True, exist_ok=True)
     with Chromium() as browser:
         for page_file in sorted(folder.glob("report-*.html")):
             page = browser.open(page_file.resolve().as_uri())
             expected = page.evaluate("Number(document.body.dataset.figures)")
             page.wait_for(f"{RENDERED} === {expected}")
-            (out / page_file.with_suffix(".png").name).write_bytes(page.screenshot())
+            (out / page_file.with_suffix(".png").name).write_bytes(page.screenshot(scale))
             print(page_file.name, f"{page.evaluate(RENDERED)}/{expected} charts", page.errors or "no errors")
 
 
