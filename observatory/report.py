@@ -450,15 +450,18 @@ def map_figure(data: ReportData, figures: Figures) -> str:
                     "color": [share[g].value for g in known], "coloraxis": "coloraxis",
                     "line": {"width": 1, "color": "#333"}})
         hidden = [g for g in shown if g not in known]
+        why = {}
         for g in hidden:
             conf = share[g].conf or jobs[g].conf
             if conf:
                 gaps.append((data.label("geo", g, lang), conf))
+            why[g] = f"{conf}: {conf_label(conf, lang)}" if conf else text("not_available", lang)
         if hidden:
             fig.add_scatter(
                 x=[data.points[g][0] for g in hidden], y=[data.points[g][1] for g in hidden], mode="markers",
                 name=plot_text(f"{data.label('geo', geo_side, lang)}: {text('suppressed_legend', lang)}"),
-                text=[plot_text(data.label("geo", g, lang)) for g in hidden], hovertemplate="%{text}<extra></extra>",
+                text=[plot_text(data.label("geo", g, lang)) for g in hidden],
+                customdata=[plot_text(why[g]) for g in hidden], hovertemplate="%{text}<br>%{customdata}<extra></extra>",
                 marker={"symbol": f"{symbol}-open", "size": 10, "color": GAP_COLOUR, "line": {"width": 2}})
     figures.layout(fig, text("map_title", lang), height=560)
     fig.update_layout(coloraxis={"colorscale": "Viridis", "colorbar": {"title": {"text": "%"}}},
