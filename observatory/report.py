@@ -143,7 +143,7 @@ STRINGS: dict[str, tuple[str, str, str]] = {
     "retrieved": ("Récupéré le", "Opgehaald op", "Retrieved"),
     "licence": ("Licence", "Licentie", "Licence"),
     "files": ("Fichiers", "Bestanden", "Files"),
-    "embedded": ("échantillon embarqué", "ingebedde steekproef", "embedded sample"),
+    "no_vintage": ("dossier de la source (sans millésime)", "bronmap (zonder versie)", "source folder (no vintage)"),
     "built": ("Base publiée le {built_at} par le code {code_version} ; années {years}.",
               "Databank gepubliceerd op {built_at} door code {code_version}; jaren {years}.",
               "Database published on {built_at} by code {code_version}; years {years}."),
@@ -279,7 +279,8 @@ def read_data(published: str | Path) -> ReportData:
             "SELECT source_id, any_value(producer), any_value(licence), "
             "CASE WHEN min(reference_period) = max(reference_period) THEN min(reference_period) "
             "ELSE min(reference_period) || ' – ' || max(reference_period) END, "
-            "string_agg(DISTINCT nullif(vintage, ''), ', '), string_agg(DISTINCT nullif(retrieved, ''), ', '), "
+            "string_agg(DISTINCT nullif(vintage, ''), ', ' ORDER BY nullif(vintage, '')), "
+            "string_agg(DISTINCT nullif(retrieved, ''), ', ' ORDER BY nullif(retrieved, '')), "
             "count(*), bool_or(synthetic) FROM meta.sources GROUP BY source_id ORDER BY source_id").fetchall()]
     finally:
         con.close()
@@ -567,7 +568,7 @@ def _sources(data: ReportData, lang: str) -> str:
                                                                "files", "licence"))
     rows = "".join(
         f"<tr><td>{esc(s['source_id'])}</td><td>{esc(s['producer'])}</td><td>{esc(s['period'])}</td>"
-        f"<td>{esc(s['vintage'] or text('embedded', lang))}</td><td>{esc(s['retrieved'] or '')}</td>"
+        f"<td>{esc(s['vintage'] or text('no_vintage', lang))}</td><td>{esc(s['retrieved'] or '')}</td>"
         f"<td class=\"num\">{s['files']}</td><td>{esc(s['licence'])}</td></tr>" for s in data.sources)
     return f'<table class="sources"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
 
