@@ -22,7 +22,6 @@ import csv
 import html
 import math
 import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -688,15 +687,16 @@ class ReportFile:
 
 
 def _write_atomically(path: Path, content: str) -> None:
-    """Write beside ``path`` under a temporary name, then rename into place in one step."""
+    """Write beside ``path`` under a temporary name, then rename into place in one step. The page gets the usual
+    permissions of a new file (the umask's), readable by a web server, unlike a ``tempfile`` (owner only)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
+        with temporary.open("w", encoding="utf-8") as file:
             file.write(content)
         os.replace(temporary, path)
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
         raise
 
 

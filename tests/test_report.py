@@ -4,7 +4,9 @@ escaped, offline and in three languages, and that it renders in a real headless 
 from __future__ import annotations
 
 import json
+import os
 import re
+import stat
 from pathlib import Path
 
 import dagster as dg
@@ -37,6 +39,9 @@ def pages(sample_build, tmp_path_factory) -> dict[str, str]:
     written = report.write_reports(sample_build.warehouse / "observatory.duckdb", out)
     assert [p.language for p in written] == ["fr", "nl", "en"]
     assert sorted(p.name for p in out.iterdir()) == ["report-en.html", "report-fr.html", "report-nl.html"]  # no temp
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert all(stat.S_IMODE(p.path.stat().st_mode) == 0o666 & ~umask for p in written)  # a new file's, not 0600
     return {p.language: p.path.read_text(encoding="utf-8") for p in written}
 
 
