@@ -1,4 +1,5 @@
-"""The ``observatory`` command: build, open the Dagster UI, fetch, export, make the synthetic sample, check the mappings.
+"""The ``observatory`` command: build, open the Dagster UI, fetch, export, write the report, make the sample, check
+the mappings.
 
 ``build`` and ``ui`` run Dagster against this project's ``dagster.yaml`` with run history stored under the
 warehouse folder, so a build from the command line shows up in the UI. (Dagster is imported only here and in
@@ -280,6 +281,31 @@ def export_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def report(args: argparse.Namespace) -> int:
+    from observatory.report import LANGUAGES, REPORT_FOLDER, write_reports
+
+    warehouse = (args.warehouse_dir or default_warehouse_dir()).resolve()
+    published = warehouse / PUBLISHED_FILE_NAME
+    languages = [code.strip().lower() for code in args.lang.split(",") if code.strip()]
+    if unknown := [code for code in languages if code not in LANGUAGES]:
+        print(f"observatory report: unknown language(s) {', '.join(unknown)}: choose among {', '.join(LANGUAGES)}.",
+              file=sys.stderr)
+        return 2
+    if not published.is_file():
+        print(f"observatory report: no published database at {published}: run `observatory build` first "
+              f"(or set --warehouse-dir or ${WAREHOUSE_DIR_ENV}).", file=sys.stderr)
+        return 1
+    started = time.monotonic()
+    try:
+        pages = write_reports(published, warehouse / REPORT_FOLDER, languages)
+    except OSError as exc:
+        return _environment_exit(exc, warehouse / REPORT_FOLDER, command="report")
+    for page in pages:
+        print(f"{page.path} ({page.size_bytes / 1e6:.1f} MB, {page.figures} charts)")
+    print(f"Wrote {len(pages)} report(s) in {time.monotonic() - started:.1f} s.")
+    return 0
+
+
 def check_mappings(_: argparse.Namespace) -> int:
     from observatory.nomenclatures import check_mappings as check
 
@@ -309,6 +335,11 @@ COMMANDS = {
                "French and Belgian spreadsheets, an XLSX workbook, SDMX-CSV, a Frictionless data package and "
                "SHA256SUMS (docs/exports.md). Refused, exit 1, when there is no published database or its disclosure "
                "audit did not pass."),
+    "report": ("write the report, one offline HTML page per language, from the published database",
+               "Write <warehouse>/report/report-<lang>.html (French, Dutch, English) from the published "
+               "observatory.duckdb, read-only: key figures, the border compared, the NUTS3 regions in a sortable table "
+               "and on a map, the evolution, the national-vs-common reconciliation, sources and notice. Each page is "
+               "self-contained (plotly's JavaScript inside) and needs no network to be read."),
     "check-mappings": ("check the mapping files",
                        "Check the nomenclature mapping files for consistency; exit 1 if any problem is found."),
 }
@@ -351,6 +382,10 @@ def main(argv: list[str] | None = None) -> int:
     cmd = command("export", export_command)
     cmd.add_argument("--warehouse-dir", "--warehouse", dest="warehouse_dir", type=Path,
                      help=f"the warehouse holding observatory.duckdb (default: ${WAREHOUSE_DIR_ENV} or data/warehouse)")
+    cmd = command("report", report)
+    cmd.add_argument("--warehouse-dir", "--warehouse", type=Path,
+                     help=f"folder of the published observatory.duckdb (default: ${WAREHOUSE_DIR_ENV} or data/warehouse)")
+    cmd.add_argument("--lang", default="fr,nl,en", help="languages, comma-separated (default: fr,nl,en)")
     command("check-mappings", check_mappings)
     args = parser.parse_args(argv)
     return args.func(args)

@@ -13,13 +13,14 @@ from pipelines.checks import ALL_CHECKS
 from pipelines.exports import observatory_exports
 from pipelines.fetching import fetch_sources, nightly_fetch
 from pipelines.recovery import recover_dead_runs
+from pipelines.report import observatory_report
 from pipelines.resources import default_warehouse
 from pipelines.years import all_years_tags, reference_years_sensor
 
 __all__ = ["all_years_tags", "build_all", "defs"]
 
 defs = dg.Definitions(
-    assets=[*ALL_ASSETS, observatory_exports],
+    assets=[*ALL_ASSETS, observatory_exports, observatory_report],
     asset_checks=ALL_CHECKS,
     jobs=[build_all, fetch_sources],
     schedules=[nightly_refresh, nightly_fetch],

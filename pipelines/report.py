@@ -1,0 +1,26 @@
+"""The report asset: the published database turned into one offline HTML page per language (``observatory.report``)."""
+
+import dagster as dg
+
+from observatory import report
+from observatory.codeversion import Code
+from observatory.config import PUBLISHED_FILE_NAME
+from pipelines.assets import observatory_database
+from pipelines.resources import Warehouse
+
+
+# Its code version is the digest of the files it runs, as for the other assets; it is not in pipelines.assets.CODE,
+# which holds the assets of ALL_ASSETS, the graph the nightly plans over (docs/report.md).
+@dg.asset(code_version=Code(nomenclatures=["nuts3_points"], modules=[report]).version(), group_name="published",
+          kinds={"html", "plotly"}, deps=[observatory_database])
+def observatory_report(warehouse: Warehouse) -> dg.MaterializeResult:
+    """The report in French, Dutch and English (``<warehouse>/report/report-<lang>.html``), read from the published
+    ``observatory.duckdb``: key figures, the border compared, each NUTS3 in a sortable table and on a map, the
+    evolution, the national-vs-common reconciliation, suppressed values as gaps, sources and notice. Each page is
+    self-contained (plotly's JavaScript inside once) and offline; each is renamed into place when whole."""
+    published = warehouse.warehouse_path / PUBLISHED_FILE_NAME
+    pages = report.write_reports(published, warehouse.warehouse_path / report.REPORT_FOLDER)
+    metadata = {f"path_{p.language}": dg.MetadataValue.path(str(p.path)) for p in pages}
+    metadata.update({f"size_bytes_{p.language}": p.size_bytes for p in pages})
+    metadata["figures"] = dg.MetadataValue.json({p.language: p.figures for p in pages})
+    return dg.MaterializeResult(metadata=metadata)
