@@ -9,7 +9,7 @@ from pipelines.resources import Warehouse
 _CODE = Code(modules=[export])
 
 
-@dg.asset(group_name="published", kinds={"parquet", "csv", "excel"}, deps=["observatory_database"],
+@dg.asset(group_name="exports", kinds={"parquet", "csv", "excel"}, deps=["observatory_database"],
           code_version=_CODE.version())
 def observatory_exports(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """Open exports of the published database in ``<warehouse>/exports/<release>/``: Parquet, CSV, CSV for French
