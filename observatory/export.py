@@ -43,6 +43,7 @@ import duckdb
 
 from observatory import schema
 from observatory.config import PUBLISHED_FILE_NAME
+from observatory.publication import fsync
 
 EXPORTS_DIR = "exports"
 RELEASE_FORMAT = "%Y%m%dT%H%M%SZ"
@@ -236,24 +237,16 @@ def _swap_in(temp: Path, target: Path) -> Path:
         if old is not None:
             os.replace(old, target)
         raise
-    _fsync(target.parent)
+    fsync(target.parent)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
     return target
 
 
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _fsync_tree(folder: Path) -> None:
     for path in sorted(folder.rglob("*")):
-        _fsync(path)
-    _fsync(folder)
+        fsync(path)
+    fsync(folder)
 
 
 # ---------------------------------------------------------------- the SELECT of each format

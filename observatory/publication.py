@@ -75,18 +75,19 @@ def publish(
             con.execute("CHECKPOINT pub")
         finally:
             con.execute("DETACH pub")
-        _fsync(temp)
+        fsync(temp)
         if fail_before_swap:
             raise RuntimeError("failure requested before the swap")
         os.replace(temp, target)
-        _fsync(warehouse_dir)
+        fsync(warehouse_dir)
     finally:
         temp.unlink(missing_ok=True)
         Path(f"{temp}.wal").unlink(missing_ok=True)
     return {"path": str(target), "size_bytes": target.stat().st_size, "rows": rows}
 
 
-def _fsync(path: Path) -> None:
+def fsync(path: Path) -> None:
+    """Flush a file or folder to disk (a rename is durable once its folder is flushed)."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
