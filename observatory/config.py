@@ -95,6 +95,9 @@ class Thresholds:
     min_jobs: int = SETTINGS["min_jobs"].value
     min_units: int = SETTINGS["min_units"].value
     max_dominance_share: float = SETTINGS["max_dominance_share"].value
+    # Secondary disclosure control: the attacker's interval around a primary cell.
+    protection_relative: float = SETTINGS["protection_relative"].value
+    protection_min_jobs: int = SETTINGS["protection_min_jobs"].value
     # Plausibility: refused while a delivery is read.
     max_count_per_delivery_line: int = SETTINGS["max_count_per_delivery_line"].value
     # Plausibility of the outputs (asset checks).

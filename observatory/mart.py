@@ -1,14 +1,15 @@
 """The published tables (schema ``mart``), built in the working database from the harmonised layer.
 
 SQL lives in ``sql/mart_*.sql``; the table definitions and their COMMENTs in :mod:`observatory.schema`.
-Primary disclosure control (publication rules v1) is applied here, with the thresholds of :class:`Thresholds`.
+Primary disclosure control (publication rules v1) is applied here, with the thresholds of :class:`Thresholds`, and
+the secondary suppression of :mod:`observatory.disclosure`.
 """
 
 from __future__ import annotations
 
 import duckdb
 
-from observatory import nomenclatures, schema
+from observatory import disclosure, nomenclatures, schema
 from observatory.config import POPULATION_YEAR_OFFSET, Thresholds
 from observatory.harmonise import COMMON_FAMILIES, SQL_DIR
 from observatory.rejects import replace_accounting, replace_rejects
@@ -53,7 +54,10 @@ def build_jobs(con: duckdb.DuckDBPyConnection, thresholds: Thresholds | None = N
         "max_dominance_share": thresholds.max_dominance_share,
     }
     con.execute("CREATE SCHEMA IF NOT EXISTS work")
+    disclosure.forget(con)
     run_sql_file(con, "mart_jobs_cells.sql", params)
+    run_sql_file(con, "reconciliation_cells.sql", params)
+    suppression = disclosure.suppress(con, thresholds)
     for table in (schema.JOBS, schema.INDICATORS, schema.RECONCILIATION):
         _create(con, table)
     run_sql_file(con, "mart_jobs.sql")
@@ -62,10 +66,12 @@ def build_jobs(con: duckdb.DuckDBPyConnection, thresholds: Thresholds | None = N
     if has_population(con):
         run_sql_file(con, "macros.sql")
         run_sql_file(con, "mart_indicators_population.sql", {"year_offset": population_year_offset})
-    run_sql_file(con, "mart_reconciliation.sql", params)
+    run_sql_file(con, "mart_reconciliation.sql")
     counts = {t.name: con.execute(f"SELECT count(*) FROM {t.name}").fetchone()[0]
               for t in (schema.JOBS, schema.INDICATORS, schema.RECONCILIATION)}
-    counts["suppressed_cells"] = con.execute("SELECT count(*) FROM mart.jobs WHERE conf_status = 'C'").fetchone()[0]
+    counts["suppressed_cells"] = con.execute("SELECT count(*) FROM mart.jobs WHERE conf_status IS NOT NULL").fetchone()[0]
+    counts["primary_cells"] = con.execute("SELECT count(*) FROM mart.jobs WHERE conf_status IN ('A', 'O')").fetchone()[0]
+    counts.update(suppression)
     return counts
 
 

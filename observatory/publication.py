@@ -25,11 +25,11 @@ SYNTHETIC_NOTICE = (
     "SYNTHETIC DATA: built from the embedded synthetic sample, in the producers' real formats. "
     "These figures are NOT real statistics and must not be quoted."
 )
-# The secondary suppression and its audit are not in the build yet (issue 13): until they are, every release says so
-# and `observatory export` refuses it.
-AUDIT_NOT_RUN = ("not run: only primary disclosure control is applied (conf_status C); the secondary suppression and "
-                 "its audit (issue 13) are not yet part of the build")
-REAL_NOTICE = "Built from the producers' files listed in meta.sources. Cells obey primary disclosure control (v1)."
+# meta.release.disclosure_audit when the attacker (the suppression_audit check, observatory.disclosure) has not
+# recorded a verdict for the cells being published: `observatory export` refuses such a release.
+AUDIT_NOT_RUN = "not run: the suppression audit (asset check suppression_audit) did not run on these cells"
+REAL_NOTICE = ("Built from the producers' files listed in meta.sources. Cells obey primary and secondary disclosure "
+               "control (v1; meta.release.disclosure_audit).")
 
 
 def code_version() -> str:
@@ -95,6 +95,16 @@ def fsync(path: Path) -> None:
         os.close(fd)
 
 
+def _audit_verdict(con: duckdb.DuckDBPyConnection) -> str:
+    """The attacker's verdict on the cells being published, as the suppression_audit check recorded it."""
+    if con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'work' "
+                   "AND table_name = 'disclosure_audit'").fetchone()[0]:
+        found = con.execute("SELECT verdict FROM work.disclosure_audit").fetchone()
+        if found:
+            return found[0]
+    return AUDIT_NOT_RUN
+
+
 def _write_release(con: duckdb.DuckDBPyConnection, run_id: str | None, missing_context: Sequence[str]) -> None:
     con.execute("CREATE SCHEMA IF NOT EXISTS meta")
     con.execute(schema.RELEASE.ddl())
@@ -108,6 +118,5 @@ def _write_release(con: duckdb.DuckDBPyConnection, run_id: str | None, missing_c
     con.execute(
         "INSERT INTO meta.release VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [datetime.now(UTC), code_version(), run_id, synthetic, SYNTHETIC_NOTICE if synthetic else REAL_NOTICE,
-         years or "", sources or "", "; ".join(missing_context),
-         AUDIT_NOT_RUN],
+         years or "", sources or "", "; ".join(missing_context), _audit_verdict(con)],
     )

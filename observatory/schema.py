@@ -73,8 +73,12 @@ _country = Col("country", "VARCHAR", "FR, BE, or ALL for the rows of the whole c
 _geo = Col("geo", "VARCHAR", "NUTS3 code (NUTS 2021) or area aggregate FWVL_FR, FWVL_BE, FWVL; labels in mart.dim_geo",
            False)
 _geo_level = Col("geo_level", "VARCHAR", "NUTS3 or AREA", False, GEO_LEVELS)
-_conf = Col("conf_status", "VARCHAR", "NULL, or C when the value is suppressed by statistical disclosure control",
-            True, ("C",))
+# SDMX CL_CONF_STATUS codes of statistical disclosure control (docs/data-dictionary.md, docs/methodology.md).
+CONF_STATUS_CODES = ("A", "O", "D")
+_conf = Col("conf_status", "VARCHAR", "NULL, or why the value is suppressed by statistical disclosure control "
+            "(SDMX CONF_STATUS): A primary, small count (jobs, or units of the parent cell); O primary, dominance "
+            "by one unit; D secondary (suppressed so that no suppressed value can be worked out from the others)",
+            True, CONF_STATUS_CODES)
 
 JOBS = Table(
     "mart.jobs",
@@ -112,7 +116,8 @@ ESTABLISHMENTS = Table(
 INDICATORS = Table(
     "mart.indicators",
     "Indicators by year, territory, sex and age band, computed from the cells before suppression; an indicator "
-    "computed from a suppressed cell is suppressed (conf_status C), one built on a population figure Eurostat marks "
+    "computed from a suppressed cell is suppressed (conf_status D; ess_jobs and ess_fte, which are the ESS cell, "
+    "take its code), one built on a population figure Eurostat marks "
     "confidential or missing is not computed (value NULL, flags kept in obs_flag), and ess_fte is NULL and flagged m "
     "when the FTE was not delivered for every part of the cell; the indicators with a population "
     "denominator are left out when the build had no population file (meta.release.missing_context_inputs). "
@@ -130,7 +135,7 @@ INDICATORS = Table(
         _conf,
         Col("obs_flag", "VARCHAR", "Eurostat-style flags of the population figure used (e.g. p provisional, e "
             "estimated), m when that figure is missing; for ess_fte, m when the FTE was not delivered for every part "
-            "of the cell (value NULL; kept beside conf_status C too); NULL otherwise"),
+            "of the cell (value NULL; kept beside a conf_status too); NULL otherwise"),
     ),
     key=("year", "country", "geo", "indicator", "sex", "age_band"),
 )
@@ -211,8 +216,8 @@ CROSS_BORDER = Table(
         Col("be_value", "DOUBLE", "Value on the Belgian side; NULL when suppressed or not computable", signed=True),
         Col("difference", "DOUBLE", "fr_value minus be_value (percentage points for percentages); NULL if either is "
             "NULL", signed=True),
-        Col("fr_conf_status", "VARCHAR", "conf_status of the French value", True, ("C",)),
-        Col("be_conf_status", "VARCHAR", "conf_status of the Belgian value", True, ("C",)),
+        Col("fr_conf_status", "VARCHAR", "conf_status of the French value", True, CONF_STATUS_CODES),
+        Col("be_conf_status", "VARCHAR", "conf_status of the Belgian value", True, CONF_STATUS_CODES),
         Col("obs_flag", "VARCHAR", "Flags of the population figures behind either value (merged letters)"),
     ),
     key=("year", "indicator", "sex", "age_band", "comparison", "fr_geo", "be_geo"),

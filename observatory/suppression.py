@@ -14,6 +14,8 @@ Nothing here knows about DuckDB or Dagster; it is not yet applied to the publish
 from __future__ import annotations
 
 import math
+import os
+import sys
 from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -153,8 +155,26 @@ def _components(suppressed: Sequence[Key], rows: Sequence[Relation]) -> list[tup
     return [blocks[root] for root in sorted(blocks)]
 
 
-def _bounds(cells: Mapping[Key, float], block: list[Key], rows: list[Relation]) -> dict[Key, tuple[float, float]]:
-    """Min and max of each cell of one block: one LP, built once, re-solved with one objective per bound."""
+def _quiet_highs() -> highspy.Highs:
+    """A HiGHS solver, without the banner its constructor prints on the process's standard output (where it would
+    land in the middle of `observatory build`'s summary)."""
+    sys.stdout.flush()
+    saved, devnull = os.dup(1), os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        return highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
+
+
+def _bounds(cells: Mapping[Key, float], block: list[Key], rows: list[Relation],
+            wanted: Collection[Key] | None = None, points: dict | None = None) -> dict[Key, tuple[float, float]]:
+    """Min and max of each cell of one block (or of those ``wanted``): one LP, built once, re-solved with one
+    objective per bound. ``points``, if given, receives for each cell the tables reaching its min and max, as
+    ``{key: (changes at the min, changes at the max)}`` (each ``{cell: new value - true value}``, None when
+    unbounded)."""
     index = {k: i for i, k in enumerate(block)}
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = len(block), len(rows)
@@ -183,12 +203,14 @@ def _bounds(cells: Mapping[Key, float], block: list[Key], rows: list[Relation]) 
     lp.a_matrix_.start_ = np.array(starts, dtype=np.int32)
     lp.a_matrix_.index_ = np.array(columns, dtype=np.int32)
     lp.a_matrix_.value_ = np.array(coefficients, dtype=float)
-    solver = highspy.Highs()
+    solver = _quiet_highs()
     solver.setOptionValue("output_flag", False)
     solver.setOptionValue("random_seed", 0)
     solver.passModel(lp)
     bounds = {}
     for i, key in enumerate(block):
+        if wanted is not None and key not in wanted:
+            continue
         solver.changeColCost(i, 1.0)
         found = []
         for sense in (highspy.ObjSense.kMinimize, highspy.ObjSense.kMaximize):
@@ -197,8 +219,15 @@ def _bounds(cells: Mapping[Key, float], block: list[Key], rows: list[Relation]) 
             status = solver.getModelStatus()
             if status == highspy.HighsModelStatus.kOptimal:
                 found.append(solver.getInfo().objective_function_value)
+                if points is not None:
+                    solution = solver.getSolution().col_value
+                    points.setdefault(key, []).append(
+                        {k: solution[j] - cells[k] for j, k in enumerate(block)
+                         if abs(solution[j] - cells[k]) > _TOLERANCE})
             elif status == highspy.HighsModelStatus.kUnbounded and sense == highspy.ObjSense.kMaximize:
                 found.append(math.inf)
+                if points is not None:
+                    points.setdefault(key, []).append(None)
             else:
                 raise ValueError(f"the published values contradict the relations around {key!r}: "
                                  f"{solver.modelStatusToString(status)}")
@@ -255,6 +284,23 @@ def audit(cells: Mapping[Key, float], suppressed: Collection[Key], relations: It
     Deterministic: the same table gives the same result whatever the order of its inputs.
     """
     return _Auditor(cells, relations).audit(suppressed, protection, sensitive)
+
+
+def exact_intervals(cells: Mapping[Key, float], suppressed: Collection[Key], relations: Iterable[Relation],
+                    keys: Collection[Key], points: dict | None = None) -> dict[Key, tuple[float, float]]:
+    """The attacker's exact interval ``(lo, hi)`` of each of ``keys`` (suppressed cells), as :func:`audit` computes
+    it, solving only for those cells: the LP of each block that holds one is built once. ``points``: as
+    :func:`_bounds`."""
+    hidden = sorted(set(suppressed))
+    hidden_set, wanted = set(hidden), set(keys)
+    rows = sorted({r for r in relations if any(c in hidden_set for c in r.cells())}, key=lambda r: (r.total, r.parts))
+    out = {}
+    for block, block_rows in _components(hidden, rows):
+        chosen = wanted.intersection(block)
+        if chosen:
+            out.update(_bounds(cells, block, block_rows, chosen, points) if block_rows else
+                       {k: (0.0, math.inf) for k in chosen})
+    return out
 
 
 def secondary_suppression(cells: Mapping[Key, float], primary: Collection[Key], relations: Iterable[Relation],

@@ -11,7 +11,18 @@ from pathlib import Path
 import dagster as dg
 
 from observatory import context as observatory_context
-from observatory import harmonise, mart, nomenclatures, population, publication, schema, validation, vintages
+from observatory import (
+    disclosure,
+    harmonise,
+    mart,
+    nomenclatures,
+    population,
+    publication,
+    schema,
+    suppression,
+    validation,
+    vintages,
+)
 from observatory.codeversion import Code
 from observatory.delivery import forget_absent_years
 from observatory.errors import InputError
@@ -407,9 +418,10 @@ def mart_lfs_employment(warehouse: Warehouse) -> dg.MaterializeResult:
                                           "rejected_rows": counts["rejected_rows"]})
 
 
-_MART_EMPLOYMENT = Code(sql=["mart_jobs_cells.sql", "mart_jobs.sql", "mart_indicators.sql",
-                             "mart_indicators_by_age.sql", "macros.sql", "mart_indicators_population.sql",
-                             "mart_reconciliation.sql"], modules=[mart])
+_MART_EMPLOYMENT = Code(sql=["mart_jobs_cells.sql", "reconciliation_cells.sql", "mart_jobs.sql",
+                             "mart_indicators.sql", "mart_indicators_by_age.sql", "macros.sql",
+                             "mart_indicators_population.sql", "mart_reconciliation.sql"],
+                        modules=[mart, disclosure, suppression])
 
 
 @dg.multi_asset(
@@ -417,7 +429,7 @@ _MART_EMPLOYMENT = Code(sql=["mart_jobs_cells.sql", "mart_jobs.sql", "mart_indic
         dg.AssetSpec("mart_jobs", group_name="published", kinds={"duckdb"},
                      metadata=_columns_of("mart_jobs"), deps=[harmonised_jobs],
                      description="mart.jobs: salaried jobs by territory, family, sector, sex and age, with margins "
-                     "and primary disclosure control.", code_version=_MART_EMPLOYMENT.version()),
+                     "and disclosure control (primary A/O, secondary D).", code_version=_MART_EMPLOYMENT.version()),
         dg.AssetSpec("mart_indicators", group_name="published", kinds={"duckdb"},
                      metadata=_columns_of("mart_indicators"),
                      deps=[harmonised_jobs, mart_population],
@@ -439,7 +451,8 @@ def mart_employment(warehouse: Warehouse):
         share = _preview(con, "SELECT year, geo, value FROM mart.indicators WHERE indicator = 'ess_share_of_jobs' "
                               "AND geo_level = 'AREA' ORDER BY ALL", 20)
     yield dg.MaterializeResult(asset_key="mart_jobs", metadata={
-        "dagster/row_count": counts["mart.jobs"], "suppressed_cells": counts["suppressed_cells"]})
+        "dagster/row_count": counts["mart.jobs"], "suppressed_cells": counts["suppressed_cells"],
+        "primary_cells": counts["primary_cells"], "secondary_cells": counts["secondary_cells"]})
     yield dg.MaterializeResult(asset_key="mart_indicators", metadata={
         "dagster/row_count": counts["mart.indicators"], "ess_share_of_jobs (area)": share})
     yield dg.MaterializeResult(asset_key="mart_perimeter_reconciliation", metadata={

@@ -6,8 +6,8 @@ from collections.abc import Callable
 import dagster as dg
 import duckdb
 
-from observatory import checks, context, nomenclatures, schema, validation
-from observatory.config import SETTINGS
+from observatory import checks, context, disclosure, nomenclatures, schema, validation
+from observatory.config import SETTINGS, Thresholds
 from observatory.sources import REGISTRY, sources, tercet
 from pipelines.assets import (
     PUBLISHED_TABLE,
@@ -117,6 +117,28 @@ def disclosure_rules_hold(warehouse: Warehouse) -> dg.AssetCheckResult:
     """No published cell is below 5 jobs, has a parent with fewer than 3 units, or a dominant unit above 85 %."""
     with warehouse.connect() as con:
         return _result(checks.disclosure_holds(con), "primary disclosure rules hold")
+
+
+@dg.asset_check(asset="mart_jobs", blocking=True, additional_deps=["mart_perimeter_reconciliation"])
+def suppression_audit(warehouse: Warehouse) -> dg.AssetCheckResult:
+    """The attacker: for every primary-suppressed cell (conf_status A or O) of mart.jobs and
+    mart.perimeter_reconciliation, the narrowest interval the published values allow (every published relation,
+    cells non-negative) must be at least ±15 % of the true value and ±3 jobs wide (thresholds.toml). Proven by
+    verified certificates, by linear programming (HiGHS) where they fall short; names the weakest cell. Its verdict
+    goes to meta.release.disclosure_audit, which `observatory export` requires to be passed."""
+    with warehouse.connect() as con:
+        verdict = disclosure.audit(con, Thresholds())
+        disclosure.record(con, verdict)
+    weakest = verdict.unprotected[0] if verdict.unprotected else verdict.weakest
+    return dg.AssetCheckResult(
+        passed=verdict.passed,
+        description=verdict.summary(),
+        metadata={"primary_cells": len(verdict.cells), "secondary_cells": verdict.secondary_cells,
+                  "unprotected_cells": len(verdict.unprotected),
+                  "intervals_by_lp": sum(c.exact for c in verdict.cells),
+                  "weakest": weakest.describe() if weakest else "no primary cell",
+                  "unprotected": dg.MetadataValue.json([c.describe() for c in verdict.unprotected[:50]])},
+    )
 
 
 @dg.asset_check(asset="mart_perimeter_reconciliation", blocking=True)
@@ -237,6 +259,6 @@ SCHEMA_CHECKS = [
 
 ALL_CHECKS = [mappings_are_consistent, be_postcodes_match_tercet, kbo_mapped_forms_match_labels, sirene_aggregate_schema,
               registry_rows_accounted, jobs_total_preserved, delivery_rows_accounted, rejected_jobs_under_threshold,
-              disclosure_rules_hold, reconciliation_parts_add_up, indicators_described, population_rows_accounted,
-              population_adds_up,
+              disclosure_rules_hold, suppression_audit, reconciliation_parts_add_up, indicators_described,
+              population_rows_accounted, population_adds_up,
               *FILE_PRESENT_CHECKS, *PLAUSIBILITY_CHECKS, *SCHEMA_CHECKS]

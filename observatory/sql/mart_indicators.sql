@@ -1,4 +1,5 @@
--- The version-1 indicators from the unsuppressed cells; an indicator that uses a suppressed cell is suppressed.
+-- The version-1 indicators from the unsuppressed cells; an indicator that uses a suppressed cell is suppressed: D
+-- (secondary), except ess_jobs and ess_fte, which are the ESS cell itself and take its code.
 -- A cell with no row is zero (and not confidential). ess_fte is NULL and flagged m (missing) when the FTE was not
 -- delivered for every part of the ESS cell (its jobs are known, its FTE is not); with no ESS row it is 0, as the jobs.
 CREATE OR REPLACE TEMP TABLE _totals AS
@@ -51,6 +52,11 @@ UNION ALL SELECT year, country, geo, geo_level, 'ess_jobs_per_unit', ess0 / null
 
 INSERT INTO mart.indicators
 SELECT year, country, geo, geo_level, indicator, 'T', 'TOTAL', CASE WHEN NOT c THEN value END, unit,
-       CASE WHEN c THEN 'C' END, obs_flag
+       CASE WHEN c THEN 'D' END, obs_flag
 FROM _indicators
 ORDER BY year, country, geo, indicator;
+
+UPDATE mart.indicators i SET conf_status = c.conf_status
+FROM work.jobs_cells c
+WHERE i.indicator IN ('ess_jobs', 'ess_fte') AND i.conf_status IS NOT NULL AND c.year = i.year AND c.geo = i.geo
+    AND c.family = 'ESS' AND c.nace_a10 = 'TOTAL' AND c.sex = 'T' AND c.age_band = 'TOTAL';

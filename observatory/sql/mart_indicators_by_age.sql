@@ -1,4 +1,4 @@
--- The jobs of every territory by family (ESS, ALL), sex and age band, wide (work.jobs_cells before suppression, a
+-- The jobs of every territory by family (ESS, ALL), sex and age band, wide (work.jobs_cells with every suppression, a
 -- cell with no row being zero), for the age-structure indicators; and the age structure of ESS jobs against all
 -- jobs, appended to mart.indicators. mart_indicators_population.sql reads _wide too.
 CREATE OR REPLACE TEMP TABLE _spine AS
@@ -35,6 +35,6 @@ WITH vs_all AS (
     WHERE e.family = 'ESS'
 )
 SELECT year, country, geo, geo_level, indicator, sex, age_band, CASE WHEN NOT c THEN value END, unit,
-       CASE WHEN c THEN 'C' END, obs_flag
+       CASE WHEN c THEN 'D' END, obs_flag
 FROM vs_all
 ORDER BY year, country, geo, indicator, sex, age_band;

@@ -2,7 +2,7 @@
 -- the age structure of ESS jobs against the population. Input: _wide (mart_indicators_by_age.sql), mart.population;
 -- run only when mart.population has rows (without a population file they are left out, not published empty).
 -- Jobs of year Y (31 December) meet the population on 1 January of Y + $year_offset. A jobs cell with no row is
--- zero. An indicator that uses a suppressed jobs cell or a confidential population figure is suppressed (C); one
+-- zero. An indicator that uses a suppressed jobs cell or a confidential population figure is suppressed (D); one
 -- whose population figure is missing is NULL and flagged m; the population's own flags are kept in obs_flag.
 CREATE OR REPLACE TEMP TABLE _population_indicators AS
 WITH per_1000 AS (
@@ -38,6 +38,6 @@ SELECT * FROM per_1000 UNION ALL SELECT * FROM vs_population;
 
 INSERT INTO mart.indicators
 SELECT year, country, geo, geo_level, indicator, sex, age_band, CASE WHEN NOT c THEN value END, unit,
-       CASE WHEN c THEN 'C' END, obs_flag
+       CASE WHEN c THEN 'D' END, obs_flag
 FROM _population_indicators
 ORDER BY year, country, geo, indicator, sex, age_band;

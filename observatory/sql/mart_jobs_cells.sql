@@ -45,9 +45,11 @@ parent_units AS (
     GROUP BY GROUPING SETS ((year, country, geo, family, nace_a10), (year, country, geo, family))
 )
 SELECT c.*, p.jobs AS parent_jobs, coalesce(u.units, 0) AS parent_units, coalesce(u.max_unit_jobs, 0) AS parent_max_unit,
-       (c.jobs > 0 AND c.jobs < $min_jobs)
-       OR coalesce(u.units, 0) < $min_units
-       OR coalesce(u.max_unit_jobs, 0) > $max_dominance_share * p.jobs AS confidential
+       -- SDMX CONF_STATUS of the primary rules: A small count (of jobs, or of units in the parent), O dominance by
+       -- one unit. observatory.disclosure adds D (secondary) and keeps `confidential` = conf_status IS NOT NULL.
+       CASE WHEN (c.jobs > 0 AND c.jobs < $min_jobs) OR coalesce(u.units, 0) < $min_units THEN 'A'
+            WHEN coalesce(u.max_unit_jobs, 0) > $max_dominance_share * p.jobs THEN 'O' END AS conf_status,
+       conf_status IS NOT NULL AS confidential
 FROM cells c
 JOIN cells p ON p.year = c.year AND p.country = c.country AND p.geo = c.geo AND p.family = c.family
     AND p.nace_a10 = c.nace_a10 AND p.sex = 'T' AND p.age_band = 'TOTAL'
