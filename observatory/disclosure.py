@@ -350,65 +350,92 @@ def _combine(search: _Search, at: tuple[int, ...], rise: float, parts: int = 8,
     return None
 
 
+def _protect(search: _Search, at: tuple[int, ...], required: float) -> tuple[Certificate, Certificate] | None:
+    """Certificates giving one primary cell the width ``required``: found among the suppressed cells, or by hiding
+    the cheapest hypercube, or a sum of several; None (after hiding the widest hypercube) when nothing does."""
+    cube = search.cube
+    found: dict = {}
+    for per_dimension in WIDER_SEARCH:
+        found = search.evaluate(at, per_dimension)
+        if not found:
+            continue
+        up, down = _best_covered(found)
+        best_up = found["t_up"][up] if up is not None else 0.0
+        best_down = found["t_down"][down] if down is not None else 0.0
+        gain = np.maximum(found["t_up"], best_up) + np.maximum(found["t_down"], best_down)
+        feasible = found["usable"] & (gain >= required - _TOLERANCE)
+        # Wider while nothing protects the cell, or only by hiding a headline figure.
+        if feasible.any() and (per_dimension is None or (found["headline"] == 0)[feasible].any()):
+            break
+    if not found:
+        return None
+    if best_up + best_down >= required - _TOLERANCE:
+        return search.certificate(at, found, up), search.certificate(at, found, down)
+    if not feasible.any():
+        combined = (_combine(search, at, required - best_down)
+                    or _combine(search, at, required - best_down, parts=16, headline=True))
+        if combined is not None:
+            return combined, search.certificate(at, found, down) if down is not None else combined
+        # The widest hypercube, hidden all the same: with the others it may be enough (the LP will tell).
+        choice = int(np.argmax(np.where(found["usable"], gain, -1.0)))
+        if found["usable"][choice]:
+            cube.hidden.ravel()[found["flat"][choice][found["mask"][choice]]] = True
+        return None
+    order = np.lexsort((np.arange(found["count"]), found["new"], np.where(feasible, found["cost"], np.inf)))
+    choice = int(order[0])
+    cube.hidden.ravel()[found["flat"][choice][found["mask"][choice]]] = True
+    chosen = search.certificate(at, found, choice)
+    up_cert = chosen if found["t_up"][choice] >= best_up else search.certificate(at, found, up)
+    down_cert = chosen if found["t_down"][choice] >= best_down else search.certificate(at, found, down)
+    return up_cert, down_cert
+
+
+def _proven_by_lp(cube: Cube, protection: Protection, cells: list[tuple]) -> dict[tuple, tuple]:
+    """Of ``cells``, those the suppressed cells protect together (the LP says so), with the tables the LP found as
+    their certificates."""
+    attacker = YearAudit(0, cube)
+    points: dict = {}
+    exact_intervals(*attacker.model(), cells, points)
+    out = {}
+    for key in cells:
+        low, high = points.get(key, (None, None))
+        proofs = [_from_point(cube, key, change, sign) for change, sign in ((high, 1), (low, -1))]
+        if any(p is None for p in proofs):
+            continue
+        t_up, t_down = attacker.verifier.verify(proofs)
+        if t_up[0] + t_down[1] >= protection.required(cube.value[cube.at(key)]) - _TOLERANCE:
+            out[key] = tuple(proofs)
+    return out
+
+
 def suppress_year(cube: Cube, protection: Protection) -> YearResult:
     """Add complementary suppressions to ``cube.hidden`` until every primary cell has certificates giving it the
-    protection width (see the module docstring)."""
+    protection width (see the module docstring). Cells no hypercube protects are checked by LP; those still
+    unprotected are tried again allowing the key figures to be hidden, and if that fails too, are reported."""
     search = _Search(cube)
     before = cube.hidden.copy()
-    certificates, unprotected = {}, []
+    certificates: dict[tuple, tuple] = {}
+    unprotected = []
     for at in _primary_order(cube):
-        required = protection.required(cube.value[at])
-        for per_dimension in WIDER_SEARCH:
-            found = search.evaluate(at, per_dimension)
-            if not found:
-                continue
-            up, down = _best_covered(found)
-            best_up = found["t_up"][up] if up is not None else 0.0
-            best_down = found["t_down"][down] if down is not None else 0.0
-            gain = np.maximum(found["t_up"], best_up) + np.maximum(found["t_down"], best_down)
-            feasible = found["usable"] & (gain >= required - _TOLERANCE)
-            # Wider while nothing protects the cell, or only by hiding a headline figure.
-            if feasible.any() and (per_dimension is None or (found["headline"] == 0)[feasible].any()):
-                break
-        if not found:
-            unprotected.append(cube.key(at))
-            continue
-        if best_up + best_down >= required - _TOLERANCE:
-            certificates[cube.key(at)] = (search.certificate(at, found, up), search.certificate(at, found, down))
-            continue
-        if not feasible.any():
-            combined = (_combine(search, at, required - best_down)
-                        or _combine(search, at, required - best_down, parts=16, headline=True))
-            if combined is not None:
-                certificates[cube.key(at)] = (combined, search.certificate(at, found, down) if down is not None
-                                              else combined)
-                continue
-            # best effort: the widest, and say so
-            feasible = found["usable"]
-            choice = int(np.argmax(np.where(feasible, gain, -1.0)))
+        found = _protect(search, at, protection.required(cube.value[at]))
+        if found is None:
             unprotected.append(cube.key(at))
         else:
-            order = np.lexsort((np.arange(found["count"]), found["new"], np.where(feasible, found["cost"], np.inf)))
-            choice = int(order[0])
-        corners = found["flat"][choice][found["mask"][choice]]
-        cube.hidden.ravel()[corners] = True
-        chosen = search.certificate(at, found, choice)
-        up_cert = chosen if found["t_up"][choice] >= best_up else search.certificate(at, found, up)
-        down_cert = chosen if found["t_down"][choice] >= best_down else search.certificate(at, found, down)
-        certificates[cube.key(at)] = (up_cert, down_cert)
-    if unprotected:  # the suppressed cells together may still protect them: the LP says, and its tables prove it
-        attacker = YearAudit(0, cube)
-        points: dict = {}
-        exact_intervals(*attacker.model(), unprotected, points)
+            certificates[cube.key(at)] = found
+    if unprotected:
+        certificates.update(_proven_by_lp(cube, protection, unprotected))
+        unprotected = [k for k in unprotected if k not in certificates]
+    if unprotected:  # last resort: the key figures may go too, rather than a cell that can be worked out
+        search.frozen[...] = False
         for key in list(unprotected):
-            low, high = points.get(key, (None, None))
-            proofs = [_from_point(cube, key, change, sign) for change, sign in ((high, 1), (low, -1))]
-            if any(p is None for p in proofs):
-                continue
-            t_up, t_down = attacker.verifier.verify(proofs)
-            if t_up[0] + t_down[1] >= protection.required(cube.value[cube.at(key)]) - _TOLERANCE:
-                certificates[key] = tuple(proofs)
+            at = cube.at(key)
+            found = _protect(search, at, protection.required(cube.value[at]))
+            if found is not None:
+                certificates[key] = found
                 unprotected.remove(key)
+        if unprotected:
+            certificates.update(_proven_by_lp(cube, protection, unprotected))
+            unprotected = [k for k in unprotected if k not in certificates]
     added = cube.hidden & ~before
     secondary = sorted(cube.key(at) for at in zip(*np.nonzero(added), strict=True))
     return YearResult([k for k in secondary if k[1] != REST], certificates, unprotected)
@@ -538,9 +565,10 @@ class _Verifier:
         weight = np.concatenate([c.weights for c in certificates]).astype(float)
         for source, followers in self.links.items():  # a change of COMMON carries into the reconciliation
             at = col == source
+            moved = (cid[at], weight[at])
             for f in followers:
-                cid, col, weight = (np.concatenate([cid, cid[at]]), np.concatenate([col, np.full(at.sum(), f)]),
-                                    np.concatenate([weight, weight[at]]))
+                cid, col, weight = (np.concatenate([cid, moved[0]]), np.concatenate([col, np.full(len(moved[0]), f)]),
+                                    np.concatenate([weight, moved[1]]))
         keys, inverse = np.unique(cid * width + col, return_inverse=True)
         weight = np.bincount(inverse, weight)
         cid, col = keys // width, keys % width

@@ -1,4 +1,5 @@
-"""mart.jobs margins, primary disclosure control, indicators and reconciliation on hand-computed cases."""
+"""mart.jobs margins, disclosure control (primary A/O, secondary D), indicators and reconciliation on hand-computed
+cases. The arithmetic is checked on a build without disclosure control (``open_build``), the codes on the real one."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import pandas as pd
 import pandera.errors
 import pytest
 
-from observatory import checks, harmonise, mart, schema, validation
+from observatory import checks, disclosure, harmonise, mart, schema, validation
+from observatory.config import Thresholds
 
 # year, country, geo, family, excluded, common, national, nace_a10, sex, age_band, jobs, fte
 JOBS = [
@@ -39,16 +41,26 @@ UNITS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def con() -> duckdb.DuckDBPyConnection:
+def _build(thresholds: Thresholds | None = None) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.execute(harmonise.DDL)
     for row in JOBS:
         con.execute("INSERT INTO harmonised.jobs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
                     [*row, 1 if row[-1] is not None else 0])
     con.executemany("INSERT INTO harmonised.units VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", UNITS)
-    mart.build_jobs(con)
+    mart.build_jobs(con, thresholds)
     return con
+
+
+@pytest.fixture(scope="module")
+def con() -> duckdb.DuckDBPyConnection:
+    return _build()
+
+
+@pytest.fixture(scope="module")
+def open_build() -> duckdb.DuckDBPyConnection:
+    """The same inputs with no primary rule, hence nothing suppressed: every margin and indicator published."""
+    return _build(Thresholds(min_jobs=0, min_units=0, max_dominance_share=1.0))
 
 
 def cell(con, year=2023, geo="FRE11", family="ESS", nace="TOTAL", sex="T", age="TOTAL"):
@@ -66,7 +78,8 @@ def indicator(con, name, year=2023, geo="FRE11"):
     ).fetchone()
 
 
-def test_margins_sum_the_parts(con):
+def test_margins_sum_the_parts(open_build):
+    con = open_build
     assert cell(con, family="ASSOC", nace="O-Q") == (43, 39.0, 4, None)
     assert cell(con, family="ASSOC", nace="O-Q", sex="F") == (33, 30.0, None, None)
     assert cell(con, family="ESS")[0] == 51
@@ -76,15 +89,16 @@ def test_margins_sum_the_parts(con):
     assert cell(con, geo="FWVL", family="ESS")[0] == 51 + 30
 
 
-def test_fte_is_null_when_a_part_was_not_delivered(con):
+def test_fte_is_null_when_a_part_was_not_delivered(open_build):
+    con = open_build
     # COOP/M/Y35-44 came without EQTP, so any cell containing it has no FTE (not a partial sum).
     assert cell(con, family="ESS")[1] is None
     assert cell(con, family="ASSOC")[1] == 39.0
 
 
 def test_small_cells_are_suppressed(con):
-    assert cell(con, family="ASSOC", nace="O-Q", sex="F", age="Y55-64") == (None, None, None, "C")
-    assert cell(con, family="ASSOC", nace="O-Q", sex="T", age="Y55-64")[3] == "C"
+    assert cell(con, family="ASSOC", nace="O-Q", sex="F", age="Y55-64") == (None, None, None, "A")
+    assert cell(con, family="ASSOC", nace="O-Q", sex="T", age="Y55-64")[3] == "A"
 
 
 def test_parent_with_fewer_than_three_units_suppresses_all_its_cells(con):
@@ -92,18 +106,19 @@ def test_parent_with_fewer_than_three_units_suppresses_all_its_cells(con):
         "SELECT count(*), count(jobs) FROM mart.jobs WHERE year = 2023 AND geo = 'FRE11' AND family = 'COOP'"
     ).fetchone()
     assert rows[0] > 0 and rows[1] == 0
-    assert cell(con, family="COOP") == (None, None, 2, "C")  # units stay published
+    assert cell(con, family="COOP") == (None, None, 2, "A")  # units stay published
 
 
 def test_dominant_unit_suppresses_the_parent_and_its_cells(con):
     # 90 of 100 jobs in one establishment: 90 > 85 % of 100.
-    assert cell(con, family="ALL", nace="B-E")[3] == "C"
-    assert cell(con, family="ALL", nace="B-E", sex="M", age="Y45-54")[3] == "C"
+    assert cell(con, family="ALL", nace="B-E")[3] == "O"
+    assert cell(con, family="ALL", nace="B-E", sex="M", age="Y45-54")[3] == "O"
     # In 2022 the largest unit holds 10 of 100: published.
     assert cell(con, year=2022, family="ALL", nace="B-E")[0] == 100
 
 
-def test_indicators_hand_computed(con):
+def test_indicators_hand_computed(open_build):
+    con = open_build
     assert indicator(con, "ess_jobs") == (51, None)
     assert indicator(con, "ess_share_of_jobs")[0] == pytest.approx(100 * 51 / 151)
     assert indicator(con, "ess_women_share")[0] == pytest.approx(100 * 35 / 51)
@@ -121,7 +136,8 @@ def ess_fte(con, year=2023, geo="FRE11"):
     ).fetchone()
 
 
-def test_ess_fte_not_delivered_for_every_part_is_flagged_missing(con):
+def test_ess_fte_not_delivered_for_every_part_is_flagged_missing(open_build):
+    con = open_build
     # 2023 FRE11: COOP/M/Y35-44 (6 jobs) came without EQTP, so the ESS FTE is unknown: NULL, flagged m.
     assert ess_fte(con) == (None, None, "m")
     assert ess_fte(con, geo="FWVL_FR") == ess_fte(con, geo="FWVL") == (None, None, "m")
@@ -149,8 +165,24 @@ def test_ess_fte_is_zero_where_there_is_no_ess_job():
 
 
 def test_indicator_from_a_suppressed_cell_is_suppressed(con):
-    # 55+ = the Y55-64 cell of 3 jobs, which is confidential.
-    assert indicator(con, "ess_age_55plus_share") == (None, "C")
+    # 55+ = the Y55-64 cell of 3 jobs, which is confidential: the indicator is a secondary suppression.
+    assert indicator(con, "ess_age_55plus_share") == (None, "D")
+    # ess_jobs is the ESS cell itself and carries its code.
+    assert indicator(con, "ess_jobs")[1] == cell(con, family="ESS")[3] is not None
+
+
+def test_secondary_suppression_protects_every_primary_cell(con):
+    """Hidden alone, the Y55-64 cell (3 jobs) would be ASSOC O-Q F TOTAL minus the other bands; the build hides
+    complements (D) until the attacker can no longer pin any primary cell within ±3 jobs."""
+    codes = dict(con.execute("SELECT conf_status, count(*) FROM mart.jobs GROUP BY ALL").fetchall())
+    assert codes["D"] > 0 and codes["A"] > 0 and codes["O"] > 0
+    verdict = disclosure.audit(con, Thresholds())
+    assert verdict.passed, verdict.summary()
+    assert len(verdict.cells) == codes["A"] + codes["O"]
+    # The French side's ESS jobs had to go (the reconciliation's COMMON with them, and NATIONAL, which equals it).
+    rows = dict(con.execute("SELECT definition || '/' || component, conf_status FROM mart.perimeter_reconciliation "
+                            "WHERE year = 2023 AND country = 'FR' AND component = 'TOTAL'").fetchall())
+    assert rows == {"COMMON/TOTAL": cell(con, geo="FWVL_FR")[3], "NATIONAL/TOTAL": "D"}
 
 
 def test_reconciliation_parts(con):
