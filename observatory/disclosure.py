@@ -30,7 +30,6 @@ Nothing here knows Dagster.
 from __future__ import annotations
 
 import hashlib
-import math
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -39,7 +38,7 @@ import numpy as np
 
 from observatory import nomenclatures
 from observatory.config import Thresholds
-from observatory.suppression import Protection, Relation, exact_intervals
+from observatory.suppression import CellInterval, Protection, Relation, exact_intervals
 
 DIMENSIONS = ("geo", "family", "nace_a10", "sex", "age_band")
 REST = "REST"  # ALL minus ESS: never published, a hidden non-negative cell
@@ -371,6 +370,11 @@ def _protect(search: _Search, at: tuple[int, ...], required: float) -> tuple[Cer
         return None
     if best_up + best_down >= required - _TOLERANCE:
         return search.certificate(at, found, up), search.certificate(at, found, down)
+    if feasible.any() and not (found["headline"] == 0)[feasible].any():
+        # Only by hiding a headline figure: several hypercubes without one are better.
+        combined = _combine(search, at, required - best_down)
+        if combined is not None:
+            return combined, search.certificate(at, found, down) if down is not None else combined
     if not feasible.any():
         combined = (_combine(search, at, required - best_down)
                     or _combine(search, at, required - best_down, parts=16, headline=True))
@@ -473,29 +477,16 @@ def relations(cube: Cube) -> list[Relation]:
 
 
 @dataclass(frozen=True)
-class CellAudit:
-    """What the attacker learns about one primary cell: the interval it cannot narrow further (``exact`` when it
-    comes from the linear program, a lower bound on the width when from certificates)."""
+class CellAudit(CellInterval):
+    """What the attacker learns about one primary cell of a year: the interval it cannot narrow further (``exact``
+    when it comes from the linear program, a lower bound on the width when from certificates)."""
 
-    year: int
-    cell: tuple[str, ...]
-    value: float
-    lo: float
-    hi: float
-    required: float
-    exact: bool
+    year: int = 0
+    exact: bool = False
 
     @property
-    def width(self) -> float:
-        return self.hi - self.lo
-
-    @property
-    def protected(self) -> bool:
-        return self.width >= self.required - _TOLERANCE
-
-    @property
-    def ratio(self) -> float:
-        return math.inf if self.required <= 0 else self.width / self.required
+    def cell(self) -> tuple[str, ...]:
+        return self.key
 
     def describe(self) -> str:
         coords = ", ".join(f"{n}={c}" for n, c in zip(DIMENSIONS, self.cell, strict=True))
@@ -646,8 +637,7 @@ class YearAudit:
         for key in primary:
             value = cube.value[cube.at(key)]
             t_up, t_down = widths.get(key, (0.0, 0.0))
-            out.append(CellAudit(self.year, key, value, value - t_down, value + t_up, protection.required(value),
-                                 False))
+            out.append(CellAudit(key, value, value - t_down, value + t_up, protection.required(value), self.year))
         return out
 
     def _widths(self, certificates: Sequence[Certificate]) -> dict[tuple, tuple[float, float]]:
@@ -676,7 +666,7 @@ class YearAudit:
             return []
         cells, hidden, rows = self.model()
         bounds = exact_intervals(cells, hidden, rows, sorted(set(keys)))
-        return [CellAudit(self.year, k, cells[k], lo, hi, protection.required(cells[k]), True)
+        return [CellAudit(k, cells[k], lo, hi, protection.required(cells[k]), self.year, exact=True)
                 for k, (lo, hi) in sorted(bounds.items())]
 
     def audit(self, protection: Protection, certificates: Iterable[Certificate] = ()) -> list[CellAudit]:

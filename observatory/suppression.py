@@ -1,4 +1,4 @@
-"""Secondary suppression of additive tables, and the attacker that proves it (issue 13, library only).
+"""The linear-programming attacker on additive tables (HiGHS): the exact interval of each suppressed cell.
 
 A table is a mapping from hashable, mutually orderable cell keys (e.g. tuples of strings and ints) to non-negative
 values; the table publishes every value except the suppressed ones. Additive relations ``total = sum(parts)`` tie the
@@ -6,9 +6,10 @@ cells together (:func:`derive_relations` builds them from hierarchies per dimens
 
 * :func:`audit` is the attacker: for each suppressed cell it computes, by linear programming with HiGHS, the narrowest
   interval ``[lo, hi]`` that the published values and the relations allow with every cell ``>= 0``.
-* :func:`secondary_suppression` adds complementary suppressions, smallest values first, until the audit passes.
+* :func:`exact_intervals` gives the same intervals for chosen cells only, and the tables that reach them.
 
-Nothing here knows about DuckDB or Dagster; it is not yet applied to the published tables.
+The secondary suppression of the published tables and the attacker of the build are in :mod:`observatory.disclosure`,
+which uses these LPs where its certificates fall short. Nothing here knows about DuckDB or Dagster.
 """
 
 from __future__ import annotations
@@ -301,79 +302,3 @@ def exact_intervals(cells: Mapping[Key, float], suppressed: Collection[Key], rel
             out.update(_bounds(cells, block, block_rows, chosen, points) if block_rows else
                        {k: (0.0, math.inf) for k in chosen})
     return out
-
-
-def secondary_suppression(cells: Mapping[Key, float], primary: Collection[Key], relations: Iterable[Relation],
-                          protection: Protection = Protection(), protect_secondaries: bool = False) -> set[Key]:
-    """The complementary cells to suppress so that the audit passes (primary ones not included).
-
-    A heuristic in the spirit of τ-Argus's modular method, minimising the information lost. A complement is chosen
-    among the published cells of the relations concerned by, in order: the fewest relations it would leave with a
-    single suppressed cell (each would need a complement in turn, so this keeps patterns closed and small), the
-    smallest value, the key.
-    1. while a relation holds exactly one suppressed cell (which subtraction gives back exactly), suppress a
-       complement in that relation;
-    2. audit; for each unprotected cell, weakest first, suppress a complement in the relation whose other suppressed
-       cells hold the least (the one that bounds it most tightly), skipping a cell whose relations already received a
-       complement in this round; repeat.
-    By default only the primary cells must be protected (as in τ-Argus): audit the result with
-    ``sensitive=primary``. With ``protect_secondaries`` every complement must be protected too, so that no suppressed
-    cell can be pinned; at ±15 % that cascades through the large totals and is far slower (minutes per year of a
-    ``mart.jobs``-sized table). Stops when the audit passes or no cell is left to suppress
-    (then the audit still fails, and says where).
-    """
-    auditor = _Auditor(cells, relations)
-    order = {k: (cells[k], k) for k in cells}
-    hidden = set(primary)
-    added: set[Key] = set()
-
-    def opened(key: Key) -> int:
-        """Relations that would hold a single suppressed cell once ``key`` is suppressed (each needs a complement)."""
-        return sum(not any(c in hidden for c in r.cells()) for r in auditor.by_cell.get(key, ()))
-
-    def complement(relations_of: Iterable[Relation], needed: float = 0.0) -> Key | None:
-        # A cell that can carry the missing width first; then the fewest new single-suppression relations (they
-        # cascade), the smallest value, the key.
-        candidates = {c for r in relations_of for c in r.cells() if c not in hidden}
-        return min(candidates, key=lambda c: (cells[c] < needed, opened(c), order[c])) if candidates else None
-
-    def suppress(key: Key) -> None:
-        hidden.add(key)
-        added.add(key)
-
-    def close(pending: list[Key]) -> None:
-        """Until no relation holds a single suppressed cell (which subtraction would give back exactly)."""
-        while pending:
-            key = pending.pop(0)
-            for relation in auditor.by_cell.get(key, ()):
-                if sum(c in hidden for c in relation.cells()) == 1:
-                    extra = complement([relation])
-                    if extra is not None:
-                        suppress(extra)
-                        pending.append(extra)
-
-    # Step 1 without the solver.
-    close(sorted(hidden))
-    # Step 2 with the attacker: a new complement, closed in turn, opens a new pattern around the weak cell.
-    while True:
-        result = auditor.audit(hidden, protection, None if protect_secondaries else primary)
-        touched: set[Relation] = set()
-        progress = False
-        for weak in result.unprotected:
-            mine = auditor.by_cell.get(weak.key, [])
-            if touched.intersection(mine):
-                continue
-            # The relation whose other suppressed cells hide the least is the one that bounds the cell most tightly.
-            binding = sorted(mine, key=lambda r: (sum(cells[c] for c in r.cells() if c in hidden and c != weak.key),
-                                                  r.total, r.parts))
-            needed = weak.required - weak.width
-            extra = next((c for r in binding if (c := complement([r], needed)) is not None), None)
-            if extra is None:
-                continue
-            suppress(extra)
-            close([extra])
-            touched.update(mine, auditor.by_cell.get(extra, ()))
-            progress = True
-        if not progress:
-            return added
-

@@ -191,7 +191,7 @@ def test_sdmx_csv_has_the_dataflow_dimensions_and_attributes(exported):
     assert known["FTE"]["OBS_VALUE"] == "1234.5" and known["FTE"]["OBS_STATUS"] == "A"
     confidential = [r for r in jobs if r["CONF_STATUS"]]
     assert confidential and all(r["OBS_VALUE"] == "" and r["OBS_STATUS"] == "" for r in confidential)
-    assert {r["CONF_STATUS"] for r in confidential} == {"C"}
+    assert {r["CONF_STATUS"] for r in confidential} == {"A", "O", "D", "C"}
 
     indicators = _csv(exported.folder / "sdmx" / "DESIR_INDICATORS.csv")
     assert list(indicators[0]) == ["DATAFLOW", "FREQ", "GEO", "INDICATOR", "SEX", "AGE", "TIME_PERIOD", "OBS_VALUE",

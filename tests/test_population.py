@@ -135,8 +135,8 @@ def test_jobs_per_1000_working_age_residents(con):
     assert _indicator(con, "FRE11", "ess_jobs_per_1000_pop_15_64", "T")[0] == pytest.approx(1000 * 40 / 1900)
     assert _indicator(con, "FRE11", "all_jobs_per_1000_pop_15_64", "F") == (100.0, None, None)
     assert _indicator(con, "BE254", "ess_jobs_per_1000_pop_15_64", "F") == (80.0, None, "p")
-    # Built on a confidential Eurostat figure: flagged, not computed.
-    assert _indicator(con, "BE254", "ess_jobs_per_1000_pop_15_64", "M") == (None, "C", None)
+    # Built on a confidential Eurostat figure: not computed, a secondary suppression (D).
+    assert _indicator(con, "BE254", "ess_jobs_per_1000_pop_15_64", "M") == (None, "D", None)
     # The population of the French side is incomplete: missing, flagged m.
     assert _indicator(con, "FWVL_FR", "ess_jobs_per_1000_pop_15_64", "T") == (None, None, "m")
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from observatory.suppression import Protection, Relation, audit, derive_relations, secondary_suppression
+from observatory.suppression import Protection, Relation, audit, derive_relations, exact_intervals
 
 ROWS = {"row": {"T": ["r1", "r2"]}}
 
@@ -46,7 +46,7 @@ def test_relations_over_several_levels_and_missing_children():
     assert Relation(("S2", "M"), (("n3", "M"),)) in with_zeros
 
 
-def test_a_cell_recovered_by_subtraction_is_caught_and_protected_by_the_smallest_complements():
+def test_a_cell_recovered_by_subtraction_is_caught_and_protected_by_a_rectangle():
     interior = {("r1", "c1"): 2, ("r1", "c2"): 10, ("r1", "c3"): 4,
                 ("r2", "c1"): 7, ("r2", "c2"): 20, ("r2", "c3"): 5}
     cells, relations = table(interior, ["c1", "c2", "c3"])
@@ -56,9 +56,8 @@ def test_a_cell_recovered_by_subtraction_is_caught_and_protected_by_the_smallest
     assert bounds(before, ("r1", "c1")) == (2, 2)  # 16 - 10 - 4
     assert not before.passed and before.weakest.key == ("r1", "c1") and before.weakest.width == pytest.approx(0)
 
-    secondary = secondary_suppression(cells, primary, relations)
-    # The rectangle through the small column c3 (4, 5), not through c2 (10, 20).
-    assert secondary == {("r2", "c1"), ("r1", "c3"), ("r2", "c3")}
+    # The rectangle through the small column c3 (4, 5).
+    secondary = {("r2", "c1"), ("r1", "c3"), ("r2", "c3")}
 
     after = audit(cells, primary | secondary, relations)
     # With t = (r1,c1): (r1,c3) = 6 - t, (r2,c1) = 9 - t, (r2,c3) = 3 + t, and every cell >= 0 gives t in [0, 6].
@@ -103,7 +102,6 @@ def test_bounded_but_not_exactly_and_non_negativity_sets_the_bounds():
 def test_a_single_suppressed_part_needs_the_smallest_other_part():
     cells = {"x1": 2, "x2": 9, "x3": 5, "T": 16}
     relations = [Relation("T", ("x1", "x2", "x3"))]
-    assert secondary_suppression(cells, {"x1"}, relations) == {"x3"}
     result = audit(cells, {"x1", "x3"}, relations)
     assert bounds(result, "x1") == (0, 7) and bounds(result, "x3") == (0, 7)  # x1 + x3 = 16 - 9
     assert result.passed
@@ -119,13 +117,10 @@ def test_the_same_input_in_another_order_gives_the_same_output():
     interior = {(r, c): v for (r, c), v in zip(
         [(r, c) for r in ("r1", "r2") for c in ("c1", "c2", "c3", "c4")], [3, 8, 1, 8, 6, 2, 9, 2], strict=True)}
     cells, relations = table(interior, ["c1", "c2", "c3", "c4"])
-    primary = {("r1", "c1"), ("r2", "c2")}
-    first = secondary_suppression(cells, primary, relations)
+    hidden = {("r1", "c1"), ("r2", "c2"), ("r1", "c2"), ("r2", "c1")}
     shuffled = dict(reversed(list(cells.items())))
-    second = secondary_suppression(shuffled, set(sorted(primary, reverse=True)), list(reversed(relations)))
-    assert first == second
-    a, b = audit(cells, primary | first, relations), audit(shuffled, primary | second, list(reversed(relations)))
-    assert a.intervals == b.intervals and a.weakest == b.weakest and a.passed
+    a, b = audit(cells, hidden, relations), audit(shuffled, set(sorted(hidden, reverse=True)), list(reversed(relations)))
+    assert a.intervals == b.intervals and a.weakest == b.weakest
 
 
 def test_published_values_that_break_a_relation_are_refused():
@@ -134,15 +129,12 @@ def test_published_values_that_break_a_relation_are_refused():
         audit({"a": 1, "b": 12, "T": 10}, {"a"}, [Relation("T", ("a", "b"))])
 
 
-def test_the_audit_asks_for_a_complement_large_enough_to_carry_the_missing_width():
-    # x1 = 1 is primary. Subtraction: x2 = 2 is the smallest complement, but then x1 + x2 = 3 and x1 is in [0, 3],
-    # width 3 < 6. The audit finds it; 3 more are needed, so the smallest cell of at least 3 is added: x3 = 9.
+def test_exact_intervals_solves_only_the_cells_asked_for_and_returns_the_tables_reaching_them():
+    # x1 + x2 + x3 = 32 - 20 = 12: each hidden cell is in [0, 12].
     cells = {"x1": 1, "x2": 2, "x3": 9, "x4": 20, "T": 32}
     relations = [Relation("T", ("x1", "x2", "x3", "x4"))]
-    assert bounds(audit(cells, {"x1", "x2"}, relations), "x1") == (0, 3)
-    secondary = secondary_suppression(cells, {"x1"}, relations)
-    assert secondary == {"x2", "x3"}
-    result = audit(cells, {"x1"} | secondary, relations, sensitive={"x1"})
-    assert bounds(result, "x1") == (0, 12) and result.passed
-    # x1 + x2 + x3 = 32 - 20: each of the three is in [0, 12].
-    assert all(bounds(result, k) == (0, 12) for k in ("x1", "x2", "x3"))
+    points: dict = {}
+    assert exact_intervals(cells, {"x1", "x2", "x3"}, relations, ["x1"], points) == {"x1": (0, 12)}
+    low, high = points["x1"]
+    assert low["x1"] == -1 and high["x1"] == 11  # the tables reaching x1 = 0 and x1 = 12, as changes
+    assert sum(high.values()) == 0 and sum(low.values()) == 0  # the total is published: the changes cancel
