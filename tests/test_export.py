@@ -40,12 +40,12 @@ def _edit(warehouse: Path, *statements: str) -> None:
 @pytest.fixture(scope="module")
 def exported(sample_build, tmp_path_factory) -> export.ExportResult:
     """One export of the sample, in which a label carries a formula, the ESS total of 2023 (sex T) has the FTE 1234.5
-    and the same cell for women carries a value beside a conf_status C (a value the export must blank)."""
+    and the same cell for women carries a value beside a conf_status A (a value the export must blank)."""
     warehouse = _published_copy(sample_build, tmp_path_factory.mktemp("export") / "warehouse")
     with duckdb.connect(str(warehouse / PUBLISHED_FILE_NAME)) as con:
         assert con.execute(f"UPDATE mart.jobs SET fte = 1234.5, conf_status = NULL WHERE {KNOWN} AND sex = 'T' "
                            "RETURNING jobs").fetchall()[0][0] > 0
-        assert con.execute(f"UPDATE mart.jobs SET jobs = coalesce(jobs, 777), conf_status = 'C' WHERE {KNOWN} "
+        assert con.execute(f"UPDATE mart.jobs SET jobs = coalesce(jobs, 777), conf_status = 'A' WHERE {KNOWN} "
                            "AND sex = 'F' RETURNING jobs").fetchall()[0][0] > 0
         con.execute("UPDATE mart.dim_geo SET label_fr = ? WHERE geo = 'FRE11'", [FORMULA])
     return export.export(warehouse)
@@ -139,15 +139,13 @@ def test_fr_be_csv_has_a_bom_semicolons_and_a_decimal_comma(exported):
 def test_a_suppressed_value_is_an_empty_cell_never_zero_and_keeps_its_code(exported):
     with _db(exported) as con:
         suppressed = con.execute("SELECT count(*) FROM mart.jobs WHERE conf_status IS NOT NULL").fetchone()[0]
-        c_rows = con.execute("SELECT count(*) FROM mart.jobs WHERE conf_status = 'C'").fetchone()[0]
-        # The cell the fixture marked C still has its value in the database: the export must drop it.
+        # The cell the fixture marked A still has its value in the database: the export must drop it.
         assert con.execute(f"SELECT jobs FROM mart.jobs WHERE {KNOWN} AND sex = 'F'").fetchone()[0] > 0
-    assert c_rows > 0
     for folder, delimiter, encoding in (("csv", ",", "utf-8"), ("csv-fr-be", ";", "utf-8-sig")):
         rows = _csv(exported.folder / folder / "mart.jobs.csv", delimiter, encoding)
         marked = [r for r in rows if r["conf_status"]]
         assert len(marked) == suppressed
-        assert {r["conf_status"] for r in marked} == {"A", "O", "D", "C"}
+        assert {r["conf_status"] for r in marked} == {"A", "O", "D"}
         assert [r["jobs"] for r in marked if (r["year"], r["geo"], r["family"], r["nace_a10"], r["sex"],
                                               r["age_band"]) == ("2023", "FWVL", "ESS", "TOTAL", "F", "TOTAL")] == [""]
         assert all(r["jobs"] == "" and r["fte"] == "" for r in marked), folder
@@ -191,7 +189,7 @@ def test_sdmx_csv_has_the_dataflow_dimensions_and_attributes(exported):
     assert known["FTE"]["OBS_VALUE"] == "1234.5" and known["FTE"]["OBS_STATUS"] == "A"
     confidential = [r for r in jobs if r["CONF_STATUS"]]
     assert confidential and all(r["OBS_VALUE"] == "" and r["OBS_STATUS"] == "" for r in confidential)
-    assert {r["CONF_STATUS"] for r in confidential} == {"A", "O", "D", "C"}
+    assert {r["CONF_STATUS"] for r in confidential} == {"A", "O", "D"}
 
     indicators = _csv(exported.folder / "sdmx" / "DESIR_INDICATORS.csv")
     assert list(indicators[0]) == ["DATAFLOW", "FREQ", "GEO", "INDICATOR", "SEX", "AGE", "TIME_PERIOD", "OBS_VALUE",
