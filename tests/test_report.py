@@ -121,6 +121,21 @@ def test_nuts3_table_and_map_cover_every_region(sample_build, pages):
     assert placed == len(nuts3)
 
 
+# The age band of the Belgian side's ESS jobs that _suppress hides: the first one the sample publishes in 2024.
+_BAND_SQL = ("SELECT j.age_band, d.sort_order FROM mart.jobs j JOIN mart.dim_age_band d USING (age_band) "
+             "WHERE j.geo = 'FWVL_BE' AND j.family = 'ESS' AND j.nace_a10 = 'TOTAL' AND j.sex = 'T' AND j.year = 2024 "
+             "AND j.age_band <> 'TOTAL' AND j.jobs IS NOT NULL ORDER BY d.sort_order LIMIT 1")
+
+
+def _published_band(published: Path) -> tuple[str, int]:
+    """The band and its position among the published bands (the chart's order)."""
+    with duckdb.connect(str(published), read_only=True) as con:
+        band = con.execute(_BAND_SQL).fetchone()[0]
+        bands = [a for (a,) in con.execute("SELECT age_band FROM mart.dim_age_band WHERE scope = 'jobs+population' "
+                                           "AND age_band <> 'TOTAL' ORDER BY sort_order").fetchall()]
+    return band, bands.index(band)
+
+
 def _suppress(published: Path) -> None:
     """Suppress, with the SDMX codes (and an unknown one), a side value, an age band, a NUTS3 share and a
     reconciliation part, all published by the sample build."""
@@ -128,8 +143,9 @@ def _suppress(published: Path) -> None:
         con.execute("UPDATE mart.cross_border_comparison SET fr_value = NULL, difference = NULL, fr_conf_status = 'A' "
                     "WHERE comparison = 'SIDES' AND indicator = 'ess_women_share' AND sex = 'T' AND age_band = 'TOTAL' "
                     "AND year = 2024")
+        band = con.execute(_BAND_SQL).fetchone()[0]
         con.execute("UPDATE mart.jobs SET jobs = NULL, conf_status = 'O' WHERE geo = 'FWVL_BE' AND family = 'ESS' "
-                    "AND nace_a10 = 'TOTAL' AND sex = 'T' AND age_band = 'Y55-64' AND year = 2024")
+                    "AND nace_a10 = 'TOTAL' AND sex = 'T' AND age_band = ? AND year = 2024", [band])
         con.execute("UPDATE mart.indicators SET value = NULL, conf_status = 'D' WHERE geo = 'FRE11' "
                     "AND indicator = 'ess_share_of_jobs' AND sex = 'T' AND age_band = 'TOTAL' AND year = 2024")
         con.execute("UPDATE mart.perimeter_reconciliation SET jobs = NULL, conf_status = 'X' WHERE year = 2024 "
@@ -146,21 +162,23 @@ def suppressed_page(sample_build_copy) -> str:
     return page.path.read_text(encoding="utf-8")
 
 
-def test_suppressed_values_are_gaps_never_zeros(suppressed_page, pages):
+def test_suppressed_values_are_gaps_never_zeros(suppressed_page, pages, sample_build):
     page = suppressed_page
     fr, be = "Cooperation area - French side", "Cooperation area - Belgian side"
     # Chart 1, the sides compared: the French women's share is null (a gap); the Belgian one is still there.
     compared = figure_traces(page, 1)
     at = trace(compared, fr)["y"].index("Women's share of social economy jobs")
     assert trace(compared, fr)["x"][at] is None and trace(compared, be)["x"][at] > 0
-    # Chart 2, age structure: the Belgian 55-64 band is null; before suppression it was a number.
-    assert trace(figure_traces(page, 2), be)["y"][-2] is None
-    assert trace(figure_traces(pages["en"], 2), be)["y"][-2] > 0
+    # Chart 2, age structure: the Belgian band hidden by _suppress is null; before, it was a number.
+    _, at_band = _published_band(sample_build.warehouse / "observatory.duckdb")
+    assert trace(figure_traces(page, 2), be)["y"][at_band] is None
+    assert trace(figure_traces(pages["en"], 2), be)["y"][at_band] > 0
     # Chart 4, the map: Nord is drawn as suppressed (hollow, grey), not among the coloured points.
     traces = figure_traces(page, 4)
     gaps = trace(traces, f"{fr}: confidential")
-    assert gaps["text"] == ["&lt;script&gt;alert(\"geo\")&lt;/script&gt;Nord &amp; co"]
-    assert gaps["customdata"] == ["D: confidential: secondary suppression"]
+    # (with the NUTS3 whose share the sample's own suppression hides)
+    nord = gaps["text"].index("&lt;script&gt;alert(\"geo\")&lt;/script&gt;Nord &amp; co")
+    assert gaps["customdata"][nord] == "D: confidential: secondary suppression"
     assert 3.06 not in trace(traces, fr)["x"]
     # Chart 5, the reconciliation: the Belgian social-enterprise part is null, with an unknown code still named.
     rec = trace(figure_traces(page, 5), be)
