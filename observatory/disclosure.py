@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 import numpy as np
+import pyarrow as pa
 
 from observatory import nomenclatures
 from observatory.config import Thresholds
@@ -461,21 +462,6 @@ def _from_point(cube: Cube, cell: tuple, change: dict | None, direction: int) ->
 # --- The attacker -----------------------------------------------------------------------------------------------
 
 
-def relations(cube: Cube) -> list[Relation]:
-    """Every additive relation of the year's table (``total = sum(children)`` per dimension, all other coordinates
-    fixed), over cells that have a row; a child without one is a published zero and left out."""
-    out = []
-    for k, dim in enumerate(cube.dims):
-        for total, kids in dim.children.items():
-            t = cube.index[k][total]
-            ks = [cube.index[k][c] for c in kids]
-            totals = np.moveaxis(cube.exists, k, 0)[t]
-            for others in zip(*np.nonzero(totals), strict=True):
-                at = [(*others[:k], i, *others[k:]) for i in (t, *ks)]
-                out.append(Relation(cube.key(at[0]), tuple(cube.key(a) for a in at[1:] if cube.exists[a])))
-    return out
-
-
 @dataclass(frozen=True)
 class CellAudit(CellInterval):
     """What the attacker learns about one primary cell of a year: the interval it cannot narrow further (``exact``
@@ -505,6 +491,7 @@ class _Verifier:
         self.cube = cube
         size = cube.value.size
         self.extra = {k: size + i for i, k in enumerate(extra_cells)}  # and, once looked up, the cube's cells
+        self.extra_keys = list(extra_cells)
         self.value = np.concatenate([cube.value.ravel(), np.array([v for v, _ in extra_cells.values()], float)])
         self.hidden = np.concatenate([(cube.hidden & cube.exists).ravel(),
                                       np.array([h for _, h in extra_cells.values()], bool)])
@@ -544,6 +531,21 @@ class _Verifier:
         if found is None:
             found = self.extra[key] = int(np.ravel_multi_index(self.cube.at(key), self.cube.value.shape))
         return found
+
+    def relations(self) -> list[Relation]:
+        """The same relations as :class:`Relation` (``total = sum(parts)``), for the LP: every dimension's over the
+        cells that have a row (a child without one is a published zero and left out), then the extra ones."""
+        size = self.cube.value.size
+        inside = self.rel_col < size
+        codes = np.unravel_index(np.where(inside, self.rel_col, 0), self.cube.value.shape)
+        names = [np.array(d.codes, dtype=object)[i] for d, i in zip(self.cube.dims, codes, strict=True)]
+        keys = [tuple(k) if ok else self.extra_keys[c - size]
+                for k, ok, c in zip(zip(*names, strict=True), inside, self.rel_col, strict=True)]
+        out = []
+        for a, b in zip(self.rel_start[:-1], self.rel_start[1:], strict=True):
+            total = next(keys[j] for j in range(a, b) if self.rel_coef[j] < 0)
+            out.append(Relation(total, tuple(keys[j] for j in range(a, b) if self.rel_coef[j] > 0)))
+        return out
 
     def verify(self, certificates: Sequence[Certificate]) -> tuple[np.ndarray, np.ndarray]:
         """How far each certificate really lets its cell rise and fall: (0, 0) unless its cell has weight 1, every
@@ -609,8 +611,7 @@ class YearAudit:
                  links: dict | None = None):
         self.year, self.cube = year, cube
         self.extra_cells, self.extra_primary = extra_cells or {}, list(extra_primary)
-        self.extra_relations = list(extra_relations)
-        self.verifier = _Verifier(cube, self.extra_cells, self.extra_relations, links or {})
+        self.verifier = _Verifier(cube, self.extra_cells, extra_relations, links or {})
 
     def certified(self, protection: Protection, certificates: Iterable[Certificate] = ()) -> list[CellAudit]:
         """One :class:`CellAudit` per primary cell from certificates: the ``certificates`` offered (by the
@@ -658,7 +659,7 @@ class YearAudit:
         hidden = [cube.key(at) for at in zip(*np.nonzero(cube.exists & cube.hidden), strict=True)]
         cells.update({k: v for k, (v, _) in self.extra_cells.items()})
         hidden += [k for k, (_, suppressed) in self.extra_cells.items() if suppressed]
-        return cells, hidden, relations(cube) + self.extra_relations
+        return cells, hidden, self.verifier.relations()
 
     def exact(self, protection: Protection, keys: Collection[tuple]) -> list[CellAudit]:
         """The exact interval of each of ``keys`` by linear programming over the whole year (HiGHS)."""
@@ -678,17 +679,23 @@ class YearAudit:
         return [results[k] for k in sorted(results)]
 
 
+def _weakest_exact(results: list[CellAudit], attackers: dict[int, YearAudit],
+                   protection: Protection) -> list[CellAudit]:
+    """``results`` with the weakest cell's interval (by certificates) replaced by its exact one (LP)."""
+    if not results:
+        return results
+    weakest = min(results, key=lambda r: (r.ratio, r.year, r.cell))
+    if weakest.exact:
+        return results
+    (exact,) = attackers[weakest.year].exact(protection, [weakest.cell])
+    return [exact if (r.year, r.cell) == (exact.year, exact.cell) else r for r in results]
+
+
 def audit_year(year: int, cube: Cube, protection: Protection,
                certificates: Iterable[Certificate] = ()) -> list[CellAudit]:
     """The attacker on one year of the jobs cells alone, the weakest cell's interval exact."""
     attacker = YearAudit(year, cube)
-    results = attacker.audit(protection, certificates)
-    if results:
-        weakest = min(results, key=lambda r: (r.ratio, r.cell))
-        if not weakest.exact:
-            (exact,) = attacker.exact(protection, [weakest.cell])
-            results = [exact if r.cell == exact.cell else r for r in results]
-    return results
+    return _weakest_exact(attacker.audit(protection, certificates), {year: attacker}, protection)
 
 
 # --- On the working database ------------------------------------------------------------------------------------
@@ -758,12 +765,6 @@ def _reconciliation(con: duckdb.DuckDBPyConnection, cube: Cube, year: int
     return cells, rows, primary, links
 
 
-def _frame(rows: list[tuple], names: Sequence[str]):
-    import pandas as pd  # small: one row per suppressed cell or certificate
-
-    return pd.DataFrame(rows, columns=list(names))
-
-
 def suppress(con: duckdb.DuckDBPyConnection, thresholds: Thresholds) -> dict:
     """Secondary suppression of ``work.jobs_cells`` and ``work.reconciliation`` (conf_status D), keeping each
     primary cell's certificates in ``work.disclosure_certificates`` for the attacker."""
@@ -777,7 +778,9 @@ def suppress(con: duckdb.DuckDBPyConnection, thresholds: Thresholds) -> dict:
         for pair in result.certificates.values():
             for c in dict.fromkeys(pair):
                 certificates.append((year, list(c.cell), c.flats, c.weights))
-    con.register("_secondary", _frame(secondary, ("year", *DIMENSIONS)))
+    con.register("_secondary", pa.table({"year": pa.array([r[0] for r in secondary], pa.int32()),
+                                         **{d: pa.array([r[i + 1] for r in secondary], pa.string())
+                                            for i, d in enumerate(DIMENSIONS)}}))
     con.execute(f"""UPDATE work.jobs_cells c SET conf_status = '{SECONDARY_CODE}', confidential = true
                     FROM _secondary s WHERE c.year = s.year AND c.geo = s.geo AND c.family = s.family
                     AND c.nace_a10 = s.nace_a10 AND c.sex = s.sex AND c.age_band = s.age_band""")
@@ -813,8 +816,6 @@ def _signature(dims: tuple[Dimension, ...]) -> str:
 
 def _store_certificates(con: duckdb.DuckDBPyConnection, dims: tuple[Dimension, ...], rows: list[tuple]) -> None:
     """``work.disclosure_certificates``: each primary cell's certificates, corners as flat indexes of the cube."""
-    import pyarrow as pa
-
     table = pa.table({
         "year": pa.array([r[0] for r in rows], pa.int32()),
         "cell": pa.array([r[1] for r in rows], pa.list_(pa.string())),
@@ -886,11 +887,7 @@ def audit(con: duckdb.DuckDBPyConnection, thresholds: Thresholds) -> Verdict:
         cube = _cube(con, dims, year, published=True)
         attackers[year] = YearAudit(year, cube, *_reconciliation(con, cube, year))
         results += attackers[year].audit(protection, offered.get(year, ()))
-    if results:
-        weakest = min(results, key=lambda r: (r.ratio, r.year, r.cell))
-        if not weakest.exact:
-            (exact,) = attackers[weakest.year].exact(protection, [weakest.cell])
-            results = [exact if (r.year, r.cell) == (exact.year, exact.cell) else r for r in results]
+    results = _weakest_exact(results, attackers, protection)
     secondary = con.execute(f"SELECT (SELECT count(*) FROM work.jobs_cells WHERE conf_status = '{SECONDARY_CODE}') "
                             f"+ (SELECT count(*) FROM work.reconciliation WHERE conf_status = '{SECONDARY_CODE}')"
                             ).fetchone()[0]
