@@ -114,7 +114,8 @@ def build(args: argparse.Namespace) -> int:
     settings = {"raw_dir": str(raw), "warehouse_dir": str(warehouse), "population_source": default_population_source()}
     try:
         outcome = cli_build.run_build(BUILD_JOB, code_location_name(), verbose=args.verbose, started=started,
-                                      warehouse_dir=warehouse, wait=args.wait, resources={"warehouse": settings})
+                                      warehouse_dir=warehouse, wait=args.wait, resources={"warehouse": settings},
+                                      full=args.full)
     except BuildRunning as exc:
         print(f"observatory build: {exc}", file=sys.stderr)
         return BUSY_EXIT
@@ -123,6 +124,10 @@ def build(args: argparse.Namespace) -> int:
             raise
         return _environment_exit(exc, warehouse, published if existed else None)
     elapsed = time.monotonic() - started
+    if outcome.skipped:
+        print(f"Nothing new: {published} is up to date ({elapsed:.1f} s). {outcome.skipped}")
+        print("Run `observatory build --full` to rebuild everything anyway.")
+        return 0
     if outcome.success:
         print(f"Published {published} in {elapsed:.0f} s (run {outcome.run_id}).")
         for line in cli_build.rows_lines(outcome.published_rows):
@@ -366,6 +371,10 @@ def main(argv: list[str] | None = None) -> int:
     sub.choices["build"].add_argument("--wait", action="store_true",
                                       help="if another build of the same warehouse is running, wait for it to end "
                                       f"(default: refuse at once, exit code {BUSY_EXIT})")
+    sub.choices["build"].add_argument("--full", action="store_true",
+                                      help="rebuild every asset (default: only what changed since the last "
+                                      "publication — a raw folder, a code or mapping file, a setting — and what "
+                                      "follows from it; nothing at all when nothing changed)")
     sub.choices["build"].add_argument("-v", "--verbose", action="store_true",
                                       help="show Dagster's own events and the tracebacks of failed steps instead of "
                                       "the progress lines")

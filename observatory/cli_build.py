@@ -12,7 +12,7 @@ from __future__ import annotations
 import shutil
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,6 +39,10 @@ class BuildOutcome:
     success: bool
     events: list = field(default_factory=list)
     published_rows: dict[str, int] = field(default_factory=dict)
+    # Why nothing was run (every input, setting and code file as at the last publication), or None.
+    skipped: str | None = None
+    # Why each asset was rebuilt, when only what changed was (not --full).
+    stale: dict[str, str] = field(default_factory=dict)
 
 
 def _run_config(job: dg.JobDefinition, verbose: bool, resources: dict[str, dict] | None = None) -> dict:
@@ -53,12 +57,17 @@ def _run_config(job: dg.JobDefinition, verbose: bool, resources: dict[str, dict]
 
 
 def create_run(instance: dg.DagsterInstance, job_name: str, location_name: str, tags: dict[str, str],
-               verbose: bool = False, resources: dict[str, dict] | None = None):
-    """A run of ``job_name`` filed under the code location ``location_name`` (its repository label is what the UI's
-    job page filters on), and the reconstructable job that executes it."""
+               verbose: bool = False, resources: dict[str, dict] | None = None,
+               assets: Collection[dg.AssetKey] | None = None):
+    """A run of ``job_name`` (only ``assets`` and their checks when given) filed under the code location
+    ``location_name`` (its repository label is what the UI's job page filters on), and the reconstructable job that
+    executes it."""
     repository = ReconstructableRepository.for_module(DEFINITIONS_MODULE, DEFINITIONS_ATTRIBUTE,
                                                       working_directory=str(PROJECT_ROOT))
     recon_job = repository.get_reconstructable_job(job_name)
+    selection = frozenset(assets) if assets is not None else None
+    if selection is not None:
+        recon_job = recon_job.get_subset(asset_selection=selection)
     job = recon_job.get_definition()
     target = LoadableTargetOrigin(executable_path=sys.executable, module_name=DEFINITIONS_MODULE,
                                   attribute=DEFINITIONS_ATTRIBUTE, working_directory=str(PROJECT_ROOT))
@@ -68,7 +77,8 @@ def create_run(instance: dg.DagsterInstance, job_name: str, location_name: str, 
             repository_name=REPOSITORY_NAME),
         job_name=job_name)
     run = instance.create_run_for_job(job, run_config=_run_config(job, verbose, resources), tags={**job.tags, **tags},
-                                      remote_job_origin=origin, job_code_origin=recon_job.get_python_origin())
+                                      asset_selection=selection, remote_job_origin=origin,
+                                      job_code_origin=recon_job.get_python_origin())
     return run, recon_job, job
 
 
@@ -152,13 +162,19 @@ class Progress:
 
 def run_build(job_name: str, location_name: str, *, verbose: bool, started: float, warehouse_dir: Path,
               wait: bool = False, resources: dict[str, dict] | None = None,
-              tags: dict[str, str] | None = None) -> BuildOutcome:
+              tags: dict[str, str] | None = None, full: bool = True) -> BuildOutcome:
     """Take the warehouse's build lock (waiting for another build with ``wait``, else raising
     :class:`~observatory.buildlock.BuildRunning` at once), create the run of ``job_name`` (every year, trigger
     ``cli``) on the instance at ``$DAGSTER_HOME`` and execute it here, showing progress; the events are kept for
-    the summary."""
+    the summary.
+
+    Unless ``full``, only what the nightly would find stale is run (:func:`pipelines.automation.plan_nightly`: a
+    raw folder, a code file or a setting changed, a run did not publish, a database file is missing) with what
+    follows from it; with nothing stale, no run is made and the outcome says why."""
+    from pipelines.automation import plan_nightly
     from pipelines.definitions import all_years_tags
     from pipelines.recovery import after_taking_lock, fail_dead_runs
+    from pipelines.resources import Warehouse, default_warehouse
 
     lock = BuildLock(warehouse_dir)
     dead = lock.acquire("not yet created", "cli", wait_seconds=WAIT_SECONDS if wait else 0, on_wait=_say_waiting)
@@ -169,11 +185,25 @@ def run_build(job_name: str, location_name: str, *, verbose: bool, started: floa
                 print(f"Recovered: {line}.", flush=True)
             raw_dir = Path((resources or {}).get("warehouse", {}).get("raw_dir") or default_raw_dir())
             years = all_years_tags(instance, raw_dir)  # the years of the deliveries there now
+            selection, stale = None, {}
+            if not full:
+                settings = (resources or {}).get("warehouse", {})
+                current = default_warehouse()
+                plan = plan_nightly(instance, Warehouse(**{"raw_dir": current.raw_dir,
+                                                           "warehouse_dir": current.warehouse_dir,
+                                                           "population_source": current.population_source,
+                                                           **settings}))
+                if not plan.reasons:
+                    return BuildOutcome(run_id="", success=True, skipped=plan.skip_reason().skip_message)
+                selection, stale = plan.assets, {k.to_user_string(): why for k, why in plan.reasons.items()}
+                for line in stale_lines(stale):
+                    print(line, flush=True)
             run, recon_job, job = create_run(instance, job_name, location_name,
-                                             {**years, TRIGGER_TAG: "cli", **(tags or {})}, verbose, resources)
+                                             {**years, TRIGGER_TAG: "cli", **(tags or {})}, verbose, resources,
+                                             selection)
             lock.relabel(run.run_id)
             progress = None if verbose else Progress(stage_of_steps(job), started)
-            outcome = BuildOutcome(run_id=run.run_id, success=False)
+            outcome = BuildOutcome(run_id=run.run_id, success=False, stale=stale)
             try:
                 for event in execute_run_iterator(recon_job, run, instance):
                     outcome.events.append(event)
@@ -192,6 +222,21 @@ def run_build(job_name: str, location_name: str, *, verbose: bool, started: floa
 
 
 WAIT_SECONDS = 24 * 3600
+
+
+def stale_lines(stale: dict[str, str], width: int = 110) -> list[str]:
+    """What a build that is not ``--full`` rebuilds, by reason (the assets downstream of them follow); nothing when
+    no asset was ever built."""
+    if all(why.startswith("never built") for why in stale.values()):
+        return []
+    by_reason: dict[str, list[str]] = {}
+    for asset, why in stale.items():
+        by_reason.setdefault(why, []).append(asset)
+    lines = ["Rebuilding what changed since the last publication, and what follows from it:"]
+    for why, assets in by_reason.items():
+        names = ", ".join(assets)
+        lines.append(f"  {why}: {names if len(names) <= width else f'{len(assets)} assets'}")
+    return lines
 
 
 def _say_waiting(holder: Holder | None) -> None:

@@ -223,7 +223,8 @@ def _load_context(context: dg.AssetExecutionContext, warehouse: Warehouse, sourc
     with warehouse.connect() as con:
         info = source.load(con, warehouse.raw_path)
         preview = _preview(con, f"SELECT * FROM {item.table}")
-    return dg.MaterializeResult(metadata={**_scalar(info), "expected_by_setting": expected, "preview": preview})
+    return dg.MaterializeResult(metadata={**_scalar(info), "expected_by_setting": expected, "preview": preview,
+                                          "population_setting": warehouse.population_setting})
 
 
 _LOADERS = {DELIVERY: _load_delivery, REGISTRY: _load_registry, CONTEXT: _load_context}

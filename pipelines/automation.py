@@ -15,6 +15,7 @@ the raw folder it was built from. An asset is stale when:
   mapping file) is rebuilt too, but nothing follows from it, as each consumer loads the mapping tables again itself;
 - it was built after the last publication: the run that built it did not publish (a failed step or blocking check,
   a partial rebuild from the UI), so it is redone with its checks before publishing;
+- it was built with another setting (``population_source``, recorded in its metadata);
 - the working or the published database file is missing.
 
 The run then builds those assets and everything downstream of them, ``observatory_database`` last, in one run
@@ -135,6 +136,8 @@ def plan_nightly(instance: dg.DagsterInstance, warehouse: Warehouse) -> NightlyP
             if not found:
                 code_only.add(key)
             found.append(changed)
+        if changed := _setting_change(key, warehouse, latest.values()):
+            found.append(changed)
         if found:
             plan.reasons[key] = "; ".join(found)
 
@@ -177,6 +180,20 @@ def _code_change(now: dict[str, str], records) -> str | None:
         return "code changed: its last build recorded no code version"
     files = sorted({f for m in older for f in codeversion.changed(m.metadata[CODE_FILES].value, now)})
     return f"code changed: {', '.join(files)}" if files else "code changed: another code version"
+
+
+# The settings an asset records in its metadata (pipelines.assets) and the resource's value of each: a build with
+# another setting (OBSERVATORY_POPULATION_SOURCE=national after eurostat) is not "nothing new".
+SETTINGS = {"population_setting": lambda warehouse: warehouse.population_setting}
+
+
+def _setting_change(key: dg.AssetKey, warehouse: Warehouse, records) -> str | None:
+    for name, current in SETTINGS.items():
+        recorded = {r.asset_materialization.metadata[name].value for r in records
+                    if name in r.asset_materialization.metadata}
+        if recorded and recorded != {current(warehouse)}:
+            return f"{name} is now {current(warehouse)}, it was built with {', '.join(sorted(map(str, recorded)))}"
+    return None
 
 
 def _latest_materialization(instance: dg.DagsterInstance, key: dg.AssetKey, partition: str | None):

@@ -26,6 +26,7 @@ from observatory.config import (
     default_population_source,
     default_raw_dir,
     default_warehouse_dir,
+    duckdb_config,
 )
 from observatory.errors import environment_problem
 from pipelines import recovery
@@ -150,8 +151,9 @@ class Warehouse(dg.ConfigurableResource):
     def _open_staging(self, path: Path) -> duckdb.DuckDBPyConnection:
         """The working database; a damaged one (a crash at the wrong moment, a bad disk) is moved aside and the
         run starts from an empty one: everything in it is rebuilt from the raw files."""
+        config = duckdb_config(path.with_name(f"{path.name}.tmp"))
         try:
-            con = duckdb.connect(str(path))
+            con = duckdb.connect(str(path), config=config)
             con.execute("SELECT count(*) FROM duckdb_tables()").fetchone()
             return con
         except duckdb.Error as exc:
@@ -167,7 +169,7 @@ class Warehouse(dg.ConfigurableResource):
                        "starting from an empty one: build every asset (observatory build) to fill it again")
             if self._context is not None:
                 self._context.log.warning(message)
-            return duckdb.connect(str(path))
+            return duckdb.connect(str(path), config=config)
 
 
 @contextmanager

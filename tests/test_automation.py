@@ -176,6 +176,17 @@ def test_nightly_rebuilds_only_what_is_stale(observatory):
     assert partial.success
     fifth = observatory.nightly()
     assert set(fifth.asset_selection) == {dg.AssetKey("mart_dimensions"), dg.AssetKey("observatory_database")}
+    assert observatory.run(fifth).success
+
+    # The same files with another population setting are not "nothing new": what read the setting is redone.
+    national = Warehouse(raw_dir=str(observatory.raw), warehouse_dir=str(observatory.warehouse_dir),
+                         population_source="national")
+    reasons = plan_nightly(observatory.instance, national).reasons
+    assert reasons[dg.AssetKey("harmonised_population")] == ("population_setting is now national, it was built "
+                                                             "with eurostat")
+    assert {k.to_user_string() for k in reasons} == {"harmonised_population", "fr_insee_population",
+                                                     "be_statbel_population", "eu_eurostat_population",
+                                                     "eu_eurostat_lfs"}
 
 
 

@@ -101,14 +101,24 @@ def test_cli_build_prints_a_summary_files_its_runs_and_names_causes(clean_settin
     done, total = re.match(r"\[\s*(\d+)/(\d+)\]", last).groups()
     assert done == total and last.split("]")[1].split()[0] == "published", last
 
-    # A spoilt FLORES delivery, and a DuckDB error in another step: each is named by its own message.
+    # Nothing new since: no run at all, the published file as it was, and why.
+    before = hashlib.sha256(published.read_bytes()).hexdigest()
+    assert cli.main(["build", "--warehouse-dir", str(warehouse)]) == 0
+    out, _ = capsys.readouterr()
+    assert f"Nothing new: {published} is up to date" in out and "every raw folder is as at the last build" in out
+    assert "observatory build --full" in out and not re.search(r"^\[\s*\d+/", out, re.MULTILINE)
+    assert hashlib.sha256(published.read_bytes()).hexdigest() == before
+    with _runs(warehouse) as instance:
+        assert len(instance.get_runs(dg.RunsFilter(job_name="build_observatory"))) == 1
+
+    # A spoilt FLORES delivery, and a DuckDB error in another step (only --full runs it: its files did not change):
+    # each is named by its own message.
     raw = tmp_path / "raw"
     shutil.copytree(SAMPLE, raw)
     spoil_flores(raw)
     clean_settings.setattr(nomenclatures, "register",
                            lambda con: con.execute("SELECT * FROM nom.no_such_mapping"))
-    before = hashlib.sha256(published.read_bytes()).hexdigest()
-    assert cli.main(["build", "--raw-dir", str(raw), "--warehouse-dir", str(warehouse)]) == 1
+    assert cli.main(["build", "--raw-dir", str(raw), "--warehouse-dir", str(warehouse), "--full"]) == 1
     out, err = capsys.readouterr()
     assert len((out + err).splitlines()) <= 30 and "Traceback (most recent" not in err and "Stack Trace" not in err
     flores_line = ("- step fr_flores: flores_postes_2023.csv, line 5, column POSTES: a negative count; counts must be "

@@ -97,7 +97,7 @@ def test_builds_killed_at_any_stage_never_stop_the_next(tmp_path):
 
     killed = []
     for ready in ("raw", "sources", "publication"):
-        process = _build(SAMPLE, warehouse)
+        process = _build(SAMPLE, warehouse, "--full")  # nothing is new: without --full nothing would run
         if ready == "publication":  # while the new database is being written beside the old one
             _kill_when(process, lambda: any(warehouse.glob(f"{TEMP_PREFIX}*")))
         else:
@@ -148,7 +148,7 @@ def test_two_builds_at_once_never_publish_a_mix(tmp_path):
                                                              - _sources_of(winner_raw))
 
     # With --wait the second waits for the first, then publishes its own inputs whole.
-    first = _build(SAMPLE, warehouse)
+    first = _build(SAMPLE, warehouse, "--full")
     while not (warehouse / LOCK_FILE_NAME).read_text().strip():
         time.sleep(0.05)
     second = _build(other, warehouse, "--wait")
@@ -185,7 +185,7 @@ def test_a_full_or_read_only_disk_is_named_in_one_line_and_the_old_database_kept
                 handle.flush()
         except OSError:
             pass
-    code, out, err = _finish(_build(SAMPLE, warehouse))
+    code, out, err = _finish(_build(SAMPLE, warehouse, "--full"))
     assert code == 1
     causes = [line for line in err.splitlines() if "disk full at " in line and str(small_disk) in line]
     assert causes, err
@@ -194,12 +194,12 @@ def test_a_full_or_read_only_disk_is_named_in_one_line_and_the_old_database_kept
     filler.unlink()
     subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
     try:
-        code, out, err = _finish(_build(SAMPLE, warehouse))
+        code, out, err = _finish(_build(SAMPLE, warehouse, "--full"))
     finally:
         subprocess.run(["mount", "-o", "remount,rw", str(small_disk)], check=True)
     assert code == 1
     assert any("read-only file system at " in line and str(warehouse) in line for line in err.splitlines()), err
     assert "Traceback" not in err and _sha(published) == before
 
-    code, _, err = _finish(_build(SAMPLE, warehouse))  # room again: the next build goes through unaided
+    code, _, err = _finish(_build(SAMPLE, warehouse, "--full"))  # room again: the next build goes through unaided
     assert code == 0, err
