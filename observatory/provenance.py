@@ -72,8 +72,11 @@ def vintage_of(path: Path) -> str:
 
 def check_recorded_checksum(path: Path) -> str:
     """Refuse a file of a fetched vintage whose bytes are no longer those its ``provenance.json`` recorded (a
-    vintage edited or damaged after the fetch could not be traced any more); return its sha256."""
-    digest = sha256(path)
+    vintage edited or damaged after the fetch could not be traced any more); return its sha256 (remembered between
+    builds while the file's size, times and inode stay the same: :mod:`observatory.checksums`)."""
+    from observatory import checksums
+
+    digest = checksums.sha256(path)
     folder = vintage_folder(path)
     record = folder / PROVENANCE_FILE if folder else None
     if record and record.is_file():

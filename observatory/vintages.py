@@ -20,7 +20,6 @@ else the newest, else the source folder itself (the embedded sample has no vinta
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import os
@@ -30,6 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from types import TracebackType
 
+from observatory import checksums
 from observatory.errors import InputError
 from observatory.provenance import PROVENANCE_FILE, SIDECAR_SUFFIX, VINTAGE_NAME, sha256
 
@@ -108,17 +108,9 @@ def source_version(raw_dir: Path, folder: Path) -> str:
         label = where.name
     else:
         for name in data_files_here(where):
-            stat = (where / name).stat()
-            digest.update(f"{name}\0{_cached_sha256(str(where / name), stat.st_size, stat.st_mtime_ns)}\n".encode())
+            digest.update(f"{name}\0{checksums.sha256(where / name)}\n".encode())
         label = "files"
     return f"{label}:{digest.hexdigest()[:16]}"
-
-
-@functools.lru_cache(maxsize=256)
-def _cached_sha256(path: str, size: int, mtime_ns: int) -> str:
-    # The nightly evaluates source versions in a long-lived process: a multi-GB file dropped by hand is hashed once,
-    # again only when its size or modification time changes.
-    return sha256(Path(path))
 
 
 def _is_data(path: Path) -> bool:

@@ -197,7 +197,7 @@ def _load_delivery(context, warehouse: Warehouse, source: Source) -> dg.Material
 
 def _load_registry(context, warehouse: Warehouse, source: Source) -> dg.MaterializeResult:
     with warehouse.connect() as con:
-        info = source.load(con, warehouse.raw_path, warehouse.work_path)
+        info = source.load(con, warehouse.raw_path, warehouse.extraction_cache)
         preview = _preview(con, f"SELECT * FROM {source.tables[0]} ORDER BY establishments DESC")
     return dg.MaterializeResult(metadata={**_scalar(info), "preview": preview})
 

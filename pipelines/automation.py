@@ -99,6 +99,7 @@ class NightlyPlan:
 
 def plan_nightly(instance: dg.DagsterInstance, warehouse: Warehouse) -> NightlyPlan:
     """Compare the raw folders and the warehouse with what the instance recorded; see the module docstring."""
+    warehouse.remember_checksums()
     plan = NightlyPlan(versions={key: vintages.source_version(warehouse.raw_path, folder)
                                  for key, folder in RAW_FOLDERS.items()})
     # A year dropped in (or removed) since the last evaluation is a partition (or no longer one) from now on.

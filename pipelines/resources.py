@@ -12,6 +12,7 @@ import dagster as dg
 import duckdb
 from pydantic import PrivateAttr
 
+from observatory import checksums
 from observatory.buildlock import (
     WORK_FOLDER,
     BuildLock,
@@ -35,6 +36,9 @@ from pipelines import recovery
 # conflicting lock or a full disk is not damage and is reported as it is.
 _DAMAGED = ("not a valid DuckDB database file", "Could not read enough bytes", "Corrupt database file",
             "Serialization Error", "Failure while replaying WAL", "INTERNAL Error")
+
+
+CACHE_FOLDER = "cache"
 
 
 class Warehouse(dg.ConfigurableResource):
@@ -74,9 +78,27 @@ class Warehouse(dg.ConfigurableResource):
 
     # ------------------------------------------------------------ the run's lifetime
 
+    @property
+    def cache_path(self) -> Path:
+        """What builds keep for the next one: the raw files' checksums, the CSVs extracted from the ZIPs. Deleting it
+        is always safe (the next build hashes and extracts again)."""
+        return self.warehouse_path / CACHE_FOLDER
+
+    @property
+    def extraction_cache(self) -> Path:
+        """Where the registries' ZIP members are extracted once per version of the ZIP (:mod:`observatory.zipcache`);
+        taking it holds the build lock, as the working database does."""
+        self._hold_lock()
+        return self.cache_path / "extracted"
+
+    def remember_checksums(self) -> None:
+        """Hash each raw file once per version of it, across builds (:mod:`observatory.checksums`)."""
+        checksums.use_cache(self.cache_path / checksums.CACHE_FILE_NAME)
+
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         """At the start of a run: say which process executes it, and fail the runs whose process died."""
         self._context = context
+        self.remember_checksums()
         run = context.run
         if run is not None and context.instance:
             context.instance.add_run_tags(run.run_id, {recovery.PROCESS_TAG: process_identity()})

@@ -140,3 +140,9 @@ def sample_build(tmp_path_factory) -> Iterator[SampleBuild]:
 def sample_build_copy(sample_build, tmp_path) -> Path:
     """A fresh copy of the shared sample build's warehouse folder, for a test that writes into it."""
     return shutil.copytree(sample_build.warehouse, tmp_path / "built")
+
+
+def partial_files(folder: Path) -> list[Path]:
+    """Files a failed extraction left half-written: the ZIP members the loaders keep (observatory.zipcache) are
+    complete or absent, never partial."""
+    return [p for p in folder.rglob("*") if p.is_file() and p.name.endswith(".part")]

@@ -169,21 +169,47 @@ def test_malformed_line_is_reported_with_its_line_number(tmp_path: Path) -> None
     assert "Expected Number of Columns: 54 Found: 55" in str(caught.value)
 
 
-def test_zip_member_is_deleted_after_loading(tmp_path: Path) -> None:
+def _extracted(cache: Path) -> dict[str, tuple[int, int]]:
+    """The files in the extraction cache: name -> (inode, mtime), to tell a reused file from a new extraction."""
+    return {p.relative_to(cache).as_posix(): (p.stat().st_ino, p.stat().st_mtime_ns)
+            for p in cache.rglob("*") if p.is_file()}
+
+
+def test_zip_member_is_extracted_once_per_version_of_the_zip(tmp_path: Path) -> None:
     work = tmp_path / "work"
     work.mkdir()
     (work / "keep.txt").write_text("someone else's file")
-    _, meta = load(tmp_path, make_raw(tmp_path, "zip"))
+    raw = make_raw(tmp_path, "zip")
+    _, meta = load(tmp_path, raw)
     assert meta["rows_read"] == {"StockUniteLegale_utf8.zip": 6, "StockEtablissement_utf8.zip": 12}
-    assert sorted(p.name for p in work.rglob("*")) == ["keep.txt"]
+    first = _extracted(work / "fr_sirene")
+    assert sorted(name.split("/")[1] for name in first) == ["StockEtablissement_utf8.csv", "StockUniteLegale_utf8.csv"]
+    assert (work / "keep.txt").is_file()
+
+    _, again = load(tmp_path, raw)  # the same ZIPs: the same files, not extracted again
+    assert again["active_establishments"] == meta["active_establishments"]
+    assert _extracted(work / "fr_sirene") == first
+
+    # A new establishment ZIP (a new month): extracted anew, its predecessor's CSV removed, the units' one kept.
+    zipped = raw / sirene.FOLDER / "StockEtablissement_utf8.zip"
+    replacement = tmp_path / "new.zip"
+    shutil.copyfile(zipped, replacement)
+    replacement.replace(zipped)
+    load(tmp_path, raw)
+    now = _extracted(work / "fr_sirene")
+    assert len(now) == 2 and not [p for p in work.rglob("*.part")]
+    units = [name for name in first if name.endswith("StockUniteLegale_utf8.csv")]
+    assert {name: now.get(name) for name in units} == {name: first[name] for name in units}
+    assert not set(now) - set(units) & set(first)
 
 
-def test_zip_member_is_deleted_when_loading_fails(tmp_path: Path) -> None:
+def test_no_partial_member_is_left_when_loading_fails(tmp_path: Path) -> None:
     renamed = tmp_path / "renamed.csv"
     renamed.write_text(ESTABLISHMENTS_CSV.read_text(encoding="utf-8").replace("siret,", "sirette,", 1))
     with pytest.raises(InputError, match="StockEtablissement_utf8.zip.*siret"):
         load(tmp_path, make_raw(tmp_path, "zip", establishments=renamed))
-    assert list((tmp_path / "work").rglob("*")) == []
+    # What was extracted whole may be reused; nothing half-written is left under any name.
+    assert [p for p in (tmp_path / "work").rglob("*") if p.is_file() and ".part" in p.name] == []
 
 
 @pytest.mark.parametrize("member", ["../StockEtablissement_utf8.csv", "/tmp/StockEtablissement_utf8.csv"])
@@ -195,7 +221,7 @@ def test_zip_member_escaping_the_folder_is_refused(tmp_path: Path, member: str) 
     with pytest.raises(InputError, match="outside the extraction folder"):
         load(tmp_path, raw)
     assert not (tmp_path / "StockEtablissement_utf8.csv").exists()
-    assert list((tmp_path / "work").rglob("*")) == []
+    assert [p.name for p in (tmp_path / "work").rglob("*") if p.is_file()] == ["StockUniteLegale_utf8.csv"]
 
 
 def test_zip_without_a_single_csv_is_refused(tmp_path: Path) -> None:

@@ -34,7 +34,6 @@ import io
 import os
 import re
 import shutil
-import tempfile
 import urllib.parse
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
@@ -45,7 +44,7 @@ from pathlib import Path, PurePosixPath
 
 import duckdb
 
-from observatory import harmonise, safezip, vintages
+from observatory import harmonise, safezip, vintages, zipcache
 from observatory.download import DownloadError, Opener, get_page, post_form
 from observatory.duck import transaction
 from observatory.errors import InputError, describe_duckdb_read_error
@@ -218,22 +217,22 @@ _TEMP_TABLES = ("_kbo_codes", "_kbo_enterprises", "_kbo_units_raw", "_kbo_addres
                 "_kbo_delete", "_kbo_activity_new", "_kbo_activity_merged", "_kbo_codes_new")
 
 
-def load(con: duckdb.DuckDBPyConnection, raw_dir: Path, work_dir: Path) -> dict:
+def load(con: duckdb.DuckDBPyConnection, raw_dir: Path, cache_dir: Path) -> dict:
     """Stage ``src.be_kbo_codes`` and ``src.be_kbo_establishments`` from the newest Full extract and the Updates after
     it; record rejects and sources. Returns what was loaded, for Dagster metadata.
 
-    ``work_dir`` receives the members while they are read (about 2 GB for a national extract) and is left as it
-    was found. The tables, rejects and sources are replaced together, in one transaction, once everything is read.
+    ``cache_dir`` keeps the members extracted (about 2 GB for a national extract) for the builds after, which
+    reuse them while the ZIPs are unchanged (:mod:`observatory.zipcache`); what this load did not use is removed.
+    The tables, rejects and sources are replaced together, in one transaction, once everything is read.
     """
     zip_path = find_extract(raw_dir)
     updates, ignored = find_updates(zip_path)
     for archive in (zip_path, *updates):
         # Members are recorded with their own checksums; the ZIPs are what the fetch recorded.
         check_recorded_checksum(archive)
-    work_dir.mkdir(parents=True, exist_ok=True)
-    folder = Path(tempfile.mkdtemp(prefix="kbo_", dir=work_dir))
+    cache_dir = cache_dir / SOURCE_ID
     try:
-        files = _extract(zip_path, folder / "full", MEMBERS, (),
+        files = _extract(zip_path, cache_dir, MEMBERS, (),
                          f"a Full extract holds {', '.join(MEMBERS)} and others")
         meta = _read_meta(con, zip_path, files["meta.csv"], "full")
         rows = {"meta.csv": meta["rows"]}
@@ -253,8 +252,8 @@ def load(con: duckdb.DuckDBPyConnection, raw_dir: Path, work_dir: Path) -> dict:
         # Updates, in extract-number order; each one's members are kept until they are recorded below.
         applied = []
         used = [(zip_path, [files[m] for m in MEMBERS], rows, meta["snapshot_date"])]
-        for index, update in enumerate(updates):
-            report, members, update_rows, update_meta = _apply_update(con, update, folder / f"update_{index}")
+        for update in updates:
+            report, members, update_rows, update_meta = _apply_update(con, update, cache_dir)
             applied.append(report)
             used.append((update, members, update_rows, update_meta["snapshot_date"]))
         _build_units(con)
@@ -296,7 +295,7 @@ def load(con: duckdb.DuckDBPyConnection, raw_dir: Path, work_dir: Path) -> dict:
     finally:
         for table in _TEMP_TABLES:
             con.execute(f"DROP TABLE IF EXISTS {table}")
-        shutil.rmtree(folder, ignore_errors=True)
+    zipcache.keep_only(cache_dir, [member for _, members, _, _ in used for member in members])
 
     return {
         "zip": zip_path.name,
@@ -323,11 +322,11 @@ def _gaps(full: int, numbers: list[int]) -> list[int]:
     return [n for n in range(full + 1, max(numbers, default=full)) if n not in set(numbers)]
 
 
-def _apply_update(con: duckdb.DuckDBPyConnection, zip_path: Path, folder: Path
+def _apply_update(con: duckdb.DuckDBPyConnection, zip_path: Path, cache_dir: Path
                   ) -> tuple[dict, list[Path], dict[str, int], dict]:
     """Apply one Update ZIP to the staged tables: per table its deletes, then its inserts; a non-empty code.csv
     replaces the codes. Returns the report, the members read, their rows and the update's meta."""
-    files = _extract(zip_path, folder, UPDATE_MEMBERS, UPDATE_OPTIONAL,
+    files = _extract(zip_path, cache_dir, UPDATE_MEMBERS, UPDATE_OPTIONAL,
                      "an Update extract holds meta.csv, code.csv and <table>_delete.csv and <table>_insert.csv "
                      f"for {', '.join(UPDATED_TABLES)} and other tables")
     meta = _read_meta(con, zip_path, files["meta.csv"], "update")
@@ -606,13 +605,12 @@ def _clean_incoming(incoming: Path, keep: set[str]) -> None:
 # --- the ZIP -----------------------------------------------------------------------------------------------------
 
 
-def _extract(zip_path: Path, folder: Path, required: Sequence[str], optional: Sequence[str], what: str
+def _extract(zip_path: Path, cache_dir: Path, required: Sequence[str], optional: Sequence[str], what: str
              ) -> dict[str, Path]:
-    """Stream the needed members (names matched case-insensitively, in any sub-folder) to ``folder``, under their
-    lower-case names, through the capped extractor (:mod:`observatory.safezip`); never into memory. ``what`` says
-    what the ZIP should hold, for the error."""
+    """The needed members (names matched case-insensitively, in any sub-folder) as files under their lower-case
+    names: streamed through the capped extractor (:mod:`observatory.safezip`), never into memory, once per version
+    of the ZIP (:mod:`observatory.zipcache`). ``what`` says what the ZIP should hold, for the error."""
     wanted = set(required) | set(optional)
-    folder.mkdir(parents=True, exist_ok=True)
     files: dict[str, Path] = {}
     with safezip.open_zip(zip_path) as archive:
         members: dict[str, zipfile.ZipInfo] = {}
@@ -629,7 +627,7 @@ def _extract(zip_path: Path, folder: Path, required: Sequence[str], optional: Se
                 raise InputError(zip_path, f"the ZIP has no member {member} ({what})")
         for member in [*required, *optional]:
             if member in members:
-                files[member] = archive.extract(members[member], folder / member)
+                files[member] = zipcache.extract(archive, members[member], cache_dir, member)
     return files
 
 

@@ -19,8 +19,6 @@ import calendar
 import csv
 import difflib
 import re
-import shutil
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -29,7 +27,7 @@ from pathlib import Path, PurePosixPath
 
 import duckdb
 
-from observatory import harmonise, safezip, vintages
+from observatory import harmonise, safezip, vintages, zipcache
 from observatory.download import DownloadError, DownloadResult, head_or_probe, version_markers
 from observatory.errors import InputError, describe_duckdb_read_error
 from observatory.fetch import Fetcher, FetchError, FetchOutcome, FetchSettings
@@ -110,18 +108,20 @@ def find_files(raw_dir: Path) -> tuple[Path, Path]:
     return found[UNITS], found[ESTABLISHMENTS]  # type: ignore[return-value]
 
 
-def load(con: duckdb.DuckDBPyConnection, raw_dir: Path, work_dir: Path) -> dict:
+def load(con: duckdb.DuckDBPyConnection, raw_dir: Path, cache_dir: Path) -> dict:
     """Stage ``src.fr_sirene_establishments``; reject active establishments without a legal unit; record both files.
 
-    Returns what was loaded, for Dagster metadata. ``work_dir`` receives the CSV of a ZIP while it is read (it needs
-    the free space of the uncompressed file) and is left as it was found.
+    Returns what was loaded, for Dagster metadata. ``cache_dir`` keeps the CSV of a ZIP (it needs the free space of
+    the uncompressed file: 5-8 GB nationally) for the builds after, which reuse it while the ZIP is unchanged
+    (:mod:`observatory.zipcache`); an older one is removed.
     """
     units_path, establishments_path = find_files(raw_dir)
+    cache_dir = cache_dir / SOURCE_ID
     try:
-        with _readable(units_path, work_dir) as units:
-            unit_rows = _stage_units(con, units)
-        with _readable(establishments_path, work_dir) as establishments:
-            counts = _group_establishments(con, establishments)
+        units = _readable(units_path, cache_dir)
+        unit_rows = _stage_units(con, units)
+        establishments = _readable(establishments_path, cache_dir)
+        counts = _group_establishments(con, establishments)
 
         snapshot, snapshot_from = _snapshot_date(establishments_path, units_path, counts["last_processed"])
         # One statement, so a failure leaves the previous snapshot in place. Closed establishments and orphans are
@@ -152,6 +152,7 @@ def load(con: duckdb.DuckDBPyConnection, raw_dir: Path, work_dir: Path) -> dict:
         ).fetchone()
     finally:
         con.execute("DROP TABLE IF EXISTS _sirene_units; DROP TABLE IF EXISTS _sirene_groups")
+    zipcache.keep_only(cache_dir, [f.data for f in (units, establishments) if f.data != f.raw])
 
     sources = [
         record_source(con, SOURCE_ID, path, rows, _origin(path, stem), snapshot.isoformat())
@@ -187,30 +188,19 @@ def _origin(path: Path, stem: str) -> Origin:
     return read_origin(path, replace(ORIGIN, url=FILE_URLS[(stem, path.suffix)]))
 
 
-@contextmanager
-def _readable(path: Path, work_dir: Path) -> Iterator[_File]:
-    """The file as DuckDB can read it. DuckDB cannot read inside a ZIP, so its CSV is streamed to a private folder
-    of ``work_dir`` (never into memory) and deleted on exit, whatever happens."""
+def _readable(path: Path, cache_dir: Path) -> _File:
+    """The file as DuckDB can read it: itself, or the CSV of a ZIP (DuckDB cannot read inside one), streamed
+    through the capped extractor (:mod:`observatory.safezip`) once per version of the ZIP."""
     if path.suffix != ".zip":
-        yield _File(path, path)
-        return
-    work_dir.mkdir(parents=True, exist_ok=True)
-    folder = Path(tempfile.mkdtemp(prefix="sirene_", dir=work_dir))
-    try:
-        yield _File(path, _extract_csv(path, folder))
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-def _extract_csv(path: Path, folder: Path) -> Path:
-    """The ZIP's one CSV, streamed to ``folder`` through the capped extractor (:mod:`observatory.safezip`)."""
+        return _File(path, path)
     with safezip.open_zip(path) as archive:
         members = [m for m in archive.files if m.filename.lower().endswith(".csv")]
         if len(members) != 1:
             names = ", ".join(m.filename for m in archive.archive.infolist()) or "nothing"
             raise InputError(path, f"expected exactly one CSV file in the ZIP, found: {names}")
         member = members[0]
-        return archive.extract(member, folder / PurePosixPath(member.filename.replace("\\", "/")).name)
+        name = PurePosixPath(member.filename.replace("\\", "/")).name
+        return _File(path, zipcache.extract(archive, member, cache_dir, name))
 
 
 def _sql_string(text: str) -> str:

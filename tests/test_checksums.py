@@ -1,0 +1,59 @@
+"""Raw files are hashed once per version of the file, across builds (observatory.checksums)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import pytest
+
+from observatory import checksums
+
+
+@pytest.fixture
+def counted(monkeypatch, tmp_path):
+    """The cache in a temporary file, and the list of the files actually read to hash them."""
+    read: list[str] = []
+    real = checksums._hash
+    monkeypatch.setattr(checksums, "_hash", lambda path: read.append(path.name) or real(path))
+    monkeypatch.setattr(checksums, "_memory", {})
+    cache = tmp_path / "cache" / checksums.CACHE_FILE_NAME
+    checksums.use_cache(cache)
+    yield read, cache
+    checksums.use_cache(None)
+
+
+def test_a_file_is_hashed_once_until_it_changes(counted, tmp_path):
+    read, cache = counted
+    data = tmp_path / "StockEtablissement_utf8.csv"
+    data.write_bytes(b"siren,siret\n000325175,00032517500016\n")
+    expected = hashlib.sha256(data.read_bytes()).hexdigest()
+    assert checksums.sha256(data) == expected
+    assert checksums.sha256(data) == expected
+    assert read == [data.name] and cache.is_file()
+
+    # Another process (the next build) with the same cache file: still not read again.
+    checksums.use_cache(None)
+    checksums.use_cache(cache)
+    assert checksums.sha256(data) == expected and read == [data.name]
+
+    # The same size, a new content and modification time: hashed again.
+    data.write_bytes(b"siren,siret\n000325175,00032517500024\n")
+    assert checksums.sha256(data) == hashlib.sha256(data.read_bytes()).hexdigest()
+    # Only the modification time put back as it was (touch -d): the status-change time still tells.
+    stat = data.stat()
+    os.utime(data, ns=(stat.st_atime_ns, stat.st_mtime_ns - 10**9))
+    checksums.sha256(data)
+    assert read == [data.name] * 3
+
+
+def test_a_damaged_cache_is_only_a_miss(counted, tmp_path):
+    read, cache = counted
+    data = tmp_path / "a.csv"
+    data.write_text("x\n1\n")
+    cache.parent.mkdir(parents=True)
+    cache.write_text("{not json")
+    assert checksums.sha256(data) == hashlib.sha256(b"x\n1\n").hexdigest()
+    assert read == ["a.csv"]
+    assert str(Path(data).resolve()) in cache.read_text()
