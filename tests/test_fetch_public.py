@@ -53,10 +53,12 @@ def server():
 
 def settings(server, raw: Path, now: datetime = DAY1, env: dict[str, str] | None = None,
              messages: list[str] | None = None) -> FetchSettings:
+    """Fetch settings pointing every source at ``server``; SIRENE as ZIP (the sample's format) unless ``env`` says."""
     bases = {name: server.url(f"/{name.split('_')[0]}") for name in
              ("sirene", "insee_population", "statbel_population", "tercet")}
     return FetchSettings(raw_dir=raw, progress=(messages.append if messages is not None else None), base_urls=bases,
-                         now=now, retries=2, backoff_seconds=0, timeout=10, env=env or {})
+                         now=now, retries=2, backoff_seconds=0, timeout=10,
+                         env=env if env is not None else {sirene.FORMAT_ENV: "zip"})
 
 
 def sample_bytes(sample: Path, folder: Path, name: str) -> bytes:
@@ -194,6 +196,13 @@ def test_sirene_parquet_format(server, sample: Path, tmp_path: Path) -> None:
         sirene.fetch(settings(server, raw, now=DAY2, env={"OBSERVATORY_SIRENE_FORMAT": "parquet"}))
     assert vintages.list_vintages(raw, "fr", "sirene") == [outcome.vintage]
     assert tree(raw / "fr" / "sirene" / ".incoming") == []
+
+
+def test_sirene_is_fetched_as_parquet_unless_told(server, tmp_path: Path) -> None:
+    assert sirene.fetch_format(settings(server, tmp_path, env={})) == "parquet"
+    assert sirene.fetch_format(settings(server, tmp_path, env={sirene.FORMAT_ENV: " ZIP "})) == "zip"
+    assert set(sirene.fetch_urls(settings(server, tmp_path, env={}), "parquet")) == {
+        "StockUniteLegale_utf8.parquet", "StockEtablissement_utf8.parquet"}
 
 
 def test_sirene_unknown_format_is_refused(server, tmp_path: Path) -> None:

@@ -1,0 +1,222 @@
+"""The build at national scale, against the floor DuckDB sets and against pandas, on the same generated files.
+
+    python benchmarks/national.py --fraction 0.1 [--format parquet|zip] --json OUT.json [--markdown docs/...md]
+        [--keep DIR] [--skip-pandas]
+
+1. Writes the embedded sample (every source) into a scratch raw folder, then replaces its SIRENE stock files and its
+   KBO Full extract with SYNTHETIC files of ``fraction`` × the national volumes (``benchmarks/national_inputs.py``).
+2. ``build_s``: ``observatory build --full`` on them, in its own process (its peak RSS is ``peak_rss_mb``).
+3. ``rebuild_nothing_new_s``: ``observatory build`` again, nothing having changed.
+4. ``floor_s``: DuckDB alone reading the same files and the same columns, with the same memory limit: for ZIPs the
+   extraction of the CSVs (Python's zipfile, as the loaders do) and a scan of them; for Parquet a direct scan.
+5. ``pandas_s``: an equivalent pandas pipeline (read the needed columns, join establishments to their units and
+   KBO units to their enterprise, activity and address, aggregate as the loaders do).
+
+Each step runs in a child process; its wall time and peak RSS (``wait4``) are recorded. Timings depend on the
+machine and on what else runs on it: measured here, never asserted in tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from observatory.config import DEFAULT_DUCKDB_MEMORY, DUCKDB_MEMORY_ENV  # noqa: E402
+from observatory.sources import kbo, sirene  # noqa: E402
+
+# The columns the loaders read: the floor and pandas read these and no more.
+SIRENE_UNITS = list(sirene.UNIT_COLUMNS)
+SIRENE_ESTABLISHMENTS = list(sirene.ESTABLISHMENT_COLUMNS)
+KBO = {member: list(columns) for member, columns in kbo.REQUIRED.items() if member not in ("meta.csv", "code.csv")}
+
+
+def _child(command: list[str], env: dict[str, str] | None = None) -> tuple[float, float, int]:
+    """Run ``command``; its wall seconds, its peak RSS in MB (itself and the children it waited for) and exit code."""
+    started = time.monotonic()
+    process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.monotonic() - started
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        err = process.stderr.read().decode(errors="replace")
+        raise SystemExit(f"{' '.join(command[:4])} ... failed ({code}):\n{err[-3000:]}")
+    return elapsed, usage.ru_maxrss / 1024, code
+
+
+def _python(code: str, *args: str) -> list[str]:
+    return [sys.executable, "-c", code, *args]
+
+
+# Run in a child process: extract (ZIP) then scan every needed column with DuckDB, as the build's memory limit.
+FLOOR = """
+import json, sys, zipfile, shutil, tempfile, duckdb
+from pathlib import Path
+files, columns, memory, work = json.loads(sys.argv[1]), json.loads(sys.argv[2]), sys.argv[3], Path(sys.argv[4])
+con = duckdb.connect(config={"memory_limit": memory})
+for path, member in files:
+    path = Path(path)
+    if path.suffix == ".zip":
+        with zipfile.ZipFile(path) as archive:
+            info = next(i for i in archive.infolist() if Path(i.filename).name.lower() == member.lower())
+            target = work / Path(member).name
+            with archive.open(info) as source, target.open("wb") as sink:
+                shutil.copyfileobj(source, sink, 1 << 20)
+        data = f"read_csv('{target}', header=true, all_varchar=true)"
+    else:
+        data = f"read_parquet('{path}')"
+    wanted = columns[member]
+    con.execute("SELECT " + ", ".join(f'max("{c}")' for c in wanted) + f" FROM {data}").fetchall()
+"""
+
+# Run in a child process: the same joins and counts in pandas, reading only the needed columns.
+PANDAS = """
+import json, sys, zipfile
+import pandas as pd
+from pathlib import Path
+sirene, kbo_zip = json.loads(sys.argv[1]), sys.argv[2]
+def read(path, columns, member=None):
+    path = Path(path)
+    if path.suffix == ".parquet":
+        return pd.read_parquet(path, columns=columns)
+    if member is None:
+        return pd.read_csv(path, usecols=columns, dtype=str, keep_default_na=False)
+    with zipfile.ZipFile(path) as archive:
+        info = next(i for i in archive.infolist() if Path(i.filename).name.lower() == member)
+        with archive.open(info) as handle:
+            return pd.read_csv(handle, usecols=columns, dtype=str, keep_default_na=False)
+units = read(sirene["units"], ["siren", "categorieJuridiqueUniteLegale", "economieSocialeSolidaireUniteLegale"])
+establishments = read(sirene["establishments"], ["siren", "siret", "etatAdministratifEtablissement",
+    "codeCommuneEtablissement", "activitePrincipaleEtablissement", "nomenclatureActivitePrincipaleEtablissement",
+    "caractereEmployeurEtablissement"])
+active = establishments[establishments["etatAdministratifEtablissement"] == "A"]
+joined = active.merge(units, on="siren", how="left")
+fr = joined.groupby(["codeCommuneEtablissement", "categorieJuridiqueUniteLegale",
+                     "economieSocialeSolidaireUniteLegale", "activitePrincipaleEtablissement",
+                     "nomenclatureActivitePrincipaleEtablissement", "caractereEmployeurEtablissement"],
+                    dropna=False).size()
+enterprises = read(kbo_zip, ["EnterpriseNumber", "JuridicalForm", "TypeOfEnterprise"], "enterprise.csv")
+units_be = read(kbo_zip, ["EstablishmentNumber", "EnterpriseNumber"], "establishment.csv")
+activity = read(kbo_zip, ["EntityNumber", "ActivityGroup", "NaceVersion", "NaceCode", "Classification"],
+                "activity.csv")
+main = activity[(activity["Classification"] == "MAIN")].drop_duplicates("EntityNumber")
+address = read(kbo_zip, ["EntityNumber", "TypeOfAddress", "Zipcode"], "address.csv")
+be = (units_be.merge(enterprises, on="EnterpriseNumber", how="left")
+      .merge(main, left_on="EstablishmentNumber", right_on="EntityNumber", how="left")
+      .merge(address.drop_duplicates("EntityNumber"), left_on="EstablishmentNumber", right_on="EntityNumber",
+             how="left", suffixes=("", "_address"))
+      .groupby(["Zipcode", "JuridicalForm", "TypeOfEnterprise", "NaceVersion", "NaceCode"], dropna=False).size())
+print(len(fr), len(be))
+"""
+
+
+def _files(raw: Path) -> tuple[Path, Path, Path]:
+    sirene = raw / "fr" / "sirene"
+    units = next(p for p in sorted(sirene.iterdir()) if p.name.startswith("StockUniteLegale_utf8.")
+                 and not p.name.endswith(".json"))
+    establishments = next(p for p in sorted(sirene.iterdir()) if p.name.startswith("StockEtablissement_utf8.")
+                          and not p.name.endswith(".json"))
+    kbo = next(p for p in (raw / "be" / "kbo").iterdir() if p.name.endswith("_Full.zip"))
+    return units, establishments, kbo
+
+
+def run(fraction: float, fmt: str, scratch: Path, pandas: bool) -> dict:
+    from national_inputs import generate
+
+    from observatory.sample import generate_sample
+
+    raw, warehouse = scratch / "raw", scratch / "warehouse"
+    generate_sample(raw)
+    started = time.monotonic()
+    generated = generate(raw, fraction, fmt)
+    generate_s = time.monotonic() - started
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DAGSTER_", "OBSERVATORY_"))}
+    memory = os.environ.get(DUCKDB_MEMORY_ENV, DEFAULT_DUCKDB_MEMORY)
+    env[DUCKDB_MEMORY_ENV] = memory
+    observatory = [sys.executable, "-m", "observatory.cli", "build", "--raw-dir", str(raw),
+                   "--warehouse-dir", str(warehouse)]
+    build_s, build_rss, _ = _child([*observatory, "--full"], env)
+    rebuild_s, _, _ = _child(observatory, env)
+
+    units, establishments, kbo_zip = _files(raw)
+    columns = {units.name: SIRENE_UNITS, establishments.name: SIRENE_ESTABLISHMENTS, **KBO}
+    members = [(str(units), units.with_suffix(".csv").name if units.suffix == ".zip" else units.name),
+               (str(establishments),
+                establishments.with_suffix(".csv").name if establishments.suffix == ".zip" else establishments.name),
+               *((str(kbo_zip), member) for member in KBO)]
+    columns[units.with_suffix(".csv").name] = SIRENE_UNITS
+    columns[establishments.with_suffix(".csv").name] = SIRENE_ESTABLISHMENTS
+    floor_work = scratch / "floor"
+    floor_work.mkdir(exist_ok=True)
+    floor_s, floor_rss, _ = _child(_python(FLOOR, json.dumps(members), json.dumps(columns), memory, str(floor_work)))
+    shutil.rmtree(floor_work, ignore_errors=True)
+    pandas_s = pandas_rss = None
+    if pandas:
+        pandas_s, pandas_rss, _ = _child(_python(PANDAS, json.dumps({"units": str(units),
+                                                                     "establishments": str(establishments)}),
+                                                 str(kbo_zip)))
+    sizes = {p.name: p.stat().st_size for p in (units, establishments, kbo_zip)}
+    return {
+        "measured": datetime.now(UTC).isoformat(timespec="seconds"),
+        "fraction": fraction, "input_format": fmt, "duckdb_memory_limit": memory, "cores": os.cpu_count(),
+        "generated": generated, "generate_s": round(generate_s, 1), "input_bytes": sizes,
+        "build_s": round(build_s, 1), "peak_rss_mb": round(build_rss), "rebuild_nothing_new_s": round(rebuild_s, 1),
+        "floor_s": round(floor_s, 1), "floor_peak_rss_mb": round(floor_rss),
+        "pandas_s": round(pandas_s, 1) if pandas_s is not None else None,
+        "pandas_peak_rss_mb": round(pandas_rss) if pandas_rss is not None else None,
+        "build_over_floor": round(build_s / floor_s, 2),
+        "pandas_over_build": round(pandas_s / build_s, 2) if pandas_s is not None else None,
+    }
+
+
+MARKDOWN_HEADER = ("| measured | fraction | SIRENE as | build s | floor s | build / floor | pandas s | pandas / build "
+                   "| peak RSS MB | pandas RSS MB | nothing new s |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
+
+
+def markdown_row(result: dict) -> str:
+    def show(value) -> str:
+        return "—" if value is None else f"{value}"
+    return (f"| {result['measured'][:10]} | {result['fraction']} | {result['input_format']} | {result['build_s']} "
+            f"| {result['floor_s']} | {result['build_over_floor']} | {show(result['pandas_s'])} "
+            f"| {show(result['pandas_over_build'])} | {result['peak_rss_mb']} | {show(result['pandas_peak_rss_mb'])} "
+            f"| {result['rebuild_nothing_new_s']} |\n")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--fraction", type=float, default=0.1, help="share of national volumes (default 0.1)")
+    parser.add_argument("--format", choices=("parquet", "zip"), default="parquet", help="SIRENE files as")
+    parser.add_argument("--json", type=Path, required=True, help="write the result here")
+    parser.add_argument("--markdown", type=Path, help="append the result as a row of this Markdown table")
+    parser.add_argument("--keep", type=Path, help="work in this folder and keep it (default: a temporary one)")
+    parser.add_argument("--skip-pandas", action="store_true", help="leave out the pandas pipeline")
+    args = parser.parse_args()
+    scratch = args.keep or Path(tempfile.mkdtemp(prefix="national-"))
+    scratch.mkdir(parents=True, exist_ok=True)
+    try:
+        result = run(args.fraction, args.format, scratch, not args.skip_pandas)
+    finally:
+        if not args.keep:
+            shutil.rmtree(scratch, ignore_errors=True)
+    args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    if args.markdown:
+        exists = args.markdown.is_file() and args.markdown.read_text(encoding="utf-8").strip()
+        with args.markdown.open("a", encoding="utf-8") as out:
+            out.write(("" if exists else MARKDOWN_HEADER) + markdown_row(result))
+    print(json.dumps({k: v for k, v in result.items() if k not in ("generated", "input_bytes")}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
