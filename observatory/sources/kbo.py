@@ -213,8 +213,8 @@ _STAGED = {
         FROM {source} WHERE TypeOfAddress = 'BAET' AND coalesce(DateStrikingOff, '') = ''"""),
     "activity": ("_kbo_activity", "entity", None),  # aggregated per entity: see _activity_sql
 }
-_TEMP_TABLES = ("_kbo_codes", "_kbo_enterprises", "_kbo_units_raw", "_kbo_addresses", "_kbo_activity", "_kbo_units",
-                "_kbo_delete", "_kbo_activity_new", "_kbo_activity_merged", "_kbo_codes_new")
+_TEMP_TABLES = ("_kbo_member", "_kbo_codes", "_kbo_enterprises", "_kbo_units_raw", "_kbo_addresses", "_kbo_activity",
+                "_kbo_units", "_kbo_delete", "_kbo_activity_new", "_kbo_activity_merged", "_kbo_codes_new")
 
 
 def load(con: duckdb.DuckDBPyConnection, raw_dir: Path, cache_dir: Path) -> dict:
@@ -726,10 +726,14 @@ def _stage(con: duckdb.DuckDBPyConnection, zip_path: Path, member: Path, table: 
 
 
 def _stage_counted(con: duckdb.DuckDBPyConnection, zip_path: Path, member: Path, table: str, select: str) -> int:
-    """Like :func:`_stage` for a filtering ``select``: the member's rows are counted by a second, lighter scan."""
-    _stage(con, zip_path, member, table, select)
-    with _reading(zip_path, member):
-        return con.execute(f"SELECT count(*) FROM {_source(zip_path, member)}").fetchone()[0]
+    """Like :func:`_stage` for a filtering ``select``, returning the member's rows: its needed columns are read
+    once into a temporary table, counted and filtered there (a second scan of the CSV cost as much as the first)."""
+    _stage(con, zip_path, member, "_kbo_member", "SELECT * FROM {source}")
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {select.format(source='_kbo_member')}")
+        return con.execute("SELECT count(*) FROM _kbo_member").fetchone()[0]
+    finally:
+        con.execute("DROP TABLE IF EXISTS _kbo_member")
 
 
 def _read_meta(con: duckdb.DuckDBPyConnection, zip_path: Path, member: Path, expected: str) -> dict:
