@@ -171,7 +171,7 @@ class RegistrySource:
 
 SIRENE = RegistrySource(
     source_id="fr_sirene", country="FR", sql_file="classify_fr_establishments.sql",
-    raw_text="'codeCommuneEtablissement=' || depcom || '; categorieJuridiqueUniteLegale=' || cj || "
+    raw_text="'codeCommuneEtablissement=' || commune_example || '; categorieJuridiqueUniteLegale=' || cj || "
     "'; activitePrincipaleEtablissement=' || activity || ' (' || establishments || ' establishments)'",
     file_name="'StockEtablissement'",
 )

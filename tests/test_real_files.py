@@ -219,10 +219,10 @@ def test_real_sirene_legal_units_are_read_and_classified(tmp_path: Path) -> None
     assert info["rows_read"] == {"StockUniteLegale_utf8.csv": 9, "StockEtablissement_utf8.csv": 5}
     # The closed establishment of the ceased unit 057808172 is not counted.
     assert info["active_establishments"] == 4 and info["orphans_rejected"] == 0
-    rows = con.execute("SELECT depcom, cj, ess_flag, activity, sum(establishments) FROM src.fr_sirene_establishments "
-                       "GROUP BY ALL ORDER BY ALL").fetchall()
-    assert rows == [("59350", "5710", "N", "77.39Z", 1), ("62041", "5699", "N", "64.20Z", 1),
-                    ("80021", "5599", "N", "64.19Z", 2)]
+    rows = con.execute("SELECT commune_example, dep_code, cj, ess_flag, activity, sum(establishments) "
+                       "FROM src.fr_sirene_establishments GROUP BY ALL ORDER BY ALL").fetchall()
+    assert rows == [("59350", "59", "5710", "N", "77.39Z", 1), ("62041", "62", "5699", "N", "64.20Z", 1),
+                    ("80021", "80", "5599", "N", "64.19Z", 2)]
     nomenclatures.register(con)
     sql = (harmonise.SQL_DIR / harmonise.SIRENE.sql_file).read_text(encoding="utf-8")
     outcome = con.execute(f"SELECT DISTINCT outcome, family FROM ({sql})").fetchall()

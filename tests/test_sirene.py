@@ -21,15 +21,16 @@ UNITS_NAF25_CSV = FIXTURES / "naf25" / "StockUniteLegale_utf8.csv"  # current he
 ESTABLISHMENTS_CSV = FIXTURES / "StockEtablissement_utf8.csv"  # current header, with the NAF25 column
 SNAPSHOT = "2025-10-30"
 
-# Hand-computed from the fixture (see tests/fixtures/sirene/README.md): (depcom, cj, employer) -> establishments.
+# Hand-computed from the fixture (see tests/fixtures/sirene/README.md): (département of codeCommuneEtablissement, cj,
+# employer) -> establishments.
 EXPECTED = {
-    ("59350", "9220", True): 2,
-    ("59350", "9220", False): 1,
-    ("59350", "1000", False): 1,
-    ("80021", "1000", False): 1,
-    ("62041", "5710", True): 1,
+    ("59", "9220", True): 2,
+    ("59", "9220", False): 1,
+    ("59", "1000", False): 1,
+    ("80", "1000", False): 1,
+    ("62", "5710", True): 1,
     ("", "5710", True): 1,
-    ("2A004", "5458", True): 1,
+    ("2A", "5458", True): 1,
 }
 DATE_COLUMN = {UNITS: "dateDernierTraitementUniteLegale", ESTABLISHMENTS: "dateDernierTraitementEtablissement"}
 
@@ -77,15 +78,18 @@ def aggregate(con: duckdb.DuckDBPyConnection) -> list[tuple]:
 def test_hand_computed_counts(tmp_path: Path) -> None:
     con, meta = load(tmp_path, make_raw(tmp_path))
     rows = con.execute(
-        "SELECT depcom, cj, employer, sum(establishments) FROM src.fr_sirene_establishments GROUP BY ALL"
+        "SELECT dep_code, cj, employer, sum(establishments) FROM src.fr_sirene_establishments GROUP BY ALL"
     ).fetchall()
     assert {(d, c, e): n for d, c, e, n in rows} == EXPECTED
     schema = con.execute("DESCRIBE src.fr_sirene_establishments").fetchall()
     assert [(name, kind) for name, kind, *_ in schema] == [
-        ("snapshot_date", "DATE"), ("depcom", "VARCHAR"), ("cj", "VARCHAR"), ("ess_flag", "VARCHAR"),
+        ("snapshot_date", "DATE"), ("dep_code", "VARCHAR"), ("cj", "VARCHAR"), ("ess_flag", "VARCHAR"),
         ("activity", "VARCHAR"), ("activity_nomenclature", "VARCHAR"), ("activity_naf25", "VARCHAR"),
-        ("employer", "BOOLEAN"), ("establishments", "BIGINT"),
+        ("employer", "BOOLEAN"), ("commune_example", "VARCHAR"), ("establishments", "BIGINT"),
     ]
+    # Three establishments of commune 59350 in one département group: the group names one of its communes.
+    assert con.execute("SELECT DISTINCT commune_example FROM src.fr_sirene_establishments WHERE dep_code = '59'"
+                       ).fetchall() == [("59350",)]
     detail = con.execute(
         "SELECT DISTINCT snapshot_date::VARCHAR, ess_flag, activity, activity_nomenclature "
         "FROM src.fr_sirene_establishments WHERE cj = '9220'"

@@ -1,12 +1,15 @@
-"""INSEE SIRENE stock files (public, Licence Ouverte / Etalab 2.0): active establishments by commune and legal unit.
+"""INSEE SIRENE stock files (public, Licence Ouverte / Etalab 2.0): active establishments by département and legal unit.
 
 Two monthly files from data.gouv (sources-fr.md): ``StockUniteLegale`` (~30 M legal units) and ``StockEtablissement``
 (~42 M establishments, 5-8 GB of CSV). Each may be given as Parquet, as the CSV, or as the ZIP data.gouv serves; the
 columns are read by header name (INSEE adds columns over time) and as text. DuckDB does all the reading, joining and
 aggregating; Python never holds rows. The result, ``src.fr_sirene_establishments``, counts the ACTIVE
-establishments per (commune, legal category, ESS flag, activity and its nomenclature, NAF 2025 activity, employer):
-harmonisation classifies it by territory. ``activitePrincipaleNAF25Etablissement`` (added 2025-12-16) is read when
-the file has it.
+establishments per (département, legal category, ESS flag, activity and its nomenclature, NAF 2025 activity,
+employer): harmonisation classifies it by territory. The département (``dep_code``: the first two characters of
+``codeCommuneEtablissement``, three for the overseas 97x) is the finest territory the observatory publishes (NUTS3);
+grouping by commune gave about 12 million groups nationally, for nothing, and cost more than reading the files
+(issue 14). Each group keeps one of its commune codes (``commune_example``) for the reject messages.
+``activitePrincipaleNAF25Etablissement`` (added 2025-12-16) is read when the file has it.
 
 :func:`fetch` downloads both files (Parquet by default, ZIP with ``OBSERVATORY_SIRENE_FORMAT=zip``) into a dated
 vintage ``fr/sirene/<date>/``, which :func:`find_files` then reads; HEAD (ETag, Last-Modified, length) spares the
@@ -125,13 +128,13 @@ def load(con: duckdb.DuckDBPyConnection, raw_dir: Path, cache_dir: Path) -> dict
 
         snapshot, snapshot_from = _snapshot_date(establishments_path, units_path, counts["last_processed"])
         # One statement, so a failure leaves the previous snapshot in place. Closed establishments and orphans are
-        # out. The active groups are already one row per (depcom, cj, ..., employer): neither a second GROUP BY nor
+        # out. The active groups are already one row per (dep_code, cj, ..., employer): neither a second GROUP BY nor
         # an ORDER BY (the published tables have their own order) is paid for again on millions of rows.
         con.execute("CREATE SCHEMA IF NOT EXISTS src")
         con.execute(
             """CREATE OR REPLACE TABLE src.fr_sirene_establishments AS
-               SELECT CAST(? AS DATE) AS snapshot_date, depcom, cj, ess_flag, activity, activity_nomenclature,
-                      activity_naf25, employer, CAST(establishments AS BIGINT) AS establishments
+               SELECT CAST(? AS DATE) AS snapshot_date, dep_code, cj, ess_flag, activity, activity_nomenclature,
+                      activity_naf25, employer, commune_example, CAST(establishments AS BIGINT) AS establishments
                FROM _sirene_groups WHERE active AND NOT orphan""",
             [snapshot],
         )
@@ -311,6 +314,8 @@ def _group_establishments(con: duckdb.DuckDBPyConnection, file: _File) -> dict:
                     SELECT coalesce(siren, '') AS siren, siret,
                            coalesce(etatAdministratifEtablissement = 'A', false) AS active,
                            coalesce(codeCommuneEtablissement, '') AS depcom,
+                           CASE WHEN codeCommuneEtablissement LIKE '97%' THEN left(codeCommuneEtablissement, 3)
+                                ELSE coalesce(left(codeCommuneEtablissement, 2), '') END AS dep_code,
                            coalesce(activitePrincipaleEtablissement, '') AS activity,
                            coalesce(nomenclatureActivitePrincipaleEtablissement, '') AS activity_nomenclature,
                            -- The NAF 2025 code: its own column, else the APE when its nomenclature says NAF 2025.
@@ -324,7 +329,7 @@ def _group_establishments(con: duckdb.DuckDBPyConnection, file: _File) -> dict:
                 SELECT e.active,
                        e.active AND u.siren IS NULL AS orphan,
                        CASE WHEN e.active AND u.siren IS NULL THEN e.siret END AS orphan_siret,
-                       CASE WHEN e.active THEN e.depcom END AS depcom,
+                       CASE WHEN e.active THEN e.dep_code END AS dep_code,
                        CASE WHEN e.active THEN u.cj END AS cj,
                        CASE WHEN e.active THEN u.ess_flag END AS ess_flag,
                        CASE WHEN e.active THEN e.activity END AS activity,
@@ -332,6 +337,7 @@ def _group_establishments(con: duckdb.DuckDBPyConnection, file: _File) -> dict:
                        CASE WHEN e.active THEN e.activity_naf25 END AS activity_naf25,
                        CASE WHEN e.active THEN e.employer END AS employer,
                        count(*) AS establishments,
+                       min(CASE WHEN e.active THEN e.depcom END) AS commune_example,
                        max(e.processed) AS last_processed
                 -- Only the active establishments look their unit up (a closed one's key is NULL, which matches
                 -- nothing): more than half the rows are closed. Still a plain equality: "ON e.active AND ..."
@@ -490,6 +496,6 @@ def fetch(settings: FetchSettings, fmt: str | None = None) -> FetchOutcome:
 SOURCES = (Source(
     SOURCE_ID, "FR", FOLDER, "INSEE SIRENE stock files",
     "INSEE SIRENE stock files (legal units and establishments; Parquet, CSV or ZIP), read by DuckDB and aggregated "
-    "to active establishments by commune, legal category, ESS flag, activity and employer flag.",
+    "to active establishments by département, legal category, ESS flag, activity and employer flag.",
     REGISTRY, ("src.fr_sirene_establishments",), load, harmonisation=harmonise.SIRENE,
     fetcher=Fetcher("sirene", FOLDER, "INSEE SIRENE stock files (legal units and establishments)", fetch)),)

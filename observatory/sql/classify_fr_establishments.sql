@@ -1,10 +1,11 @@
--- SIRENE active establishments (aggregated by the source step), classified; registry counts are never suppressed.
+-- SIRENE active establishments (aggregated by département by the source step, sirene.py), classified; registry counts
+-- are never suppressed.
 -- Activity: an establishment with a NAF rev. 2 code (nomenclature NAFRev2) is classified on it (88.10A -> 88.10);
 -- otherwise on its NAF 2025 code (activity_naf25, see sirene.py), whose NACE Rev. 2.1 class is read as a Rev. 2 class
 -- through nom.nace21_classes (never as a Rev. 2 code); otherwise UNK. A*10 and exclusion are decided on the Rev. 2
 -- class.
 WITH establishments AS (
-    SELECT s.*, CASE WHEN s.depcom LIKE '97%' THEN left(s.depcom, 3) ELSE left(s.depcom, 2) END AS dep_code,
+    SELECT s.*,
            CASE WHEN s.activity_nomenclature = 'NAFRev2' THEN left(s.activity, 5) ELSE c.read_as END AS nace_class,
            s.activity_nomenclature <> 'NAFRev2' AND c.read_as IS NOT NULL AS nace2025,
            s.activity_nomenclature <> 'NAFRev2' AND coalesce(c.ambiguous, false) AS nace2025_ambiguous
@@ -15,14 +16,14 @@ SELECT
     e.*,
     d.nuts3 AS geo,
     CASE
-        WHEN e.depcom = '' THEN 'outside_area'
+        WHEN e.dep_code = '' THEN 'outside_area'
         WHEN d.dep IS NULL THEN 'rejected'
         WHEN d.in_area <> 'true' THEN 'outside_area'
         WHEN l2.code2 IS NULL THEN 'rejected'
         ELSE 'used'
     END AS outcome,
     CASE
-        WHEN e.depcom = '' OR d.in_area = 'false' THEN NULL
+        WHEN e.dep_code = '' OR d.in_area = 'false' THEN NULL
         WHEN d.dep IS NULL THEN 'unknown département in codeCommuneEtablissement'
         WHEN l2.code2 IS NULL THEN 'unknown categorieJuridiqueUniteLegale (level II ' || left(e.cj, 2) || ')'
     END AS reason,
