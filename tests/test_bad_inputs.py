@@ -328,6 +328,10 @@ CASES = [
     ("onss-crlf", "onss", OJ, crlf, Accepted({"jobs": ONSS_JOBS, "jobs_rows": 8})),
     # SIRENE (read by DuckDB; the plain CSVs, or the ZIP where the case is about it)
     ("sirene-units-renamed-column", "sirene", SU, edit("^siren,", "sirn,"), Err(SU, "missing column\\(s\\): siren", 1, "siren")),
+    ("sirene-units-short-siren", "sirene", SU, edit("^000325175,", "00325175,"),
+     Err(SU, "a siren is not nine digits \\(found '00325175'\\)", None, "siren")),
+    ("sirene-units-repeated-siren", "sirene", SU, line_op(3, "repeat"),
+     Err(SU, "a siren appears on more than one legal unit \\(found '005410220'\\)", None, "siren")),
     ("sirene-duplicated-column", "sirene", SE, edit(",nic,", ",siret,"), Err(SE, "siret appear more than once", 1)),
     ("sirene-semicolon-separator", "sirene", SE, edit(",", ";", 0), Err(SE, "missing column", 1, SIRENE_COLUMNS)),
     ("sirene-latin1-header", "sirene", SU, raw_edit(b"siren,", b"sir\xe9n,"), Err(SU, "not valid UTF-8", 1)),

@@ -282,20 +282,35 @@ def _source(con: duckdb.DuckDBPyConnection, file: _File, required: tuple[str, ..
     return f"(SELECT {', '.join(projected)} FROM {_relation(file, list(types))})"
 
 
+def _siren_key(column: str) -> str:
+    """The siren as an integer join key (NULL unless 9 digits): joining 42.7 M establishments to 30 M legal units on
+    integers took 17 s where the text took 28 s (issue 14). Nine digits fit an INTEGER; the leading zeros, fixed
+    by the width, carry no information."""
+    return f"CASE WHEN length({column}) = 9 THEN TRY_CAST({column} AS INTEGER) END"
+
+
 def _stage_units(con: duckdb.DuckDBPyConnection, file: _File) -> int:
-    """``_sirene_units``: siren, legal category and ESS flag of every legal unit; return the rows read."""
+    """``_sirene_units``: siren (as :func:`_siren_key`), legal category and ESS flag of every legal unit; return
+    the rows read. A siren that is not nine digits is refused, naming it."""
     source = _source(con, file, UNIT_COLUMNS)
     with _reading(file):
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE _sirene_units AS
-                SELECT coalesce(siren, '') AS siren, coalesce(categorieJuridiqueUniteLegale, '') AS cj,
-                       coalesce(economieSocialeSolidaireUniteLegale, '') AS ess_flag
-                FROM {source}"""
+                SELECT key AS siren, cj, ess_flag, CASE WHEN key IS NULL THEN coalesce(text, '') END AS malformed
+                FROM (SELECT {_siren_key("siren")} AS key, siren AS text,
+                             coalesce(categorieJuridiqueUniteLegale, '') AS cj,
+                             coalesce(economieSocialeSolidaireUniteLegale, '') AS ess_flag
+                      FROM {source})"""
         )
-    rows = con.execute("SELECT count(*) FROM _sirene_units").fetchone()[0]
+    rows, malformed, first = con.execute(
+        "SELECT count(*), count(malformed), min(malformed) FROM _sirene_units").fetchone()
+    if malformed:
+        raise InputError(file.raw, file.problem("a siren is not nine digits"), column="siren", value=first,
+                         more=malformed - 1)
     # A repeated siren would count its establishments twice in the join.
     duplicated = con.execute(
-        "SELECT min(siren), count(*) FROM (SELECT siren FROM _sirene_units GROUP BY siren HAVING count(*) > 1)"
+        "SELECT lpad(CAST(min(siren) AS VARCHAR), 9, '0'), count(*) "
+        "FROM (SELECT siren FROM _sirene_units GROUP BY siren HAVING count(*) > 1)"
     ).fetchone()
     if duplicated[1]:
         raise InputError(file.raw, file.problem("a siren appears on more than one legal unit"), column="siren",
@@ -347,7 +362,7 @@ def _group_establishments(con: duckdb.DuckDBPyConnection, file: _File) -> dict:
                 -- Only the active establishments look their unit up (a closed one's key is NULL, which matches
                 -- nothing): more than half the rows are closed. Still a plain equality: "ON e.active AND ..."
                 -- would make DuckDB fall back to a nested-loop join.
-                FROM e LEFT JOIN _sirene_units u ON u.siren = CASE WHEN e.active THEN e.siren END
+                FROM e LEFT JOIN _sirene_units u ON u.siren = CASE WHEN e.active THEN {_siren_key("e.siren")} END
                 GROUP BY ALL"""
         )
     rows, active, orphans, last_processed = con.execute(
