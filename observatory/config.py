@@ -45,7 +45,7 @@ DUCKDB_THREADS_ENV = "OBSERVATORY_DUCKDB_THREADS"
 
 def duckdb_config(temp_directory: Path) -> dict[str, str]:
     """The settings every working connection of a build opens with: ``memory_limit`` from
-    ``$OBSERVATORY_DUCKDB_MEMORY`` (a DuckDB size, ``2GB`` by default), ``threads`` from
+    ``$OBSERVATORY_DUCKDB_MEMORY`` (a DuckDB size, ``1.5GB`` by default), ``threads`` from
     ``$OBSERVATORY_DUCKDB_THREADS`` (the machine's cores by default), spilling to ``temp_directory``."""
     memory = (os.environ.get(DUCKDB_MEMORY_ENV) or DEFAULT_DUCKDB_MEMORY).strip()
     threads = (os.environ.get(DUCKDB_THREADS_ENV) or str(os.cpu_count() or 1)).strip()
