@@ -6,9 +6,10 @@ is kept with its size, modification time, inode and status-change time: while al
 taken as unchanged (an edit, a copy, a new download or a ``touch`` changes at least one of them), otherwise it is
 hashed again.
 
-The cache is a small JSON file, by default none (digests are remembered only in this process); a build points it at
-``<warehouse>/cache/checksums.json`` (:func:`use_cache`). It is rewritten atomically; two processes writing it at
-once can only lose an entry, which costs one more hashing, never a wrong digest. Deleting it is always safe.
+The cache is a small JSON file, by default none (digests are remembered only in this process); a run points it at
+``<warehouse>/cache/checksums.json`` while it lasts (:func:`use_cache`, :func:`remembered_in`). It is rewritten
+atomically; two processes writing it at once can only lose an entry, which costs one more hashing, never a wrong
+digest. Deleting it is always safe.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from observatory.provenance import sha256 as _hash
@@ -25,10 +28,23 @@ _cache_file: Path | None = None
 _memory: dict[str, dict] = {}
 
 
-def use_cache(path: Path | None) -> None:
-    """Remember digests in ``path`` (a JSON file, created when needed) from now on in this process; None: in memory."""
+def use_cache(path: Path | None) -> Path | None:
+    """Remember digests in ``path`` (a JSON file, created when needed) from now on in this process; None: in memory.
+    Returns the cache used until now, to be put back (:func:`remembered_in`)."""
     global _cache_file
-    _cache_file = path
+    previous, _cache_file = _cache_file, path
+    return previous
+
+
+@contextmanager
+def remembered_in(path: Path) -> Iterator[None]:
+    """Remember digests in ``path`` within the block only: a process that builds several warehouses (the tests, a
+    code server evaluating the nightly) never writes one's digests into another's cache."""
+    previous = use_cache(path)
+    try:
+        yield
+    finally:
+        use_cache(previous)
 
 
 def _key(path: Path) -> list[int]:

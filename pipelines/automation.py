@@ -99,7 +99,11 @@ class NightlyPlan:
 
 def plan_nightly(instance: dg.DagsterInstance, warehouse: Warehouse) -> NightlyPlan:
     """Compare the raw folders and the warehouse with what the instance recorded; see the module docstring."""
-    warehouse.remember_checksums()
+    with warehouse.remembered_checksums():
+        return _plan(instance, warehouse)
+
+
+def _plan(instance: dg.DagsterInstance, warehouse: Warehouse) -> NightlyPlan:
     plan = NightlyPlan(versions={key: vintages.source_version(warehouse.raw_path, folder)
                                  for key, folder in RAW_FOLDERS.items()})
     # A year dropped in (or removed) since the last evaluation is a partition (or no longer one) from now on.

@@ -63,6 +63,7 @@ class Warehouse(dg.ConfigurableResource):
     _lock: BuildLock | None = PrivateAttr(default=None)
     _context: dg.InitResourceContext | None = PrivateAttr(default=None)
     _owns_lock: bool = PrivateAttr(default=False)
+    _previous_checksums: Path | None = PrivateAttr(default=None)
 
     @property
     def population_setting(self) -> str:
@@ -91,14 +92,16 @@ class Warehouse(dg.ConfigurableResource):
         self._hold_lock()
         return self.cache_path / "extracted"
 
-    def remember_checksums(self) -> None:
-        """Hash each raw file once per version of it, across builds (:mod:`observatory.checksums`)."""
-        checksums.use_cache(self.cache_path / checksums.CACHE_FILE_NAME)
+    def remembered_checksums(self):
+        """Within the block, each raw file is hashed once per version of it, across builds
+        (:mod:`observatory.checksums`), in this warehouse's cache."""
+        return checksums.remembered_in(self.cache_path / checksums.CACHE_FILE_NAME)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        """At the start of a run: say which process executes it, and fail the runs whose process died."""
+        """At the start of a run: say which process executes it, fail the runs whose process died, and remember the
+        raw files' checksums in this warehouse's cache until the run ends."""
         self._context = context
-        self.remember_checksums()
+        self._previous_checksums = checksums.use_cache(self.cache_path / checksums.CACHE_FILE_NAME)
         run = context.run
         if run is not None and context.instance:
             context.instance.add_run_tags(run.run_id, {recovery.PROCESS_TAG: process_identity()})
@@ -106,6 +109,7 @@ class Warehouse(dg.ConfigurableResource):
                 context.log.warning(line)
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        checksums.use_cache(self._previous_checksums)
         if self._lock is not None:
             shutil.rmtree(self._run_work_path(), ignore_errors=True)
             if self._owns_lock:

@@ -57,3 +57,15 @@ def test_a_damaged_cache_is_only_a_miss(counted, tmp_path):
     assert checksums.sha256(data) == hashlib.sha256(b"x\n1\n").hexdigest()
     assert read == ["a.csv"]
     assert str(Path(data).resolve()) in cache.read_text()
+
+
+def test_a_cache_is_used_only_within_its_block(counted, tmp_path):
+    read, cache = counted
+    data = tmp_path / "b.csv"
+    data.write_text("y\n2\n")
+    other = tmp_path / "other" / checksums.CACHE_FILE_NAME
+    with checksums.remembered_in(other):
+        checksums.sha256(data)
+    checksums.sha256(tmp_path / "b.csv")  # back in the first cache: not remembered there yet, so hashed again
+    assert read == ["b.csv", "b.csv"]
+    assert str(data.resolve()) in other.read_text() and str(data.resolve()) in cache.read_text()
