@@ -290,35 +290,32 @@ def _siren_key(column: str) -> str:
 
 
 def _stage_units(con: duckdb.DuckDBPyConnection, file: _File) -> int:
-    """``_sirene_units``: one row per siren (as :func:`_siren_key`) with its legal category and ESS flag; return
-    the rows read. A siren that is not nine digits, or that appears on two legal units (its establishments would be
-    counted twice), is refused, naming it. Grouping by siren as the units are read checks both in the same pass
-    that stages them (staging, then grouping the staged table again, cost 3 s more nationally)."""
+    """``_sirene_units``: siren (as :func:`_siren_key`), legal category and ESS flag of every legal unit; return
+    the rows read. A siren that is not nine digits is refused, naming it."""
     source = _source(con, file, UNIT_COLUMNS)
     with _reading(file):
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE _sirene_units AS
-                SELECT key AS siren, min(cj) AS cj, min(ess_flag) AS ess_flag, count(*) AS units,
-                       min(coalesce(text, '')) AS text
+                SELECT key AS siren, cj, ess_flag, CASE WHEN key IS NULL THEN coalesce(text, '') END AS malformed
                 FROM (SELECT {_siren_key("siren")} AS key, siren AS text,
                              coalesce(categorieJuridiqueUniteLegale, '') AS cj,
                              coalesce(economieSocialeSolidaireUniteLegale, '') AS ess_flag
-                      FROM {source})
-                GROUP BY key"""
+                      FROM {source})"""
         )
-    rows, malformed, first, repeated, example = con.execute(
-        """SELECT coalesce(sum(units), 0), coalesce(sum(units) FILTER (WHERE siren IS NULL), 0),
-                  min(text) FILTER (WHERE siren IS NULL), count(*) FILTER (WHERE siren IS NOT NULL AND units > 1),
-                  min(text) FILTER (WHERE siren IS NOT NULL AND units > 1)
-           FROM _sirene_units"""
-    ).fetchone()
+    rows, malformed, first = con.execute(
+        "SELECT count(*), count(malformed), min(malformed) FROM _sirene_units").fetchone()
     if malformed:
         raise InputError(file.raw, file.problem("a siren is not nine digits"), column="siren", value=first,
                          more=malformed - 1)
-    if repeated:
+    # A repeated siren would count its establishments twice in the join.
+    duplicated = con.execute(
+        "SELECT lpad(CAST(min(siren) AS VARCHAR), 9, '0'), count(*) "
+        "FROM (SELECT siren FROM _sirene_units GROUP BY siren HAVING count(*) > 1)"
+    ).fetchone()
+    if duplicated[1]:
         raise InputError(file.raw, file.problem("a siren appears on more than one legal unit"), column="siren",
-                         value=example, more=repeated - 1)
-    return int(rows)
+                         value=duplicated[0], more=duplicated[1] - 1)
+    return rows
 
 
 def _group_establishments(con: duckdb.DuckDBPyConnection, file: _File) -> dict:
