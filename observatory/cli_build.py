@@ -41,8 +41,6 @@ class BuildOutcome:
     published_rows: dict[str, int] = field(default_factory=dict)
     # Why nothing was run (every input, setting and code file as at the last publication), or None.
     skipped: str | None = None
-    # Why each asset was rebuilt, when only what changed was (not --full).
-    stale: dict[str, str] = field(default_factory=dict)
 
 
 def _run_config(job: dg.JobDefinition, verbose: bool, resources: dict[str, dict] | None = None) -> dict:
@@ -185,7 +183,7 @@ def run_build(job_name: str, location_name: str, *, verbose: bool, started: floa
                 print(f"Recovered: {line}.", flush=True)
             raw_dir = Path((resources or {}).get("warehouse", {}).get("raw_dir") or default_raw_dir())
             years = all_years_tags(instance, raw_dir)  # the years of the deliveries there now
-            selection, stale = None, {}
+            selection = None
             if not full:
                 settings = (resources or {}).get("warehouse", {})
                 current = default_warehouse()
@@ -195,15 +193,15 @@ def run_build(job_name: str, location_name: str, *, verbose: bool, started: floa
                                                            **settings}))
                 if not plan.reasons:
                     return BuildOutcome(run_id="", success=True, skipped=plan.skip_reason().skip_message)
-                selection, stale = plan.assets, {k.to_user_string(): why for k, why in plan.reasons.items()}
-                for line in stale_lines(stale):
+                selection = plan.assets
+                for line in stale_lines({k.to_user_string(): why for k, why in plan.reasons.items()}):
                     print(line, flush=True)
             run, recon_job, job = create_run(instance, job_name, location_name,
                                              {**years, TRIGGER_TAG: "cli", **(tags or {})}, verbose, resources,
                                              selection)
             lock.relabel(run.run_id)
             progress = None if verbose else Progress(stage_of_steps(job), started)
-            outcome = BuildOutcome(run_id=run.run_id, success=False, stale=stale)
+            outcome = BuildOutcome(run_id=run.run_id, success=False)
             try:
                 for event in execute_run_iterator(recon_job, run, instance):
                     outcome.events.append(event)

@@ -141,7 +141,7 @@ def _plan(instance: dg.DagsterInstance, warehouse: Warehouse) -> NightlyPlan:
             if not found:
                 code_only.add(key)
             found.append(changed)
-        if changed := _setting_change(key, warehouse, latest.values()):
+        if changed := _setting_change(warehouse, latest.values()):
             found.append(changed)
         if found:
             plan.reasons[key] = "; ".join(found)
@@ -192,7 +192,7 @@ def _code_change(now: dict[str, str], records) -> str | None:
 SETTINGS = {"population_setting": lambda warehouse: warehouse.population_setting}
 
 
-def _setting_change(key: dg.AssetKey, warehouse: Warehouse, records) -> str | None:
+def _setting_change(warehouse: Warehouse, records) -> str | None:
     for name, current in SETTINGS.items():
         recorded = {r.asset_materialization.metadata[name].value for r in records
                     if name in r.asset_materialization.metadata}
