@@ -260,26 +260,28 @@ class _Search:
             flat = flat + idx.reshape(shape) * self.strides[k]
             sign = sign * sgn.reshape(shape)
             mask = mask & (sgn != 0).reshape(shape)
-        flat, sign = np.broadcast_arrays(flat, sign)
-        mask = np.broadcast_to(mask, flat.shape)
+        # One row per hypercube, its corners along the row, so that each reduction runs along one contiguous axis.
+        shape = np.broadcast_shapes(flat.shape, sign.shape, mask.shape)
+        count = int(np.prod(shape[:n]))
+        flat, sign, mask = (np.broadcast_to(a, shape).reshape(count, -1) for a in (flat, sign, mask))
         cube = self.cube
-        value = cube.value.ravel()[flat]
-        axes = tuple(range(n, 2 * n))
-        usable = np.all((cube.exists.ravel()[flat] & ~self.frozen.ravel()[flat]) | ~mask, axis=axes)
-        hidden = cube.hidden.ravel()[flat]
-        covered = np.all(hidden | ~mask, axis=axes)
-        cost = np.sum(np.where(mask & ~hidden, self.cost.ravel()[flat], 0.0), axis=axes)
-        headline = np.sum(mask & ~hidden & self.headline.ravel()[flat], axis=axes)
-        new = np.sum(mask & ~hidden, axis=axes)
-        give = value if room is None else room.ravel()[flat]
-        t_up = np.min(np.where(mask & (sign < 0), give, np.inf), axis=axes)
-        t_down = np.min(np.where(mask & (sign > 0), give, np.inf), axis=axes)
-        size = flat.shape[:n]
-        return {"flat": flat.reshape(-1, *flat.shape[n:]), "sign": sign.reshape(-1, *flat.shape[n:]),
-                "mask": mask.reshape(-1, *flat.shape[n:]), "usable": usable.ravel(), "covered": covered.ravel(),
-                "cost": cost.ravel(), "new": new.ravel(), "headline": headline.ravel(),
-                "t_up": t_up.ravel(), "t_down": t_down.ravel(),
-                "count": int(np.prod(size))}
+        usable = np.all((cube.exists.ravel()[flat] & ~self.frozen.ravel()[flat]) | ~mask, axis=1)
+        # The rest only for the usable hypercubes (about half): the others keep covered False, cost inf, t 0.
+        rows = np.flatnonzero(usable)
+        f, m, sg = flat[rows], mask[rows], sign[rows]
+        newly = m & ~cube.hidden.ravel()[f]  # the corners this hypercube would hide
+        give = (cube.value if room is None else room).ravel()[f]
+        covered, cost = np.zeros(count, bool), np.full(count, np.inf)
+        new, headline = np.zeros(count, np.int64), np.zeros(count, np.int64)
+        t_up, t_down = np.zeros(count), np.zeros(count)
+        covered[rows] = ~newly.any(axis=1)
+        cost[rows] = np.where(newly, self.cost.ravel()[f], 0.0).sum(axis=1)
+        headline[rows] = np.count_nonzero(newly & self.headline.ravel()[f], axis=1)
+        new[rows] = np.count_nonzero(newly, axis=1)
+        t_up[rows] = np.where(m & (sg < 0), give, np.inf).min(axis=1)
+        t_down[rows] = np.where(m & (sg > 0), give, np.inf).min(axis=1)
+        return {"flat": flat, "sign": sign, "mask": mask, "usable": usable, "covered": covered, "cost": cost,
+                "new": new, "headline": headline, "t_up": t_up, "t_down": t_down, "count": count}
 
     def certificate(self, at: tuple[int, ...], found: dict[str, np.ndarray], h: int) -> Certificate:
         cube = self.cube

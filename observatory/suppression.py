@@ -207,6 +207,9 @@ def _bounds(cells: Mapping[Key, float], block: list[Key], rows: list[Relation],
     solver = _quiet_highs()
     solver.setOptionValue("output_flag", False)
     solver.setOptionValue("random_seed", 0)
+    # Primal simplex: each bound changes only the objective, so the previous basis stays feasible and the next solve
+    # starts from it (the default, dual simplex, took 2.7 s against 1.2 s for one cell of the sample's year).
+    solver.setOptionValue("simplex_strategy", 4)
     solver.passModel(lp)
     bounds = {}
     for i, key in enumerate(block):
