@@ -26,6 +26,7 @@ import re
 import shutil
 import stat
 import tempfile
+import threading
 import zipfile
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
@@ -95,6 +96,7 @@ class SafeZip:
         self.archive = archive
         self.limits = limits
         self.produced = 0  # bytes produced so far by every read and extraction, against max_total_bytes
+        self._counting = threading.Lock()  # members may be extracted on several threads (the KBO Full's)
 
     @property
     def files(self) -> list[zipfile.ZipInfo]:
@@ -138,7 +140,8 @@ class SafeZip:
     def _copy(self, info: zipfile.ZipInfo, source: BinaryIO, sink: BinaryIO, max_bytes: int | None = None) -> int:
         """Copy while counting the bytes actually produced: the header's size, the ratio and the caps are enforced
         on them, so a header that lies cannot make more come out than the caps allow."""
-        budget = self.limits.max_total_bytes - self.produced
+        with self._counting:
+            budget = self.limits.max_total_bytes - self.produced
         cap = f"the cap of {self.limits.max_total_bytes} bytes per archive (${MAX_BYTES_ENV})"
         if max_bytes is not None and max_bytes < budget:
             budget, cap = max_bytes, f"the {max_bytes} bytes expected of it"
@@ -146,9 +149,11 @@ class SafeZip:
             written = copy_capped(source, sink, declared=info.file_size, compressed=info.compress_size,
                                   max_ratio=self.limits.max_ratio, budget=budget, cap=cap)
         except _CapExceeded as exc:
-            self.produced += exc.written
+            with self._counting:
+                self.produced += exc.written
             raise self.refuse(exc.problem, info) from None
-        self.produced += written
+        with self._counting:
+            self.produced += written
         return written
 
 

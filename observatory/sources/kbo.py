@@ -37,6 +37,7 @@ import shutil
 import urllib.parse
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -232,22 +233,7 @@ def load(con: duckdb.DuckDBPyConnection, raw_dir: Path, cache_dir: Path) -> dict
         check_recorded_checksum(archive)
     cache_dir = cache_dir / SOURCE_ID
     try:
-        files = _extract(zip_path, cache_dir, MEMBERS, (),
-                         f"a Full extract holds {', '.join(MEMBERS)} and others")
-        meta = _read_meta(con, zip_path, files["meta.csv"], "full")
-        rows = {"meta.csv": meta["rows"]}
-        rows["code.csv"] = _stage(con, zip_path, files["code.csv"], "_kbo_codes", _STAGED["code"][2])
-        rows["enterprise.csv"] = _stage(con, zip_path, files["enterprise.csv"], "_kbo_enterprises",
-                                        _STAGED["enterprise"][2])
-        _refuse_repeats(con, zip_path / "enterprise.csv", "_kbo_enterprises", "enterprise", "EnterpriseNumber")
-        rows["establishment.csv"] = _stage(con, zip_path, files["establishment.csv"], "_kbo_units_raw",
-                                           _STAGED["establishment"][2])
-        if rows["establishment.csv"] == 0:
-            raise InputError(zip_path / "establishment.csv", "no establishment unit in the extract")
-        _refuse_repeats(con, zip_path / "establishment.csv", "_kbo_units_raw", "unit", "EstablishmentNumber")
-        rows["address.csv"] = _stage_counted(con, zip_path, files["address.csv"], "_kbo_addresses",
-                                             _STAGED["address"][2])
-        rows["activity.csv"] = _stage_activity(con, zip_path, files["activity.csv"])
+        files, rows, meta = _stage_full(con, zip_path, cache_dir)
 
         # Updates, in extract-number order; each one's members are kept until they are recorded below.
         applied = []
@@ -314,6 +300,39 @@ def load(con: duckdb.DuckDBPyConnection, raw_dir: Path, cache_dir: Path) -> dict
         "missing_extract_numbers": _gaps(meta["extract_number"], [u["extract_number"] for u in applied]),
         "sources": sources,
     }
+
+
+def _stage_full(con: duckdb.DuckDBPyConnection, zip_path: Path, cache_dir: Path
+                ) -> tuple[dict[str, Path], dict[str, int], dict]:
+    """Stage the Full extract's members: their files, their rows, and what meta.csv says.
+
+    activity.csv (three quarters of a national extract's bytes) is inflated on a second thread while DuckDB stages
+    the other members: zlib, the CRC and the disk release the GIL, so the two overlap (national, synthetic: 25.1 s -> 22.4 s)."""
+    with safezip.open_zip(zip_path) as archive, ThreadPoolExecutor(1) as background:
+        members = _members(archive, zip_path, MEMBERS, (), f"a Full extract holds {', '.join(MEMBERS)} and others")
+        activity = background.submit(zipcache.extract, archive, members["activity.csv"], cache_dir, "activity.csv")
+        try:
+            files = {name: zipcache.extract(archive, info, cache_dir, name) for name, info in members.items()
+                     if name != "activity.csv"}
+            meta = _read_meta(con, zip_path, files["meta.csv"], "full")
+            rows = {"meta.csv": meta["rows"]}
+            rows["code.csv"] = _stage(con, zip_path, files["code.csv"], "_kbo_codes", _STAGED["code"][2])
+            rows["enterprise.csv"] = _stage(con, zip_path, files["enterprise.csv"], "_kbo_enterprises",
+                                            _STAGED["enterprise"][2])
+            _refuse_repeats(con, zip_path / "enterprise.csv", "_kbo_enterprises", "enterprise", "EnterpriseNumber")
+            rows["establishment.csv"] = _stage(con, zip_path, files["establishment.csv"], "_kbo_units_raw",
+                                               _STAGED["establishment"][2])
+            if rows["establishment.csv"] == 0:
+                raise InputError(zip_path / "establishment.csv", "no establishment unit in the extract")
+            _refuse_repeats(con, zip_path / "establishment.csv", "_kbo_units_raw", "unit", "EstablishmentNumber")
+            rows["address.csv"] = _stage_counted(con, zip_path, files["address.csv"], "_kbo_addresses",
+                                                 _STAGED["address"][2])
+        except BaseException:
+            activity.cancel()  # not started yet: not extracted; started: it ends (and is kept) before the ZIP closes
+            raise
+        files["activity.csv"] = activity.result()
+    rows["activity.csv"] = _stage_activity(con, zip_path, files["activity.csv"])
+    return {name: files[name] for name in MEMBERS}, rows, meta
 
 
 def _gaps(full: int, numbers: list[int]) -> list[int]:
@@ -610,25 +629,28 @@ def _extract(zip_path: Path, cache_dir: Path, required: Sequence[str], optional:
     """The needed members (names matched case-insensitively, in any sub-folder) as files under their lower-case
     names: streamed through the capped extractor (:mod:`observatory.safezip`), never into memory, once per version
     of the ZIP (:mod:`observatory.zipcache`). ``what`` says what the ZIP should hold, for the error."""
-    wanted = set(required) | set(optional)
-    files: dict[str, Path] = {}
     with safezip.open_zip(zip_path) as archive:
-        members: dict[str, zipfile.ZipInfo] = {}
-        for info in archive.files:
-            key = PurePosixPath(info.filename.replace("\\", "/")).name.lower()
-            if key not in wanted:
-                continue
-            if key in members:
-                raise InputError(zip_path, f"the ZIP holds {key} twice ({members[key].filename!r} and "
-                                           f"{info.filename!r})")
-            members[key] = info
-        for member in required:
-            if member not in members:
-                raise InputError(zip_path, f"the ZIP has no member {member} ({what})")
-        for member in [*required, *optional]:
-            if member in members:
-                files[member] = zipcache.extract(archive, members[member], cache_dir, member)
-    return files
+        members = _members(archive, zip_path, required, optional, what)
+        return {name: zipcache.extract(archive, info, cache_dir, name) for name, info in members.items()}
+
+
+def _members(archive: safezip.SafeZip, zip_path: Path, required: Sequence[str], optional: Sequence[str], what: str
+             ) -> dict[str, zipfile.ZipInfo]:
+    """The entries of the needed members, by lower-case name, required ones first; a missing or repeated one is
+    refused."""
+    wanted = set(required) | set(optional)
+    members: dict[str, zipfile.ZipInfo] = {}
+    for info in archive.files:
+        key = PurePosixPath(info.filename.replace("\\", "/")).name.lower()
+        if key not in wanted:
+            continue
+        if key in members:
+            raise InputError(zip_path, f"the ZIP holds {key} twice ({members[key].filename!r} and {info.filename!r})")
+        members[key] = info
+    for member in required:
+        if member not in members:
+            raise InputError(zip_path, f"the ZIP has no member {member} ({what})")
+    return {member: members[member] for member in [*required, *optional] if member in members}
 
 
 def _record(con: duckdb.DuckDBPyConnection, zip_path: Path, member: Path, rows: int, origin: Origin,
