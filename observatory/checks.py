@@ -90,6 +90,28 @@ def reconciliation_adds_up(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [f"{y} {c}: common {a} + parts {b} != national {n}" for y, c, a, b, n in rows]
 
 
+def family_parts_add_up(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """In ``mart.establishments``, the parts of each family (ESS: ASSOC + COOP + MUTUAL + FOUND; COOP: its
+    cooperative types; mart.dim_family.parent) add up to it in every cell; ALL is left out (it also holds what is in
+    no family)."""
+    rows = con.execute(
+        """WITH tree AS (SELECT family, parent FROM mart.dim_family WHERE parent <> 'ALL'),
+           parts AS (
+               SELECT e.year, e.country, e.geo, e.nace_a10, t.parent AS family, sum(e.establishments) AS establishments,
+                      sum(e.employer_establishments) AS employers
+               FROM mart.establishments e JOIN tree t USING (family) GROUP BY ALL),
+           whole AS (
+               SELECT year, country, geo, nace_a10, family, establishments, employer_establishments AS employers
+               FROM mart.establishments WHERE family IN (SELECT parent FROM tree))
+           SELECT year, country, geo, nace_a10, family, w.establishments, p.establishments, w.employers, p.employers
+           FROM whole w FULL JOIN parts p USING (year, country, geo, nace_a10, family)
+           WHERE w.establishments IS DISTINCT FROM p.establishments OR w.employers IS DISTINCT FROM p.employers
+           ORDER BY ALL LIMIT 20"""
+    ).fetchall()
+    return [f"{y} {c} {g} {n} {f}: {w} establishments ({we} employers), its parts {p} ({pe})"
+            for y, c, g, n, f, w, p, we, pe in rows]
+
+
 def disclosure_holds(con: duckdb.DuckDBPyConnection, thresholds: Thresholds = Thresholds()) -> list[str]:  # noqa: B008
     """No published jobs cell breaks the primary rules (checked on the published values, from the unit data)."""
     rows = con.execute(

@@ -102,8 +102,9 @@ def dimensions(con: duckdb.DuckDBPyConnection) -> tuple[Dimension, ...]:
     sides = sorted({country for _, country in nuts3})
     geo = Dimension("geo", ("FWVL", *(f"FWVL_{c}" for c in sides), *(g for g, _ in nuts3)),
                     {**{f"FWVL_{c}": "FWVL" for c in sides}, **{g: f"FWVL_{c}" for g, c in nuts3}})
-    families = [f for (f,) in con.execute("SELECT family FROM nom.families WHERE in_common_definition = 'true' "
-                                          "AND family <> 'ESS' ORDER BY CAST(sort_order AS INTEGER)").fetchall()]
+    # The families that make up ESS (the cooperative types below COOP are not yet in the jobs cells).
+    families = [f for (f,) in con.execute("SELECT family FROM nom.families WHERE parent = 'ESS' "
+                                          "ORDER BY CAST(sort_order AS INTEGER)").fetchall()]
     family = Dimension("family", ("ALL", "ESS", REST, *families),
                        {"ESS": "ALL", REST: "ALL", **{f: "ESS" for f in families}})
     sectors = [n for (n,) in con.execute("SELECT nace_a10 FROM nom.nace_a10 WHERE nace_a10 <> 'TOTAL' "

@@ -156,7 +156,8 @@ ESTABLISHMENTS_DDL = """
 CREATE SCHEMA IF NOT EXISTS harmonised;
 CREATE TABLE IF NOT EXISTS harmonised.establishments (
     year INTEGER, snapshot_date DATE, country VARCHAR, geo VARCHAR, family VARCHAR, excluded BOOLEAN,
-    nace_a10 VARCHAR, establishments BIGINT, employer_establishments BIGINT);
+    nace_a10 VARCHAR, establishments BIGINT, employer_establishments BIGINT, coop_type VARCHAR);
+ALTER TABLE harmonised.establishments ADD COLUMN IF NOT EXISTS coop_type VARCHAR;
 """
 
 
@@ -204,9 +205,10 @@ def harmonise_registry(con: duckdb.DuckDBPyConnection, source: RegistrySource) -
     )
     con.execute("DELETE FROM harmonised.establishments WHERE country = ?", [source.country])
     con.execute(
-        f"""INSERT INTO harmonised.establishments
-            SELECT year(snapshot_date), snapshot_date, '{source.country}', geo, family, excluded, nace_a10,
-                   sum(establishments), sum(establishments) FILTER (WHERE employer)
+        f"""INSERT INTO harmonised.establishments BY NAME
+            SELECT year(snapshot_date) AS year, snapshot_date, '{source.country}' AS country, geo, family, coop_type,
+                   excluded, nace_a10, sum(establishments) AS establishments,
+                   sum(establishments) FILTER (WHERE employer) AS employer_establishments
             FROM _registry WHERE outcome = 'used' GROUP BY ALL"""
     )
     con.execute("DROP TABLE _registry")

@@ -76,13 +76,16 @@ def build_jobs(con: duckdb.DuckDBPyConnection, thresholds: Thresholds | None = N
 
 
 def build_establishments(con: duckdb.DuckDBPyConnection) -> dict:
-    """``mart.establishments``: registry counts with the same families, sectors and territories."""
+    """``mart.establishments``: registry counts with the same families, sectors and territories, and the cooperative
+    types below COOP."""
     _create(con, schema.ESTABLISHMENTS)
     con.execute(
         f"""INSERT INTO mart.establishments
         WITH by_family AS (
             SELECT * REPLACE (family AS family) FROM harmonised.establishments
                 WHERE family IN {COMMON_FAMILIES} AND NOT excluded
+            UNION ALL SELECT * REPLACE (coop_type AS family) FROM harmonised.establishments
+                WHERE family = 'COOP' AND NOT excluded
             UNION ALL SELECT * FROM harmonised.establishments WHERE family = 'SOCENT'
             UNION ALL SELECT * REPLACE ('ESS' AS family) FROM harmonised.establishments
                 WHERE family IN {COMMON_FAMILIES} AND NOT excluded

@@ -47,7 +47,8 @@ def qualified(name: str, catalog: str | None) -> str:
 
 
 FAMILIES_JOBS = ("ASSOC", "COOP", "MUTUAL", "FOUND", "ESS", "ALL")
-FAMILIES_REGISTRY = ("ASSOC", "COOP", "MUTUAL", "FOUND", "SOCENT", "ESS", "ALL")
+COOP_TYPES = ("COOP_WORKER", "COOP_SOCIAL", "COOP_SELF_EMPLOYED", "COOP_OTHER")  # parts of COOP (issue 15)
+FAMILIES_REGISTRY = ("ASSOC", "COOP", *COOP_TYPES, "MUTUAL", "FOUND", "SOCENT", "ESS", "ALL")
 NACE_A10 = ("A", "B-E", "F", "G-I", "J", "K", "L", "M_N", "O-Q", "R-U", "TOTAL")
 SEXES = ("F", "M", "T")
 AGE_BANDS = ("Y_LT25", "Y25-34", "Y35-44", "Y45-54", "Y55-64", "Y_GE65", "TOTAL")
@@ -104,7 +105,9 @@ ESTABLISHMENTS = Table(
     "A*10 sector (UNK: activity unknown or not coded in NACE Rev. 2). Public registry data: not suppressed.",
     (
         _year, _country, _geo, _geo_level,
-        Col("family", "VARCHAR", "ASSOC, COOP, MUTUAL, FOUND, SOCENT, ESS or ALL", False, FAMILIES_REGISTRY),
+        Col("family", "VARCHAR", "ASSOC, COOP, MUTUAL, FOUND, SOCENT, ESS or ALL; and the parts of COOP by "
+            "cooperative type: COOP_WORKER, COOP_SOCIAL, COOP_SELF_EMPLOYED, COOP_OTHER (parent in mart.dim_family)",
+            False, FAMILIES_REGISTRY),
         Col("nace_a10", "VARCHAR", "A*10 sector group, UNK or TOTAL", False, (*NACE_A10, "UNK")),
         Col("establishments", "BIGINT", "Active establishments (France) or establishment units (Belgium)", False),
         Col("employer_establishments", "BIGINT", "Of which employers: France caractereEmployeurEtablissement = O; "
@@ -246,7 +249,8 @@ DIMENSIONS = (
     _dim("geo", "geo", "Territories: the 32 NUTS3 regions of the cooperation area and the area aggregates",
          (Col("geo_level", "VARCHAR", "NUTS3 or AREA", False), Col("country", "VARCHAR", "FR, BE or ALL", False),
           Col("nuts2", "VARCHAR", "NUTS2 parent (NULL for area aggregates)"))),
-    _dim("family", "family", "Social-economy families (common definition) and the whole economy"),
+    _dim("family", "family", "Social-economy families (common definition), the cooperative types below COOP, and the "
+         "whole economy", (Col("parent", "VARCHAR", "The family this one is a part of (NULL for ALL)"),)),
     _dim("nace_a10", "nace_a10", "Eurostat A*10 sector groups (NACE Rev. 2 divisions)"),
     _dim("age_band", "age_band", "Published age bands (jobs and population) and the population-only bands Y15-24, "
          "Y15-64 and UNK", (Col("scope", "VARCHAR", "jobs+population, or population for the denominator bands", False),)),

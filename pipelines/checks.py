@@ -85,6 +85,14 @@ def registry_rows_accounted(warehouse: Warehouse) -> dg.AssetCheckResult:
     return _result([f"{s}: {a} accounted, {n} staged" for s, a, n in rows], "every establishment accounted for")
 
 
+@dg.asset_check(asset="mart_establishments", blocking=True, additional_deps=["mart_dimensions"])
+def family_parts_add_up(warehouse: Warehouse) -> dg.AssetCheckResult:
+    """In mart.establishments the parts of each family add up to it, cell by cell: ASSOC + COOP + MUTUAL + FOUND =
+    ESS, and the cooperative types (COOP_WORKER, COOP_SOCIAL, COOP_SELF_EMPLOYED, COOP_OTHER) = COOP."""
+    with warehouse.connect() as con:
+        return _result(checks.family_parts_add_up(con), "every family equals the sum of its parts")
+
+
 @dg.asset_check(asset="mart_jobs", blocking=True, additional_deps=["harmonised_jobs"])
 def jobs_total_preserved(warehouse: Warehouse) -> dg.AssetCheckResult:
     """The ALL/TOTAL jobs of each side and of the area equal the jobs delivered for the area and used."""
@@ -258,7 +266,7 @@ SCHEMA_CHECKS = [
 ]
 
 ALL_CHECKS = [mappings_are_consistent, be_postcodes_match_tercet, kbo_mapped_forms_match_labels, sirene_aggregate_schema,
-              registry_rows_accounted, jobs_total_preserved, delivery_rows_accounted, rejected_jobs_under_threshold,
-              disclosure_rules_hold, suppression_audit, reconciliation_parts_add_up, indicators_described,
-              population_rows_accounted, population_adds_up,
+              registry_rows_accounted, family_parts_add_up, jobs_total_preserved, delivery_rows_accounted,
+              rejected_jobs_under_threshold, disclosure_rules_hold, suppression_audit, reconciliation_parts_add_up,
+              indicators_described, population_rows_accounted, population_adds_up,
               *FILE_PRESENT_CHECKS, *PLAUSIBILITY_CHECKS, *SCHEMA_CHECKS]

@@ -29,7 +29,7 @@ def build_small_staging(con: duckdb.DuckDBPyConnection, jobs: int = 20) -> None:
                 "'Y25-34', ?, NULL, 0, 1)", [jobs])
     con.execute("INSERT INTO harmonised.units VALUES (2023, 'FR', 'FRE11', 'ASSOC', false, true, true, 'O-Q', 4, 6)")
     con.execute("INSERT INTO harmonised.establishments VALUES (2024, DATE '2024-12-31', 'FR', 'FRE11', 'ASSOC', false, "
-                "'O-Q', 7, 3)")
+                "'O-Q', 7, 3, NULL)")
     con.execute("INSERT INTO meta.sources VALUES ('fr_flores', 'flores_postes_2023.csv', 'ab', 1, 1, '2023', now(), "
                 "'INSEE', 'u', 'l', true, 'synthetic test', '/x', '', '')")
     con.execute(population.DDL)

@@ -16,7 +16,8 @@ def test_age_bands_and_the_other_code_lists_sort_in_their_natural_order(small_st
     assert ordered(small_staging, "age_band", "age_band") == [
         "Y_LT25", "Y25-34", "Y35-44", "Y45-54", "Y55-64", "Y_GE65", "Y15-24", "Y15-64", "UNK", "TOTAL"]
     assert ordered(small_staging, "sex", "sex") == ["F", "M", "T"]
-    assert ordered(small_staging, "family", "family") == ["ASSOC", "COOP", "MUTUAL", "FOUND", "SOCENT", "ESS", "ALL"]
+    assert ordered(small_staging, "family", "family") == ["ASSOC", "COOP", "COOP_WORKER", "COOP_SOCIAL", "COOP_SELF_EMPLOYED",
+                                                          "COOP_OTHER", "MUTUAL", "FOUND", "SOCENT", "ESS", "ALL"]
     assert ordered(small_staging, "nace_a10", "nace_a10") == [
         "A", "B-E", "F", "G-I", "J", "K", "L", "M_N", "O-Q", "R-U", "UNK", "TOTAL"]
     geo = ordered(small_staging, "geo", "geo")

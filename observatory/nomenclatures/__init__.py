@@ -208,6 +208,7 @@ def check_mappings() -> list[str]:
             problems.append(f"age_classes.csv: {system} does not cover bands {sorted(published - set(group['age_band']))}")
 
     problems += _check_population_ages(bands)
+    problems += _check_cooperative_types()
     problems += _check_cross_border_pairs()
     problems += _check_code_lists()
     problems += _check_nace21()
@@ -269,6 +270,45 @@ def check_mappings() -> list[str]:
         hits = [r.nace_a10 for r in a10.itertuples() if int(r.division_from) <= d <= int(r.division_to)]
         if len(hits) != 1:
             problems.append(f"nace_a10.csv: division {division} falls in {hits or 'no group'}")
+    return problems
+
+
+def _check_cooperative_types() -> list[str]:
+    """The family tree is one tree under ALL; every French cooperative legal category has exactly one cooperative
+    type, with INSEE's label, and nothing else has one; the Belgian rules name known forms and accreditations and end
+    with a catch-all, so that every Belgian cooperative gets a type."""
+    problems = []
+    families = load("families").set_index("family")
+    for family, parent in families["parent"].items():
+        if (parent == "") != (family == "ALL") or (parent and parent not in families.index):
+            problems.append(f"families.csv: {family} has parent {parent!r} (only ALL has none; a parent is a family)")
+    types = set(families.index[families["parent"] == "COOP"])
+    fr_forms = load("fr_legal_forms").set_index("cj")
+    fr_types = load("fr_cooperative_types")
+    coops = set(fr_forms.index[fr_forms["family"] == "COOP"])
+    if repeated := sorted(set(fr_types.loc[fr_types["cj"].duplicated(), "cj"])):
+        problems.append(f"fr_cooperative_types.csv: codes listed twice {repeated}")
+    if missing := sorted(coops - set(fr_types["cj"])):
+        problems.append(f"fr_cooperative_types.csv: cooperative legal categories without a type {missing}")
+    for row in fr_types.itertuples():
+        if row.cj not in coops:
+            problems.append(f"fr_cooperative_types.csv: {row.cj} is not a cooperative in fr_legal_forms.csv")
+        elif row.label_fr != fr_forms.loc[row.cj, "label_fr"]:
+            problems.append(f"fr_cooperative_types.csv: {row.cj} label differs from fr_legal_forms.csv")
+    be_types = load("be_cooperative_types")
+    be_forms = set(load("be_legal_forms")["juridical_form"]) - {"*"}
+    for row in be_types.itertuples():
+        if row.juridical_form != "*" and row.juridical_form not in be_forms:
+            problems.append(f"be_cooperative_types.csv: juridical form {row.juridical_form} is not in be_legal_forms.csv")
+        if row.accreditation not in ("", "CNC", "ES"):
+            problems.append(f"be_cooperative_types.csv: unknown accreditation {row.accreditation!r}")
+    if not ((be_types["juridical_form"] == "*") & (be_types["accreditation"] == "")).any():
+        problems.append("be_cooperative_types.csv: no catch-all rule ('*', no accreditation)")
+    for name, frame in (("fr_cooperative_types", fr_types), ("be_cooperative_types", be_types)):
+        if unknown := sorted(set(frame["coop_type"]) - types):
+            problems.append(f"{name}.csv: {unknown} are not cooperative types (families whose parent is COOP)")
+        if not frame["verified"].isin(["true", "false"]).all():
+            problems.append(f"{name}.csv: verified must be true or false")
     return problems
 
 
@@ -392,4 +432,38 @@ def legal_forms_markdown() -> str:
               "mutuelles de droit public* (public law), and the pre-2019 cooperative forms `006`–`009`, `016`, `206`,",
               "`208`, which count as `COOP` only with a `CNC` accreditation (ONSS deliveries; the KBO open data has",
               "no accreditations).", ""]
-    return "\n".join(lines)
+    return "\n".join(lines + _cooperative_types_markdown(families))
+
+
+def _cooperative_types_markdown(families: pd.Series) -> list[str]:
+    """The cooperative types below COOP (issue 15), from fr_cooperative_types.csv and be_cooperative_types.csv."""
+    lines = ["## Cooperative types", "",
+             "Every cooperative (`COOP`) is also counted under exactly one type, a part of `COOP` in `mart.dim_family`:",
+             "the three kinds of the European confederation of industrial and service cooperatives, and the rest.",
+             "`verified = false` marks the observatory's own reading, not checked against the confederation's",
+             "classification [U]: change the files to change it.", "",
+             "| type | label |", "|---|---|"]
+    for family, row in load("families").set_index("family").iterrows():
+        if row["parent"] == "COOP":
+            lines.append(f"| `{family}` | {row['label_en']} ({row['label_fr']}) |")
+    lines += ["", "### France: by legal category (`fr_cooperative_types.csv`)", "",
+              "No legal category of its own exists for the SCIC (*société coopérative d'intérêt collectif*, the",
+              "French social cooperative) or the *coopératives d'activité et d'emploi*: they sit under the generic",
+              "cooperative codes (`5460`, `5560`, `5660`, `6560`: `COOP_OTHER`) or under an SAS code, which is not a",
+              "cooperative at all in the registry (`SOCENT` when flagged ESS, else `NONE`). `COOP_SOCIAL` is",
+              "therefore empty in France until a list of them (a published directory, kept as a data file with its",
+              "source) is added.", "",
+              "| CJ | INSEE label | type | rule | verified |", "|---|---|---|---|---|"]
+    for row in load("fr_cooperative_types").sort_values(["coop_type", "cj"]).itertuples():
+        lines.append(f"| `{row.cj}` | {row.label_fr} | `{row.coop_type}` | {row.rule} | {row.verified} |")
+    lines += ["", "### Belgium: by juridical form and accreditation (`be_cooperative_types.csv`)", "",
+              "Rules are tried by `priority` (lowest first); `*` is any form. Belgian law has no worker-cooperative",
+              "form and neither the KBO nor the ONSS says who a cooperative's members are, so `COOP_WORKER` and",
+              "`COOP_SELF_EMPLOYED` stay empty in Belgium. The registry has no accreditation: there every",
+              "cooperative (forms `706`, `001`) is `COOP_OTHER`.", "",
+              "| priority | form | accreditation | type | rule | verified |", "|---|---|---|---|---|---|"]
+    for row in load("be_cooperative_types").itertuples():
+        form = "`*`" if row.juridical_form == "*" else f"`{row.juridical_form}`"
+        accreditation = f"`{row.accreditation}`" if row.accreditation else ""
+        lines.append(f"| {row.priority} | {form} | {accreditation} | `{row.coop_type}` | {row.rule} | {row.verified} |")
+    return [*lines, ""]

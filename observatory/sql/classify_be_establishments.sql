@@ -12,6 +12,14 @@ form_family AS (
     FROM forms f JOIN nom.be_legal_forms r ON r.juridical_form = f.juridical_form AND r.accreditation = ''
     GROUP BY ALL
 ),
+-- The cooperative type of a cooperative (be_cooperative_types.csv): the registry has no accreditation, so only the
+-- rules on the juridical form alone apply.
+form_coop_type AS (
+    SELECT f.juridical_form, first(r.coop_type ORDER BY CAST(r.priority AS INTEGER), r.coop_type) AS coop_type
+    FROM forms f JOIN nom.be_cooperative_types r
+      ON r.juridical_form IN (f.juridical_form, '*') AND r.accreditation = ''
+    GROUP BY ALL
+),
 units AS (
     SELECT k.*,
            CASE k.nace_version WHEN '2008' THEN left(k.nace_code, 2) || '.' || substr(k.nace_code, 3, 2)
@@ -45,6 +53,7 @@ SELECT
         WHEN e.juridical_form <> '' AND k.code IS NULL THEN 'juridical form unknown to the KBO code list'
     END AS reason,
     coalesce(ff.family, 'NONE') AS family,
+    CASE WHEN ff.family = 'COOP' THEN ct.coop_type END AS coop_type,
     x.nace_class IS NOT NULL AS excluded,
     CASE WHEN nd.division IS NOT NULL THEN a.nace_a10 ELSE 'UNK' END AS nace_a10
 FROM units e
@@ -52,6 +61,7 @@ LEFT JOIN nom.be_postcode_nuts3 p ON p.postcode = e.postcode
 LEFT JOIN nom.geo g ON g.geo = p.nuts3 AND g.geo_level = 'NUTS3'
 LEFT JOIN (SELECT DISTINCT code FROM src.be_kbo_codes WHERE category = 'JuridicalForm') k ON k.code = e.juridical_form
 LEFT JOIN form_family ff ON ff.juridical_form = e.juridical_form
+LEFT JOIN form_coop_type ct ON ct.juridical_form = e.juridical_form
 LEFT JOIN nom.nace_divisions nd ON nd.division = left(e.nace_class, 2)
 LEFT JOIN nom.nace_a10 a ON a.division_from <> '' AND a.nace_a10 NOT IN ('TOTAL', 'UNK')
     AND TRY_CAST(left(e.nace_class, 2) AS INTEGER) BETWEEN CAST(a.division_from AS INTEGER)

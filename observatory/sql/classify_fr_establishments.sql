@@ -32,12 +32,15 @@ SELECT
         WHEN e.ess_flag = 'O' THEN 'SOCENT'
         ELSE 'NONE'
     END AS family,
+    -- The cooperative type (COOP_WORKER, ...) of a cooperative, by its legal category (fr_cooperative_types.csv).
+    CASE WHEN f.family = 'COOP' THEN ct.coop_type END AS coop_type,
     coalesce(x.excluded, false) AS excluded,
     CASE WHEN nd.division IS NOT NULL THEN a.nace_a10 ELSE 'UNK' END AS nace_a10
 FROM establishments e
 LEFT JOIN nom.fr_departments d ON d.dep = e.dep_code
 LEFT JOIN nom.fr_legal_categories_level2 l2 ON l2.code2 = left(e.cj, 2)
 LEFT JOIN nom.fr_legal_forms f ON f.cj = e.cj
+LEFT JOIN nom.fr_cooperative_types ct ON ct.cj = e.cj
 LEFT JOIN nom.nace_divisions nd ON nd.division = left(e.nace_class, 2)
 LEFT JOIN nom.nace_a10 a ON a.division_from <> '' AND a.nace_a10 NOT IN ('TOTAL', 'UNK')
     AND TRY_CAST(left(e.nace_class, 2) AS INTEGER) BETWEEN CAST(a.division_from AS INTEGER) AND CAST(a.division_to AS INTEGER)
