@@ -122,7 +122,8 @@ print(len(fr), len(be))
 """
 
 
-REGISTRY_STEPS = ("fr_sirene", "be_kbo", "harmonised_establishments", "mart_establishments")
+REGISTRY_STEPS = ("fr_sirene", "be_kbo", "harmonised_establishments", "mart_establishments", "harmonised_demography",
+                  "mart_demography")
 
 
 def _step_seconds(warehouse: Path) -> dict[str, float]:

@@ -161,6 +161,39 @@ ALTER TABLE harmonised.establishments ADD COLUMN IF NOT EXISTS coop_type VARCHAR
 """
 
 
+DEMOGRAPHY_DDL = """
+CREATE SCHEMA IF NOT EXISTS harmonised;
+CREATE OR REPLACE TABLE harmonised.enterprise_demography (
+    snapshot_date DATE, country VARCHAR, geo VARCHAR, family VARCHAR, coop_type VARCHAR, created_year INTEGER,
+    ceased_year INTEGER, full_years INTEGER, units BIGINT);
+"""
+
+
+def harmonise_demography(con: duckdb.DuckDBPyConnection) -> dict:
+    """The SIRENE legal units of ``src.fr_sirene_unit_demography`` in common codes, in
+    ``harmonised.enterprise_demography``; the groups of an unknown département or legal category go to
+    ``meta.rejects`` (source ``fr_sirene_demography``). Returns the units by outcome."""
+    nomenclatures.register(con)
+    con.execute(DEMOGRAPHY_DDL)
+    sql = (SQL_DIR / "classify_fr_demography.sql").read_text(encoding="utf-8")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _demography AS {sql}")
+    replace_rejects(
+        con, "fr_sirene_demography", None,
+        "SELECT 'StockUniteLegale' AS file_name, NULL AS line, reason, 'head office département=' || dep_code || "
+        "'; categorieJuridiqueUniteLegale=' || cj || ' (' || units || ' legal units)' AS raw_text, NULL AS jobs "
+        "FROM _demography WHERE outcome = 'rejected'",
+    )
+    con.execute(
+        """INSERT INTO harmonised.enterprise_demography
+           SELECT (SELECT max(snapshot_date) FROM src.fr_sirene_establishments), 'FR', geo, family, coop_type,
+                  created_year, ceased_year, full_years, sum(units)
+           FROM _demography WHERE outcome = 'used' GROUP BY ALL"""
+    )
+    outcomes = dict(con.execute("SELECT outcome, sum(units) FROM _demography GROUP BY ALL ORDER BY ALL").fetchall())
+    con.execute("DROP TABLE _demography")
+    return {outcome: int(units) for outcome, units in outcomes.items()}
+
+
 @dataclass(frozen=True)
 class RegistrySource:
     source_id: str

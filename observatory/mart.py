@@ -13,6 +13,7 @@ from observatory import disclosure, nomenclatures, schema
 from observatory.config import POPULATION_YEAR_OFFSET, Thresholds
 from observatory.harmonise import COMMON_FAMILIES, SQL_DIR
 from observatory.rejects import replace_accounting, replace_rejects
+from observatory.sources.sirene import DEMOGRAPHY_FROM_YEAR
 
 
 def run_sql_file(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None) -> None:
@@ -104,6 +105,18 @@ def build_establishments(con: duckdb.DuckDBPyConnection) -> dict:
         ORDER BY ALL"""
     )
     return {"mart.establishments": con.execute("SELECT count(*) FROM mart.establishments").fetchone()[0]}
+
+
+def build_demography(con: duckdb.DuckDBPyConnection) -> dict:
+    """``mart.demography`` (births, closures, active stock at 31 December by year) and ``mart.survival`` (each
+    birth cohort's survivors at 1, 3 and 5 years) from the SIRENE legal units, by territory and family."""
+    nomenclatures.register(con)
+    _create(con, schema.DEMOGRAPHY)
+    _create(con, schema.SURVIVAL)
+    if _exists(con, "harmonised.enterprise_demography"):
+        run_sql_file(con, "mart_demography.sql", {"first_year": DEMOGRAPHY_FROM_YEAR})
+    return {t.name: con.execute(f"SELECT count(*) FROM {t.name}").fetchone()[0]
+            for t in (schema.DEMOGRAPHY, schema.SURVIVAL)}
 
 
 def build_dimensions(con: duckdb.DuckDBPyConnection) -> dict:

@@ -116,6 +116,42 @@ ESTABLISHMENTS = Table(
     ),
     key=("year", "country", "geo", "family", "nace_a10"),
 )
+_demography_family = Col("family", "VARCHAR", "ASSOC, COOP (and its types COOP_WORKER, COOP_SOCIAL, "
+                         "COOP_SELF_EMPLOYED, COOP_OTHER), MUTUAL, FOUND, SOCENT, ESS or ALL, by the legal category "
+                         "alone: no activity is excluded from ESS here", False, FAMILIES_REGISTRY)
+_demography_geo = Col("geo", "VARCHAR", "NUTS3 code, or a side's aggregate (FWVL_FR); not FWVL while one side only is "
+                      "in", False)
+DEMOGRAPHY = Table(
+    "mart.demography",
+    "Enterprise demography from the SIRENE legal units (France; Belgium to come): births, closures and the active "
+    "stock at 31 December, by year, territory (the head office's) and family. Public registry data: not suppressed. "
+    "Known biases (registry clean-ups, transfers, reactivations) in docs/methodology.md.",
+    (
+        Col("year", "INTEGER", "Calendar year (the last complete year of the snapshot at most)", False),
+        _country, _demography_geo, _geo_level, _demography_family,
+        Col("births", "BIGINT", "Legal units created in the year (dateCreationUniteLegale)", False),
+        Col("closures", "BIGINT", "Legal units ceased in the year (etatAdministratifUniteLegale = C, dateDebut)", False),
+        Col("active_end", "BIGINT", "Legal units created by 31 December and not ceased by then", False),
+        Col("snapshot_date", "DATE", "Date of the registry snapshot the counts come from", False),
+    ),
+    key=("year", "country", "geo", "family"),
+)
+SURVIVAL = Table(
+    "mart.survival",
+    "Survival of each birth cohort of SIRENE legal units at 1, 3 and 5 years, by territory and family: a unit "
+    "survives h years if it has not ceased before its h-th anniversary. A cohort is given for h once all its "
+    "members have reached that anniversary. Public registry data: not suppressed.",
+    (
+        Col("cohort", "INTEGER", "Year of creation", False),
+        Col("horizon", "INTEGER", "Years after creation: 1, 3 or 5", False),
+        _country, _demography_geo, _geo_level, _demography_family,
+        Col("births", "BIGINT", "Legal units of the cohort", False),
+        Col("survivors", "BIGINT", "Of which not ceased before their h-th anniversary", False),
+        Col("survival_rate", "DOUBLE", "100 × survivors / births, one decimal", False),
+        Col("snapshot_date", "DATE", "Date of the registry snapshot the counts come from", False),
+    ),
+    key=("cohort", "horizon", "country", "geo", "family"),
+)
 INDICATORS = Table(
     "mart.indicators",
     "Indicators by year, territory, sex and age band, computed from the cells before suppression; an indicator "
@@ -346,8 +382,8 @@ RELEASE = Table(
     ),
 )
 
-MART_TABLES = (JOBS, ESTABLISHMENTS, INDICATORS, RECONCILIATION, POPULATION, LFS_EMPLOYMENT, CROSS_BORDER,
-               *DIMENSIONS)
+MART_TABLES = (JOBS, ESTABLISHMENTS, DEMOGRAPHY, SURVIVAL, INDICATORS, RECONCILIATION, POPULATION, LFS_EMPLOYMENT,
+               CROSS_BORDER, *DIMENSIONS)
 META_TABLES = (SOURCES, REJECTS, ROW_ACCOUNTING, RELEASE)
 PUBLISHED_TABLES = MART_TABLES + META_TABLES
 

@@ -361,6 +361,17 @@ def harmonised_establishments(warehouse: Warehouse) -> dg.MaterializeResult:
     })
 
 
+@_asset(Code(sql=["classify_fr_demography.sql"], modules=[harmonise]), group_name="harmonised", kinds={"duckdb"},
+        deps=[*_staged_in("classify_fr_demography.sql"), nomenclatures_table])
+def harmonised_demography(warehouse: Warehouse) -> dg.MaterializeResult:
+    """SIRENE legal units by head-office territory, family, cooperative type and years of creation and cessation,
+    for the enterprise demography; groups of an unknown département or legal category go to ``meta.rejects``."""
+    with warehouse.connect() as con:
+        outcomes = harmonise.harmonise_demography(con)
+        rows = con.execute("SELECT count(*) FROM harmonised.enterprise_demography").fetchone()[0]
+    return dg.MaterializeResult(metadata={"dagster/row_count": rows, "legal_units": dg.MetadataValue.json(outcomes)})
+
+
 # The population sources declare their harmonisation (PopulationSource) in their modules: those are run too.
 @_asset(Code(sql=["classify_population.sql", "population_bands.sql", "macros.sql"],
              modules=[population, *(s.module for s in SOURCES if s.population)]),
@@ -386,7 +397,7 @@ def harmonised_population(context: dg.AssetExecutionContext, warehouse: Warehous
 PUBLISHED_TABLE = {"mart_jobs": schema.JOBS, "mart_indicators": schema.INDICATORS,
                    "mart_perimeter_reconciliation": schema.RECONCILIATION, "mart_establishments": schema.ESTABLISHMENTS,
                    "mart_population": schema.POPULATION, "mart_lfs_employment": schema.LFS_EMPLOYMENT,
-                   "mart_cross_border_comparison": schema.CROSS_BORDER}
+                   "mart_cross_border_comparison": schema.CROSS_BORDER, "mart_demography": schema.DEMOGRAPHY}
 
 
 def _columns_of(asset: str) -> dict:
@@ -485,6 +496,21 @@ def mart_establishments(warehouse: Warehouse) -> dg.MaterializeResult:
     return dg.MaterializeResult(metadata={"dagster/row_count": counts["mart.establishments"]})
 
 
+@_asset(Code(sql=["mart_demography.sql"], modules=[mart]), group_name="published", kinds={"duckdb"},
+        metadata=_columns_of("mart_demography"), deps=[harmonised_demography, nomenclatures_table])
+def mart_demography(warehouse: Warehouse) -> dg.MaterializeResult:
+    """mart.demography (births, closures, active stock at 31 December) and mart.survival (each birth cohort's
+    survivors at 1, 3 and 5 years) of the SIRENE legal units, by territory and family."""
+    with warehouse.connect() as con:
+        counts = mart.build_demography(con)
+        preview = _preview(con, "SELECT cohort, horizon, family, births, survivors, survival_rate FROM mart.survival "
+                                "WHERE geo = 'FWVL_FR' AND family IN ('ALL', 'ESS', 'COOP', 'COOP_WORKER') "
+                                "AND cohort = (SELECT max(cohort) FROM mart.survival WHERE horizon = 3) "
+                                "AND horizon = 3 ORDER BY ALL", 10)
+    return dg.MaterializeResult(metadata={"dagster/row_count": counts["mart.demography"],
+                                          "survival_rows": counts["mart.survival"], "survival_at_3_years": preview})
+
+
 # The code lists named in mart.build_dimensions (its table names are computed, so not found in its source).
 @_asset(Code(nomenclatures=["geo", "families", "nace_a10", "age_bands", "sexes", "indicators"], modules=[mart]),
         group_name="published", kinds={"duckdb"}, deps=[nomenclatures_table])
@@ -497,7 +523,7 @@ def mart_dimensions(warehouse: Warehouse) -> dg.MaterializeResult:
 
 @_asset(Code(modules=[publication, observatory_context]), group_name="published", kinds={"duckdb"},
         deps=["mart_jobs", "mart_indicators", "mart_perimeter_reconciliation", mart_establishments, mart_dimensions,
-                mart_population, mart_lfs_employment, mart_cross_border_comparison])
+                mart_population, mart_lfs_employment, mart_cross_border_comparison, mart_demography])
 def observatory_database(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """The published ``observatory.duckdb`` (schemas mart and meta, with COMMENTs), written beside the old one and
     swapped in atomically: readers never see a half-built file, and a failed run leaves the old one in place."""
@@ -516,5 +542,5 @@ def observatory_database(context: dg.AssetExecutionContext, warehouse: Warehouse
 
 
 ALL_ASSETS = [*RAW_SOURCES, nomenclatures_table, *SOURCE_ASSETS.values(), harmonised_jobs, harmonised_establishments,
-              harmonised_population, mart_employment, mart_establishments, mart_dimensions, mart_population,
-              mart_lfs_employment, mart_cross_border_comparison, observatory_database]
+              harmonised_demography, harmonised_population, mart_employment, mart_establishments, mart_demography,
+              mart_dimensions, mart_population, mart_lfs_employment, mart_cross_border_comparison, observatory_database]

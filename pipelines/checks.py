@@ -263,6 +263,7 @@ def _schema_check(table: schema.Table, asset: str) -> dg.AssetChecksDefinition:
 SCHEMA_CHECKS = [
     *(_schema_check(table, asset) for asset, table in PUBLISHED_TABLE.items()),
     *(_schema_check(t, "mart_dimensions") for t in schema.DIMENSIONS),
+    _schema_check(schema.SURVIVAL, "mart_demography"),
 ]
 
 ALL_CHECKS = [mappings_are_consistent, be_postcodes_match_tercet, kbo_mapped_forms_match_labels, sirene_aggregate_schema,
