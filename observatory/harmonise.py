@@ -161,6 +161,16 @@ ALTER TABLE harmonised.establishments ADD COLUMN IF NOT EXISTS coop_type VARCHAR
 """
 
 
+def run_sql_file(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None) -> None:
+    """Run the statements of ``sql/<name>`` in order, each with the ``$parameters`` it uses."""
+    sql = (SQL_DIR / name).read_text(encoding="utf-8")
+    for statement in sql.split(";\n"):
+        # A $parameter named only in a comment is not bound (DuckDB refuses unused parameters).
+        code = "\n".join(line for line in statement.splitlines() if not line.strip().startswith("--"))
+        if code.strip():
+            con.execute(statement, {k: v for k, v in (params or {}).items() if f"${k}" in code})
+
+
 DEMOGRAPHY_DDL = """
 CREATE SCHEMA IF NOT EXISTS harmonised;
 CREATE OR REPLACE TABLE harmonised.enterprise_demography (
@@ -174,6 +184,7 @@ def harmonise_demography(con: duckdb.DuckDBPyConnection) -> dict:
     ``harmonised.enterprise_demography``; the groups of an unknown département or legal category go to
     ``meta.rejects`` (source ``fr_sirene_demography``). Returns the units by outcome."""
     nomenclatures.register(con)
+    run_sql_file(con, "macros.sql")
     con.execute(DEMOGRAPHY_DDL)
     sql = (SQL_DIR / "classify_fr_demography.sql").read_text(encoding="utf-8")
     con.execute(f"CREATE OR REPLACE TEMP TABLE _demography AS {sql}")
@@ -220,6 +231,7 @@ KBO = RegistrySource(
 def harmonise_registry(con: duckdb.DuckDBPyConnection, source: RegistrySource) -> dict:
     """Classify a registry snapshot into ``harmonised.establishments``; rejected groups go to ``meta.rejects``."""
     nomenclatures.register(con)
+    run_sql_file(con, "macros.sql")
     con.execute(ESTABLISHMENTS_DDL)
     sql = (SQL_DIR / source.sql_file).read_text(encoding="utf-8")
     con.execute(f"CREATE OR REPLACE TEMP TABLE _registry AS {sql}")

@@ -11,19 +11,9 @@ import duckdb
 
 from observatory import disclosure, nomenclatures, schema
 from observatory.config import POPULATION_YEAR_OFFSET, Thresholds
-from observatory.harmonise import COMMON_FAMILIES, SQL_DIR
+from observatory.harmonise import COMMON_FAMILIES, run_sql_file
 from observatory.rejects import replace_accounting, replace_rejects
 from observatory.sources.sirene import DEMOGRAPHY_FROM_YEAR
-
-
-def run_sql_file(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None) -> None:
-    """Run the statements of ``sql/<name>`` in order, each with the ``$parameters`` it uses."""
-    sql = (SQL_DIR / name).read_text(encoding="utf-8")
-    for statement in sql.split(";\n"):
-        # A $parameter named only in a comment is not bound (DuckDB refuses unused parameters).
-        code = "\n".join(line for line in statement.splitlines() if not line.strip().startswith("--"))
-        if code.strip():
-            con.execute(statement, {k: v for k, v in (params or {}).items() if f"${k}" in code})
 
 
 def _create(con: duckdb.DuckDBPyConnection, table: schema.Table) -> None:

@@ -21,8 +21,7 @@ import duckdb
 
 from observatory import nomenclatures
 from observatory.config import checked_population_source
-from observatory.harmonise import SQL_DIR
-from observatory.mart import run_sql_file
+from observatory.harmonise import SQL_DIR, run_sql_file
 from observatory.rejects import replace_accounting, replace_rejects
 
 DDL = """

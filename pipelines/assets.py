@@ -307,7 +307,7 @@ def _unique(*assets: dg.AssetsDefinition) -> list[dg.AssetsDefinition]:
 
 
 _JOBS_SQL = sorted({s.harmonisation.sql_file for s in SOURCES if s.role == DELIVERY})
-_REGISTRY_SQL = sorted({s.harmonisation.sql_file for s in SOURCES if s.role == REGISTRY})
+_REGISTRY_SQL = sorted({s.harmonisation.sql_file for s in SOURCES if s.role == REGISTRY} | {"macros.sql"})
 
 
 @_yearly_asset(Code(sql=_JOBS_SQL, modules=[harmonise]), group_name="harmonised", kinds={"duckdb"},
@@ -361,7 +361,7 @@ def harmonised_establishments(warehouse: Warehouse) -> dg.MaterializeResult:
     })
 
 
-@_asset(Code(sql=["classify_fr_demography.sql"], modules=[harmonise]), group_name="harmonised", kinds={"duckdb"},
+@_asset(Code(sql=["classify_fr_demography.sql", "macros.sql"], modules=[harmonise]), group_name="harmonised", kinds={"duckdb"},
         deps=[*_staged_in("classify_fr_demography.sql"), nomenclatures_table])
 def harmonised_demography(warehouse: Warehouse) -> dg.MaterializeResult:
     """SIRENE legal units by head-office territory, family, cooperative type and years of creation and cessation,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import io
 import shutil
@@ -146,3 +147,17 @@ def partial_files(folder: Path) -> list[Path]:
     """Files a failed extraction left half-written: the ZIP members the loaders keep (observatory.zipcache) are
     complete or absent, never partial."""
     return [p for p in folder.rglob("*") if p.is_file() and p.name.endswith(".part")]
+
+
+def rewrite_csv(source: Path, target: Path, key: str, changes: dict[str, dict[str, str]]) -> None:
+    """``source`` (a comma CSV with a header) written to ``target`` with fields of some rows changed: ``changes``
+    maps a value of column ``key`` to the new values of that row."""
+    with source.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:
+        row.update(changes.get(row[key], {}))
+    out = io.StringIO()
+    writer = csv.DictWriter(out, list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    target.write_text(out.getvalue(), encoding="utf-8")

@@ -6,14 +6,13 @@ changed here, each change said where it is made. The expected counts are worked 
 
 from __future__ import annotations
 
-import csv
-import io
 import zipfile
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 import pytest
+from conftest import rewrite_csv
 
 from observatory import checks, harmonise, mart, nomenclatures
 from observatory.sources import kbo, sirene
@@ -75,15 +74,7 @@ def sirene_raw(tmp_path: Path) -> Path:
         "StockEtablissement_utf8.csv": ("siret", {"40000000300012": {"codeCommuneEtablissement": "59350"}}),
     }
     for name, (key, by_key) in changes.items():
-        with (FIXTURES / "sirene" / name).open(encoding="utf-8", newline="") as handle:
-            rows = list(csv.DictReader(handle))
-        for row in rows:
-            row.update(by_key.get(row[key], {}))
-        out = io.StringIO()
-        writer = csv.DictWriter(out, list(rows[0]), lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-        (folder / name).write_text(out.getvalue(), encoding="utf-8")
+        rewrite_csv(FIXTURES / "sirene" / name, folder / name, key, by_key)
     return tmp_path / "raw"
 
 

@@ -7,12 +7,11 @@ year is 2024 and the 2019 cohort has reached its 1st, 3rd and 5th anniversaries.
 
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import rewrite_csv
 
 from observatory import harmonise, mart
 from observatory.sources import sirene
@@ -34,24 +33,12 @@ UNIT_CHANGES = {
 ESTABLISHMENT_CHANGES = {"40000000300012": {"codeCommuneEtablissement": "59350"}}
 
 
-def _rewrite(source: Path, target: Path, key: str, changes: dict[str, dict[str, str]]) -> None:
-    with source.open(encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    for row in rows:
-        row.update(changes.get(row[key], {}))
-    out = io.StringIO()
-    writer = csv.DictWriter(out, list(rows[0]), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    target.write_text(out.getvalue(), encoding="utf-8")
-
-
 @pytest.fixture
 def built(tmp_path) -> duckdb.DuckDBPyConnection:
     folder = tmp_path / "raw" / sirene.FOLDER
     folder.mkdir(parents=True)
-    _rewrite(FIXTURES / "StockUniteLegale_utf8.csv", folder / "StockUniteLegale_utf8.csv", "siren", UNIT_CHANGES)
-    _rewrite(FIXTURES / "StockEtablissement_utf8.csv", folder / "StockEtablissement_utf8.csv", "siret",
+    rewrite_csv(FIXTURES / "StockUniteLegale_utf8.csv", folder / "StockUniteLegale_utf8.csv", "siren", UNIT_CHANGES)
+    rewrite_csv(FIXTURES / "StockEtablissement_utf8.csv", folder / "StockEtablissement_utf8.csv", "siret",
              ESTABLISHMENT_CHANGES)
     con = duckdb.connect()
     sirene.load(con, tmp_path / "raw", tmp_path / "cache")

@@ -1,26 +1,14 @@
 -- SIRENE legal units for the enterprise demography (counted by the source step, sirene.py), classified like the
 -- establishments (classify_fr_establishments.sql): territory by the département of the head office, family by the
--- legal category (else SOCENT when flagged ESS), cooperative type. No activity is read, so no activity exclusion.
+-- legal category (else SOCENT when flagged ESS), cooperative type, with the macros of macros.sql. No activity is
+-- read, so no activity exclusion.
 SELECT
     u.*,
     d.nuts3 AS geo,
-    CASE
-        WHEN u.dep_code = '' THEN 'outside_area'
-        WHEN d.dep IS NULL THEN 'rejected'
-        WHEN d.in_area <> 'true' THEN 'outside_area'
-        WHEN l2.code2 IS NULL THEN 'rejected'
-        ELSE 'used'
-    END AS outcome,
-    CASE
-        WHEN u.dep_code = '' OR d.in_area = 'false' THEN NULL
-        WHEN d.dep IS NULL THEN 'unknown département of the head office (codeCommuneEtablissement)'
-        WHEN l2.code2 IS NULL THEN 'unknown categorieJuridiqueUniteLegale (level II ' || left(u.cj, 2) || ')'
-    END AS reason,
-    CASE
-        WHEN f.family IS NOT NULL THEN f.family
-        WHEN u.ess_flag = 'O' THEN 'SOCENT'
-        ELSE 'NONE'
-    END AS family,
+    fr_outcome(u.dep_code, d.dep, d.in_area, l2.code2) AS outcome,
+    fr_reason(u.dep_code, d.dep, d.in_area, l2.code2, u.cj,
+              'unknown département of the head office (codeCommuneEtablissement)') AS reason,
+    fr_family(f.family, u.ess_flag) AS family,
     CASE WHEN f.family = 'COOP' THEN ct.coop_type END AS coop_type
 FROM src.fr_sirene_unit_demography u
 LEFT JOIN nom.fr_departments d ON d.dep = u.dep_code

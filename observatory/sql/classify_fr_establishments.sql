@@ -1,5 +1,5 @@
 -- SIRENE active establishments (aggregated by département by the source step, sirene.py), classified; registry counts
--- are never suppressed.
+-- are never suppressed. Outcome, reason and family: the macros of macros.sql, shared with classify_fr_demography.sql.
 -- Activity: an establishment with a NAF rev. 2 code (nomenclature NAFRev2) is classified on it (88.10A -> 88.10);
 -- otherwise on its NAF 2025 code (activity_naf25, see sirene.py), whose NACE Rev. 2.1 class is read as a Rev. 2 class
 -- through nom.nace21_classes (never as a Rev. 2 code); otherwise UNK. A*10 and exclusion are decided on the Rev. 2
@@ -15,23 +15,9 @@ WITH establishments AS (
 SELECT
     e.*,
     d.nuts3 AS geo,
-    CASE
-        WHEN e.dep_code = '' THEN 'outside_area'
-        WHEN d.dep IS NULL THEN 'rejected'
-        WHEN d.in_area <> 'true' THEN 'outside_area'
-        WHEN l2.code2 IS NULL THEN 'rejected'
-        ELSE 'used'
-    END AS outcome,
-    CASE
-        WHEN e.dep_code = '' OR d.in_area = 'false' THEN NULL
-        WHEN d.dep IS NULL THEN 'unknown département in codeCommuneEtablissement'
-        WHEN l2.code2 IS NULL THEN 'unknown categorieJuridiqueUniteLegale (level II ' || left(e.cj, 2) || ')'
-    END AS reason,
-    CASE
-        WHEN f.family IS NOT NULL THEN f.family
-        WHEN e.ess_flag = 'O' THEN 'SOCENT'
-        ELSE 'NONE'
-    END AS family,
+    fr_outcome(e.dep_code, d.dep, d.in_area, l2.code2) AS outcome,
+    fr_reason(e.dep_code, d.dep, d.in_area, l2.code2, e.cj, 'unknown département in codeCommuneEtablissement') AS reason,
+    fr_family(f.family, e.ess_flag) AS family,
     -- The cooperative type (COOP_WORKER, ...) of a cooperative, by its legal category (fr_cooperative_types.csv).
     CASE WHEN f.family = 'COOP' THEN ct.coop_type END AS coop_type,
     coalesce(x.excluded, false) AS excluded,
