@@ -299,3 +299,12 @@ def test_snapshot_year_needs_a_loaded_snapshot() -> None:
     con.execute("CREATE SCHEMA src; CREATE TABLE src.fr_sirene_establishments (snapshot_date DATE)")
     with pytest.raises(ValueError, match="empty"):
         sirene.snapshot_year(con)
+
+
+def test_the_join_setting_is_put_back(tmp_path: Path) -> None:
+    """The loader keeps DuckDB from hashing the establishment file (disabled_optimizers) for its joins only: the
+    connection, which later steps share, gets its own setting back."""
+    con = duckdb.connect()
+    con.execute("SET disabled_optimizers = 'compressed_materialization'")
+    sirene.load(con, make_raw(tmp_path), tmp_path / "cache")
+    assert con.execute("SELECT current_setting('disabled_optimizers')").fetchone()[0] == "compressed_materialization"
