@@ -38,7 +38,7 @@ from observatory.sources import kbo, sirene  # noqa: E402
 
 # The columns the loaders read: the floor and pandas read these and no more.
 SIRENE_UNITS = list(sirene.UNIT_COLUMNS)
-SIRENE_ESTABLISHMENTS = list(sirene.ESTABLISHMENT_COLUMNS)
+SIRENE_ESTABLISHMENTS = list(dict.fromkeys([*sirene.ESTABLISHMENT_COLUMNS, *sirene.SIEGE_COLUMNS]))
 KBO = {member: list(columns) for member, columns in kbo.REQUIRED.items() if member not in ("meta.csv", "code.csv")}
 
 
