@@ -37,6 +37,7 @@ def build_small_staging(con: duckdb.DuckDBPyConnection, jobs: int = 20) -> None:
     mart.build_population(con)
     mart.build_jobs(con)
     mart.build_establishments(con)
+    mart.build_demography(con)  # empty: no legal units staged
     mart.build_dimensions(con)
     mart.build_lfs_employment(con)
     mart.build_cross_border(con)
