@@ -151,13 +151,15 @@ def test_nightly_rebuilds_only_what_is_stale(observatory):
     assert isinstance(third, dg.RunRequest)
     assert set(third.asset_selection) == {RAW["fr/sirene"], dg.AssetKey("fr_sirene"),
                                           dg.AssetKey("harmonised_establishments"), dg.AssetKey("mart_establishments"),
+                                          dg.AssetKey("harmonised_demography"), dg.AssetKey("mart_demography"),
                                           dg.AssetKey("observatory_database")}
     assert not (INGEST - {dg.AssetKey("fr_sirene")}) & set(third.asset_selection)  # the other sources: untouched
     assert third.asset_selection[-1] == dg.AssetKey("observatory_database")
     assert "dagster/asset_partition_range_start" not in third.tags  # nothing partitioned to rebuild
     assert {c.asset_key for c in third.asset_check_keys} == {dg.AssetKey("fr_sirene"),
                                                              dg.AssetKey("harmonised_establishments"),
-                                                             dg.AssetKey("mart_establishments")}
+                                                             dg.AssetKey("mart_establishments"),
+                                                             dg.AssetKey("mart_demography")}
     result = observatory.run(third)
     assert result.success
     con = duckdb.connect(str(observatory.warehouse_dir / "observatory.duckdb"), read_only=True)
