@@ -224,6 +224,7 @@ def test_real_sirene_legal_units_are_read_and_classified(tmp_path: Path) -> None
     assert rows == [("59350", "59", "5710", "N", "77.39Z", 1), ("62041", "62", "5699", "N", "64.20Z", 1),
                     ("80021", "80", "5599", "N", "64.19Z", 2)]
     nomenclatures.register(con)
+    harmonise.run_sql_file(con, "macros.sql")  # the classification's outcome, reason and family
     sql = (harmonise.SQL_DIR / harmonise.SIRENE.sql_file).read_text(encoding="utf-8")
     outcome = con.execute(f"SELECT DISTINCT outcome, family FROM ({sql})").fetchall()
     assert outcome == [("used", "NONE")]  # real level II categories 55, 56, 57: known, and none in the ESS
