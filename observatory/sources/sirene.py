@@ -134,7 +134,7 @@ def load(con: duckdb.DuckDBPyConnection, raw_dir: Path, cache_dir: Path) -> dict
         establishments = _readable(establishments_path, cache_dir)
         counts = _group_establishments(con, establishments)
 
-        demography = _stage_demography(con, establishments)
+        demography = _stage_demography(con, establishments, unit_rows)
         snapshot, snapshot_from = _snapshot_date(establishments_path, units_path, counts["last_processed"])
         # One statement, so a failure leaves the previous snapshot in place. Closed establishments and orphans are
         # out. The active groups are already one row per (dep_code, cj, ..., employer): neither a second GROUP BY nor
@@ -354,13 +354,13 @@ def _dep_code(commune: str) -> str:
     return f"CASE WHEN {commune} LIKE '97%' THEN left({commune}, 3) ELSE coalesce(left({commune}, 2), '') END"
 
 
-def _stage_demography(con: duckdb.DuckDBPyConnection, file: _File) -> dict:
+def _stage_demography(con: duckdb.DuckDBPyConnection, file: _File, units: int) -> dict:
     """``src.fr_sirene_unit_demography``: the legal units (``_sirene_units``) counted by the département of their
     head office (``etablissementSiege``, open or closed), legal category, ESS flag, year of creation, year of
     cessation and full years lived (ceased units only); units ceased before :data:`DEMOGRAPHY_FROM_YEAR` are left
     out. A second pass over the establishment file, reading three columns: one pass grouping both ways at once
-    (GROUPING SETS) took 68 s on a national CSV against 31 s + 30 s for the two. Returns the table's rows and the
-    units with no head office in the establishment file (they cannot be placed)."""
+    (GROUPING SETS) took 68 s on a national CSV against 31 s + 30 s for the two. ``units``: the legal units staged.
+    Returns the table's rows and the units with no head office in the establishment file (they cannot be placed)."""
     source = _source(con, file, SIEGE_COLUMNS)
     with _reading(file), _units_as_build_side(con):
         con.execute(
@@ -379,7 +379,6 @@ def _stage_demography(con: duckdb.DuckDBPyConnection, file: _File) -> dict:
     )
     groups, placed = con.execute("SELECT count(*), (SELECT coalesce(sum(units), 0) FROM _sirene_unit_groups) "
                                  "FROM src.fr_sirene_unit_demography").fetchone()
-    units = con.execute("SELECT count(*) FROM _sirene_units").fetchone()[0]
     if placed > units:  # two head offices for one unit would count it twice
         raise InputError(file.raw, file.problem(f"{placed - units} legal unit(s) have more than one establishment "
                                                 "with etablissementSiege = true"), column="etablissementSiege")
