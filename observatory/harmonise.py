@@ -175,34 +175,71 @@ DEMOGRAPHY_DDL = """
 CREATE SCHEMA IF NOT EXISTS harmonised;
 CREATE OR REPLACE TABLE harmonised.enterprise_demography (
     snapshot_date DATE, country VARCHAR, geo VARCHAR, family VARCHAR, coop_type VARCHAR, created_year INTEGER,
-    ceased_year INTEGER, full_years INTEGER, units BIGINT);
+    ceased_year INTEGER, full_years INTEGER, units BIGINT, observed_from DATE);
 """
 
 
+@dataclass(frozen=True)
+class DemographySource:
+    """A registry's enterprises for the demography: the staging table its SQL classifies, where rejects go."""
+    source_id: str  # of meta.rejects
+    country: str
+    staging_table: str
+    sql_file: str
+    file_name: str
+    raw_text: str  # SQL over the classified groups
+    snapshot_date: str  # SQL: the registry's date
+    observed_from: str  # SQL: since when closures are seen (NULL: the registry keeps its ceased units)
+
+
+DEMOGRAPHY_SOURCES = (
+    DemographySource(
+        "fr_sirene_demography", "FR", "src.fr_sirene_unit_demography", "classify_fr_demography.sql",
+        "StockUniteLegale",
+        "'head office département=' || dep_code || '; categorieJuridiqueUniteLegale=' || cj || "
+        "' (' || units || ' legal units)'",
+        "(SELECT max(snapshot_date) FROM src.fr_sirene_establishments)", "NULL"),
+    DemographySource(
+        "be_kbo_demography", "BE", "src.be_kbo_enterprises", "classify_be_demography.sql", "enterprise.csv",
+        "'registered seat Zipcode=' || seat_postcode || '; JuridicalForm=' || juridical_form || "
+        "' (' || units || ' enterprises)'",
+        "snapshot_date", "observed_from"),
+)
+
+
 def harmonise_demography(con: duckdb.DuckDBPyConnection) -> dict:
-    """The SIRENE legal units of ``src.fr_sirene_unit_demography`` in common codes, in
-    ``harmonised.enterprise_demography``; the groups of an unknown département or legal category go to
-    ``meta.rejects`` (source ``fr_sirene_demography``). Returns the units by outcome."""
+    """The enterprises of each registry whose staging table is there (SIRENE legal units, KBO enterprises) in common
+    codes, in ``harmonised.enterprise_demography``; groups of an unknown territory or legal form go to
+    ``meta.rejects`` (sources ``fr_sirene_demography``, ``be_kbo_demography``). Returns the units by country and
+    outcome."""
     nomenclatures.register(con)
     run_sql_file(con, "macros.sql")
+    run_sql_file(con, "be_form_classes.sql")
     con.execute(DEMOGRAPHY_DDL)
-    sql = (SQL_DIR / "classify_fr_demography.sql").read_text(encoding="utf-8")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _demography AS {sql}")
-    replace_rejects(
-        con, "fr_sirene_demography", None,
-        "SELECT 'StockUniteLegale' AS file_name, NULL AS line, reason, 'head office département=' || dep_code || "
-        "'; categorieJuridiqueUniteLegale=' || cj || ' (' || units || ' legal units)' AS raw_text, NULL AS jobs "
-        "FROM _demography WHERE outcome = 'rejected'",
-    )
-    con.execute(
-        """INSERT INTO harmonised.enterprise_demography
-           SELECT (SELECT max(snapshot_date) FROM src.fr_sirene_establishments), 'FR', geo, family, coop_type,
-                  created_year, ceased_year, full_years, sum(units)
-           FROM _demography WHERE outcome = 'used' GROUP BY ALL"""
-    )
-    outcomes = dict(con.execute("SELECT outcome, sum(units) FROM _demography GROUP BY ALL ORDER BY ALL").fetchall())
-    con.execute("DROP TABLE _demography")
-    return {outcome: int(units) for outcome, units in outcomes.items()}
+    staged = {f"{schema}.{name}" for schema, name in con.execute(
+        "SELECT schema_name, table_name FROM duckdb_tables() WHERE NOT temporary").fetchall()}
+    outcomes = {}
+    for source in DEMOGRAPHY_SOURCES:
+        if source.staging_table not in staged:
+            continue
+        sql = (SQL_DIR / source.sql_file).read_text(encoding="utf-8")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _demography AS {sql}")
+        replace_rejects(
+            con, source.source_id, None,
+            f"SELECT '{source.file_name}' AS file_name, NULL AS line, reason, {source.raw_text} AS raw_text, "
+            "NULL AS jobs FROM _demography WHERE outcome = 'rejected'",
+        )
+        con.execute(
+            f"""INSERT INTO harmonised.enterprise_demography BY NAME
+                SELECT {source.snapshot_date} AS snapshot_date, '{source.country}' AS country, geo, family,
+                       coop_type, created_year, ceased_year, full_years, sum(units) AS units,
+                       {source.observed_from} AS observed_from
+                FROM _demography WHERE outcome = 'used' GROUP BY ALL"""
+        )
+        outcomes[source.country] = {outcome: int(units) for outcome, units in con.execute(
+            "SELECT outcome, sum(units) FROM _demography GROUP BY ALL ORDER BY ALL").fetchall()}
+        con.execute("DROP TABLE _demography")
+    return outcomes
 
 
 @dataclass(frozen=True)
@@ -232,6 +269,7 @@ def harmonise_registry(con: duckdb.DuckDBPyConnection, source: RegistrySource) -
     """Classify a registry snapshot into ``harmonised.establishments``; rejected groups go to ``meta.rejects``."""
     nomenclatures.register(con)
     run_sql_file(con, "macros.sql")
+    run_sql_file(con, "be_form_classes.sql")
     con.execute(ESTABLISHMENTS_DDL)
     sql = (SQL_DIR / source.sql_file).read_text(encoding="utf-8")
     con.execute(f"CREATE OR REPLACE TEMP TABLE _registry AS {sql}")

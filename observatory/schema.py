@@ -119,33 +119,38 @@ ESTABLISHMENTS = Table(
 _demography_family = Col("family", "VARCHAR", "ASSOC, COOP (and its types COOP_WORKER, COOP_SOCIAL, "
                          "COOP_SELF_EMPLOYED, COOP_OTHER), MUTUAL, FOUND, SOCENT, ESS or ALL, by the legal category "
                          "alone: no activity is excluded from ESS here", False, FAMILIES_REGISTRY)
-_demography_geo = Col("geo", "VARCHAR", "NUTS3 code, or a side's aggregate (FWVL_FR); not FWVL while one side only is "
-                      "in", False)
+_demography_geo = Col("geo", "VARCHAR", "NUTS3 code, or a side's aggregate (FWVL_FR, FWVL_BE); no FWVL: the two "
+                      "registries see closures over different spans of years", False)
 DEMOGRAPHY = Table(
     "mart.demography",
-    "Enterprise demography from the SIRENE legal units (France; Belgium to come): births, closures and the active "
-    "stock at 31 December, by year, territory (the head office's) and family. Public registry data: not suppressed. "
-    "Known biases (registry clean-ups, transfers, reactivations) in docs/methodology.md.",
+    "Enterprise demography from the SIRENE legal units (France) and the KBO enterprises (Belgium): births, closures "
+    "and the active stock at 31 December, by year, territory (the head office's, the registered seat's) and family. "
+    "Belgium: only the whole years seen by the chain of KBO extracts kept (its open data holds active enterprises "
+    "only; a closure is a deletion by an Update). Public registry data: not suppressed. Known biases (registry "
+    "clean-ups, transfers, reactivations) in docs/methodology.md.",
     (
-        Col("year", "INTEGER", "Calendar year (the last complete year of the snapshot at most)", False),
+        Col("year", "INTEGER", "Calendar year (the last complete year of the snapshot at most; Belgium: from the first "
+            "whole year after the Full extract)", False),
         _country, _demography_geo, _geo_level, _demography_family,
-        Col("births", "BIGINT", "Legal units created in the year (dateCreationUniteLegale)", False),
-        Col("closures", "BIGINT", "Legal units ceased in the year (etatAdministratifUniteLegale = C, dateDebut)", False),
-        Col("active_end", "BIGINT", "Legal units created by 31 December and not ceased by then", False),
+        Col("births", "BIGINT", "Enterprises created in the year (dateCreationUniteLegale; KBO StartDate)", False),
+        Col("closures", "BIGINT", "Enterprises ceased in the year (etatAdministratifUniteLegale = C with dateDebut; "
+            "KBO: deleted by an Update and not inserted again, on its SnapshotDate)", False),
+        Col("active_end", "BIGINT", "Enterprises created by 31 December and not ceased by then", False),
         Col("snapshot_date", "DATE", "Date of the registry snapshot the counts come from", False),
     ),
     key=("year", "country", "geo", "family"),
 )
 SURVIVAL = Table(
     "mart.survival",
-    "Survival of each birth cohort of SIRENE legal units at 1, 3 and 5 years, by territory and family: a unit "
-    "survives h years if it has not ceased before its h-th anniversary. A cohort is given for h once all its "
-    "members have reached that anniversary. Public registry data: not suppressed.",
+    "Survival of each birth cohort of SIRENE legal units and KBO enterprises at 1, 3 and 5 years, by territory and "
+    "family: an enterprise survives h years if it has not ceased before its h-th anniversary. A cohort is given for h "
+    "once all its members have reached that anniversary, and (Belgium) once its birth year and the h years after "
+    "are seen by the KBO extracts kept. Public registry data: not suppressed.",
     (
         Col("cohort", "INTEGER", "Year of creation", False),
         Col("horizon", "INTEGER", "Years after creation: 1, 3 or 5", False),
         _country, _demography_geo, _geo_level, _demography_family,
-        Col("births", "BIGINT", "Legal units of the cohort", False),
+        Col("births", "BIGINT", "Enterprises of the cohort", False),
         Col("survivors", "BIGINT", "Of which not ceased before their h-th anniversary", False),
         Col("survival_rate", "DOUBLE", "100 × survivors / births, one decimal", False),
         Col("snapshot_date", "DATE", "Date of the registry snapshot the counts come from", False),

@@ -307,7 +307,8 @@ def _unique(*assets: dg.AssetsDefinition) -> list[dg.AssetsDefinition]:
 
 
 _JOBS_SQL = sorted({s.harmonisation.sql_file for s in SOURCES if s.role == DELIVERY})
-_REGISTRY_SQL = sorted({s.harmonisation.sql_file for s in SOURCES if s.role == REGISTRY} | {"macros.sql"})
+_REGISTRY_SQL = sorted({s.harmonisation.sql_file for s in SOURCES if s.role == REGISTRY}
+                       | {"macros.sql", "be_form_classes.sql"})
 
 
 @_yearly_asset(Code(sql=_JOBS_SQL, modules=[harmonise]), group_name="harmonised", kinds={"duckdb"},
@@ -361,15 +362,20 @@ def harmonised_establishments(warehouse: Warehouse) -> dg.MaterializeResult:
     })
 
 
-@_asset(Code(sql=["classify_fr_demography.sql", "macros.sql"], modules=[harmonise]), group_name="harmonised", kinds={"duckdb"},
-        deps=[*_staged_in("classify_fr_demography.sql"), nomenclatures_table])
+_DEMOGRAPHY_SQL = sorted({s.sql_file for s in harmonise.DEMOGRAPHY_SOURCES} | {"macros.sql", "be_form_classes.sql"})
+
+
+@_asset(Code(sql=_DEMOGRAPHY_SQL, modules=[harmonise]), group_name="harmonised", kinds={"duckdb"},
+        deps=[*_staged_in(*_DEMOGRAPHY_SQL), nomenclatures_table])
 def harmonised_demography(warehouse: Warehouse) -> dg.MaterializeResult:
-    """SIRENE legal units by head-office territory, family, cooperative type and years of creation and cessation,
-    for the enterprise demography; groups of an unknown département or legal category go to ``meta.rejects``."""
+    """SIRENE legal units and KBO enterprises by head-office (registered-seat) territory, family, cooperative type
+    and years of creation and cessation, for the enterprise demography; groups of an unknown territory or legal
+    form go to ``meta.rejects``."""
     with warehouse.connect() as con:
         outcomes = harmonise.harmonise_demography(con)
         rows = con.execute("SELECT count(*) FROM harmonised.enterprise_demography").fetchone()[0]
-    return dg.MaterializeResult(metadata={"dagster/row_count": rows, "legal_units": dg.MetadataValue.json(outcomes)})
+    return dg.MaterializeResult(metadata={"dagster/row_count": rows,
+                                          "enterprises_by_outcome": dg.MetadataValue.json(outcomes)})
 
 
 # The population sources declare their harmonisation (PopulationSource) in their modules: those are run too.
@@ -500,7 +506,7 @@ def mart_establishments(warehouse: Warehouse) -> dg.MaterializeResult:
         metadata=_columns_of("mart_demography"), deps=[harmonised_demography, nomenclatures_table])
 def mart_demography(warehouse: Warehouse) -> dg.MaterializeResult:
     """mart.demography (births, closures, active stock at 31 December) and mart.survival (each birth cohort's
-    survivors at 1, 3 and 5 years) of the SIRENE legal units, by territory and family."""
+    survivors at 1, 3 and 5 years) of the SIRENE legal units and the KBO enterprises, by territory and family."""
     with warehouse.connect() as con:
         counts = mart.build_demography(con)
         preview = _preview(con, "SELECT cohort, horizon, family, births, survivors, survival_rate FROM mart.survival "

@@ -168,6 +168,7 @@ def test_hand_computed_aggregate(tmp_path: Path) -> None:
         "rows": ROWS, "units_aggregated": 10, "units_without_address": 1, "aggregate_rows": 9, "rejects": 3,
         "rejects_by_reason": {kbo.ORPHAN: 1, kbo.INVALID_ENTERPRISE: 1, kbo.INVALID_UNIT: 1},
         "updates": [], "updates_ignored": [], "missing_extract_numbers": [],
+        "enterprises": 8, "enterprises_departed": 0, "start_dates_invalid": 0,
     }
     json.dumps(meta)  # Dagster metadata: serialisable as it is
     # No temporary table left; the members read are kept for the next load of the same ZIP, nothing else.

@@ -461,11 +461,11 @@ def test_updates_are_applied_deletes_then_inserts(tmp_path: Path) -> None:
                                                                "already in it"}]
     assert meta["missing_extract_numbers"] == []
     assert meta["updates"] == [
-        {"zip": U137, "extract_number": 137, "snapshot_date": "2025-06-30", "codes_replaced": True,
+        {"zip": U137, "extract_number": 137, "snapshot_date": "2025-06-30", "codes_replaced": True, "enterprises_departed": 0,
          "rows": {"meta.csv": 5, "code.csv": 15, "enterprise_delete.csv": 0, "enterprise_insert.csv": 1,
                   "establishment_delete.csv": 1, "establishment_insert.csv": 1, "address_delete.csv": 2,
                   "address_insert.csv": 3, "activity_delete.csv": 0, "activity_insert.csv": 2}},
-        {"zip": U138, "extract_number": 138, "snapshot_date": "2025-07-31", "codes_replaced": True,
+        {"zip": U138, "extract_number": 138, "snapshot_date": "2025-07-31", "codes_replaced": True, "enterprises_departed": 0,
          "rows": {"meta.csv": 5, "code.csv": 17, "enterprise_delete.csv": 1, "enterprise_insert.csv": 1,
                   "establishment_delete.csv": 0, "establishment_insert.csv": 0, "address_delete.csv": 0,
                   "address_insert.csv": 0, "activity_delete.csv": 1, "activity_insert.csv": 2}},

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import zipfile
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -95,6 +96,7 @@ def test_each_real_juridical_form_lands_in_its_family() -> None:
                           '88999' AS nace_code, true AS employer, 1::BIGINT AS establishments
                    FROM (SELECT DISTINCT code FROM src.be_kbo_codes WHERE category = 'JuridicalForm')""")
     nomenclatures.register(con)
+    harmonise.run_sql_file(con, "be_form_classes.sql")  # the classification's family and cooperative type
     sql = (harmonise.SQL_DIR / harmonise.KBO.sql_file).read_text(encoding="utf-8")
     families = dict(con.execute(f"SELECT juridical_form, family FROM ({sql}) WHERE outcome = 'used'").fetchall())
     assert len(families) == 146
@@ -156,6 +158,11 @@ def test_the_real_update_0147_is_applied(tmp_path: Path) -> None:
     assert update["rows"]["establishment_insert.csv"] == 22 and update["rows"]["enterprise_delete.csv"] == 162
     assert info["snapshot_date"] == "2025-10-11"
     assert checks.kbo_form_labels(con) == []
+    # The real Update deletes 162 enterprises and inserts 28, of which 4 deleted too (their rows replaced): 158 leave
+    # the open data. Of those, only 0502.503.253 was in the Full: it departs on the Update's snapshot date.
+    assert update["enterprises_departed"] == 1
+    assert con.execute("SELECT enterprise, departed_on FROM src.be_kbo_enterprises WHERE departed_on IS NOT NULL"
+                       ).fetchall() == [("0502.503.253", date(2025, 10, 11))]
 
     rows = con.execute('SELECT postcode, juridical_form, type_of_enterprise, nace_version, nace_code, establishments '
                        'FROM src.be_kbo_establishments WHERE juridical_form = \'\' AND type_of_enterprise = \'1\' '
@@ -259,6 +266,7 @@ def test_the_real_2025_activities_land_in_their_sector(tmp_path: Path) -> None:
     con = duckdb.connect()
     kbo.load(con, real_update_raw(tmp_path), tmp_path / "work")
     nomenclatures.register(con)
+    harmonise.run_sql_file(con, "be_form_classes.sql")  # the classification's family and cooperative type
     sql = (harmonise.SQL_DIR / harmonise.KBO.sql_file).read_text(encoding="utf-8")
     sectors = dict(con.execute(f"SELECT DISTINCT nace_code, nace_a10 FROM ({sql}) WHERE nace_version = '2025' "
                                "AND juridical_form = ''").fetchall())

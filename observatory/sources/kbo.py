@@ -76,7 +76,7 @@ FILE_NAME = re.compile(r"KboOpenData_(\d{4})_(\d{4})_(\d{2})(?:_(\d{2}))?_(Full|
 REQUIRED = {
     "meta.csv": ("Variable", "Value"),
     "code.csv": ("Category", "Code", "Language", "Description"),
-    "enterprise.csv": ("EnterpriseNumber", "TypeOfEnterprise", "JuridicalForm"),
+    "enterprise.csv": ("EnterpriseNumber", "TypeOfEnterprise", "JuridicalForm", "StartDate"),
     "establishment.csv": ("EstablishmentNumber", "EnterpriseNumber"),
     "address.csv": ("EntityNumber", "TypeOfAddress", "CountryNL", "CountryFR", "Zipcode", "DateStrikingOff"),
     "activity.csv": ("EntityNumber", "ActivityGroup", "NaceVersion", "NaceCode", "Classification"),
@@ -203,19 +203,40 @@ _STAGED = {
                coalesce(Language, '') AS language, coalesce(Description, '') AS description FROM {source}"""),
     "enterprise": ("_kbo_enterprises", "enterprise", """
         SELECT coalesce(EnterpriseNumber, '') AS enterprise, coalesce(TypeOfEnterprise, '') AS type,
-               coalesce(NULLIF(JuridicalFormCAC, ''), JuridicalForm, '') AS form FROM {source}"""),
+               coalesce(NULLIF(JuridicalFormCAC, ''), JuridicalForm, '') AS form,
+               CAST(try_strptime(StartDate, '%d-%m-%Y') AS DATE) AS start_date,
+               coalesce(StartDate, '') <> '' AND try_strptime(StartDate, '%d-%m-%Y') IS NULL AS start_date_invalid
+        FROM {source}"""),
     "establishment": ("_kbo_units_raw", "unit", """
         SELECT coalesce(EstablishmentNumber, '') AS unit, coalesce(EnterpriseNumber, '') AS enterprise
         FROM {source}"""),
-    # Only current establishment-unit addresses matter; the rest are counted, not kept.
+    # Only current addresses of establishment units (BAET) and registered seats (REGO, for the enterprise
+    # demography) matter; the rest are counted, not kept.
     "address": ("_kbo_addresses", "entity", """
-        SELECT EntityNumber AS entity, coalesce(Zipcode, '') AS postcode,
+        SELECT EntityNumber AS entity, TypeOfAddress AS type, coalesce(Zipcode, '') AS postcode,
                coalesce(CountryFR, '') <> '' OR coalesce(CountryNL, '') <> '' AS is_foreign
-        FROM {source} WHERE TypeOfAddress = 'BAET' AND coalesce(DateStrikingOff, '') = ''"""),
+        FROM {source} WHERE TypeOfAddress IN ('BAET', 'REGO') AND coalesce(DateStrikingOff, '') = ''"""),
     "activity": ("_kbo_activity", "entity", None),  # aggregated per entity: see _activity_sql
 }
+def _enterprise_rows(where: str = "") -> str:
+    """One row per enterprise with what its demography is counted by (harmonise_demography): whether its number is
+    valid, its registered seat (REGO) and its best MAIN activity, as the staged tables stand when it is read."""
+    return f"""
+        SELECT e.enterprise, {_valid_enterprise_sql("e.enterprise")} AS valid_number, e.type AS type_of_enterprise,
+               e.form AS juridical_form, e.start_date, e.start_date_invalid,
+               coalesce(s.postcode, '') AS seat_postcode, coalesce(s.is_foreign, false) AS seat_foreign,
+               a.main.version AS main_nace_version, a.main.code AS main_nace_code
+        FROM _kbo_enterprises e
+        LEFT JOIN (SELECT entity, postcode, is_foreign FROM _kbo_addresses WHERE type = 'REGO'
+                   QUALIFY row_number() OVER (PARTITION BY entity ORDER BY is_foreign, postcode) = 1) s
+          ON s.entity = e.enterprise
+        LEFT JOIN _kbo_activity a ON a.entity = e.enterprise
+        {where}"""
+
+
 _TEMP_TABLES = ("_kbo_member", "_kbo_codes", "_kbo_enterprises", "_kbo_units_raw", "_kbo_addresses", "_kbo_activity",
-                "_kbo_units", "_kbo_delete", "_kbo_activity_new", "_kbo_activity_merged", "_kbo_codes_new")
+                "_kbo_units", "_kbo_delete", "_kbo_activity_new", "_kbo_activity_merged", "_kbo_codes_new",
+                "_kbo_departed", "_kbo_leaving")
 
 
 def load(con: duckdb.DuckDBPyConnection, raw_dir: Path, cache_dir: Path) -> dict:
@@ -234,6 +255,10 @@ def load(con: duckdb.DuckDBPyConnection, raw_dir: Path, cache_dir: Path) -> dict
     cache_dir = cache_dir / SOURCE_ID
     try:
         files, rows, meta = _stage_full(con, zip_path, cache_dir)
+        # Enterprises an Update deletes without inserting them again have left the open data (which holds active
+        # entities only): ceased, or no longer active. Kept with what they were, and when they were last seen.
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _kbo_departed AS SELECT *, NULL::DATE AS departed_on "
+                    f"FROM ({_enterprise_rows()}) WHERE false")
 
         # Updates, in extract-number order; each one's members are kept until they are recorded below.
         applied = []
@@ -253,6 +278,14 @@ def load(con: duckdb.DuckDBPyConnection, raw_dir: Path, cache_dir: Path) -> dict
         with transaction(con):
             con.execute("CREATE SCHEMA IF NOT EXISTS src")
             con.execute("CREATE OR REPLACE TABLE src.be_kbo_codes AS SELECT * FROM _kbo_codes ORDER BY ALL")
+            con.execute(
+                f"""CREATE OR REPLACE TABLE src.be_kbo_enterprises AS
+                    SELECT * FROM (SELECT *, NULL::DATE AS departed_on FROM ({_enterprise_rows()})
+                                   UNION ALL SELECT * FROM _kbo_departed),
+                           (SELECT CAST(? AS DATE) AS observed_from, CAST(? AS DATE) AS snapshot_date)
+                    ORDER BY enterprise""",
+                [meta["snapshot_date"], snapshot],
+            )
             con.execute(
                 """CREATE OR REPLACE TABLE src.be_kbo_establishments AS
                    SELECT CAST(? AS DATE) AS snapshot_date, postcode, is_foreign AS "foreign", juridical_form,
@@ -278,6 +311,9 @@ def load(con: duckdb.DuckDBPyConnection, raw_dir: Path, cache_dir: Path) -> dict
             "SELECT reason, count(*) FROM _kbo_units WHERE reason IS NOT NULL GROUP BY reason ORDER BY reason"
         ).fetchall())
         aggregate_rows = con.execute("SELECT count(*) FROM src.be_kbo_establishments").fetchone()[0]
+        enterprises = dict(zip(("enterprises", "enterprises_departed", "start_dates_invalid"), con.execute(
+            "SELECT count(*), count(departed_on), count(*) FILTER (WHERE start_date_invalid) "
+            "FROM src.be_kbo_enterprises").fetchone(), strict=True))
     finally:
         for table in _TEMP_TABLES:
             con.execute(f"DROP TABLE IF EXISTS {table}")
@@ -293,6 +329,7 @@ def load(con: duckdb.DuckDBPyConnection, raw_dir: Path, cache_dir: Path) -> dict
         "units_aggregated": counted,
         "units_without_address": without_address,
         "aggregate_rows": aggregate_rows,
+        **enterprises,
         "rejects": rejected,
         "rejects_by_reason": by_reason,
         "updates": applied,
@@ -350,7 +387,7 @@ def _apply_update(con: duckdb.DuckDBPyConnection, zip_path: Path, cache_dir: Pat
                      f"for {', '.join(UPDATED_TABLES)} and other tables")
     meta = _read_meta(con, zip_path, files["meta.csv"], "update")
     rows = {"meta.csv": meta["rows"]}
-    codes_replaced = False
+    codes_replaced, departed = False, 0
     if "code.csv" in files:
         # Staged aside first: an empty code list (header only) keeps the codes rather than erasing them.
         rows["code.csv"] = _stage(con, zip_path, files["code.csv"], "_kbo_codes_new", _STAGED["code"][2])
@@ -364,6 +401,9 @@ def _apply_update(con: duckdb.DuckDBPyConnection, zip_path: Path, cache_dir: Pat
         # Every row of the entities listed goes: the insert file then holds all their current rows.
         rows[delete.name] = _stage(con, zip_path, delete, "_kbo_delete",
                                    f"SELECT {_quoted(UPDATE_KEYS[table])} AS key FROM {{source}}")
+        if table == "enterprise":  # first of UPDATED_TABLES: the seats and activities are those before the Update
+            con.execute("CREATE OR REPLACE TEMP TABLE _kbo_leaving AS "
+                        + _enterprise_rows("WHERE e.enterprise IN (SELECT key FROM _kbo_delete)"))
         con.execute(f"DELETE FROM {staged} WHERE {key} IN (SELECT key FROM _kbo_delete)")
         if table == "activity":
             rows[insert.name] = _insert_activity(con, zip_path, insert)
@@ -372,6 +412,8 @@ def _apply_update(con: duckdb.DuckDBPyConnection, zip_path: Path, cache_dir: Pat
             with _reading(zip_path, insert):
                 con.execute(f"INSERT INTO {staged} {select.format(source=source)}")
                 rows[insert.name] = con.execute(f"SELECT count(*) FROM {source}").fetchone()[0]
+        if table == "enterprise":
+            departed = _record_departures(con, meta["snapshot_date"])
     problem = "{column} {value!r} is inserted while the extract already holds it (not in the delete file)"
     _refuse_repeats(con, zip_path / "enterprise_insert.csv", "_kbo_enterprises", "enterprise", "EnterpriseNumber",
                     problem)
@@ -380,8 +422,21 @@ def _apply_update(con: duckdb.DuckDBPyConnection, zip_path: Path, cache_dir: Pat
     members = [files[m] for m in UPDATE_MEMBERS[:1] + UPDATE_OPTIONAL + UPDATE_MEMBERS[1:] if m in files]
     report = {"zip": zip_path.name, "extract_number": meta["extract_number"],
               "snapshot_date": meta["snapshot_date"].isoformat(), "codes_replaced": codes_replaced,
+              "enterprises_departed": departed,
               "rows": {m.name: rows[m.name] for m in members}}
     return report, members, rows, meta
+
+
+def _record_departures(con: duckdb.DuckDBPyConnection, snapshot: date) -> int:
+    """After an Update's enterprise deletes and inserts: the enterprises it deleted and did not insert again depart
+    on its snapshot date; one that departed earlier and is inserted again is back. Returns the departures."""
+    con.execute("DELETE FROM _kbo_departed WHERE enterprise IN (SELECT enterprise FROM _kbo_enterprises)")
+    departed = con.execute(
+        "INSERT INTO _kbo_departed SELECT *, CAST(? AS DATE) FROM _kbo_leaving "
+        "WHERE enterprise NOT IN (SELECT enterprise FROM _kbo_enterprises)", [snapshot]
+    ).fetchone()[0]
+    con.execute("DROP TABLE _kbo_leaving")
+    return int(departed)
 
 
 def juridical_form_labels(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, str]]:
@@ -859,7 +914,7 @@ def _build_units(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _kbo_units AS
             WITH address AS (
-                SELECT entity, postcode, is_foreign FROM _kbo_addresses
+                SELECT entity, postcode, is_foreign FROM _kbo_addresses WHERE type = 'BAET'
                 QUALIFY row_number() OVER (PARTITION BY entity ORDER BY is_foreign, postcode) = 1
             ),
             checked AS (
@@ -893,6 +948,7 @@ SOURCES = (Source(
     SOURCE_ID, "BE", FOLDER, "KBO/BCE open-data extract",
     "KBO/BCE open-data Full extract, read straight from its ZIP: code list and active establishment units "
     "aggregated by postcode, juridical form, activity and employer flag.",
-    REGISTRY, ("src.be_kbo_establishments", "src.be_kbo_codes"), load, harmonisation=harmonise.KBO,
+    REGISTRY, ("src.be_kbo_establishments", "src.be_kbo_codes", "src.be_kbo_enterprises"), load,
+    harmonisation=harmonise.KBO,
     fetcher=Fetcher("kbo", FOLDER, "KBO/BCE open data: newest Full extract and the Update files after it "
                                    "(needs KBO_USERNAME and KBO_PASSWORD)", fetch)),)

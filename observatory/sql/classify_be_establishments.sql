@@ -3,24 +3,7 @@
 -- Activity: the NACE Rev. 2 class of a NACE-BEL 2008 code (first four digits); a NACE-BEL 2025 code (5 or 7 digits,
 -- the first four the NACE Rev. 2.1 class) is read through nom.nace21_classes, never as a Rev. 2 code. The source step
 -- already prefers the 2008 MAIN activity. The A*10 group and the exclusion are decided on the Rev. 2 class.
-WITH forms AS (
-    SELECT DISTINCT juridical_form FROM src.be_kbo_establishments
-),
--- The rule of lowest priority; a tie is broken on the family so that no build depends on the order rows arrive in.
-form_family AS (
-    SELECT f.juridical_form, first(r.family ORDER BY CAST(r.priority AS INTEGER), r.family) AS family
-    FROM forms f JOIN nom.be_legal_forms r ON r.juridical_form = f.juridical_form AND r.accreditation = ''
-    GROUP BY ALL
-),
--- The cooperative type of a cooperative (be_cooperative_types.csv): the registry has no accreditation, so only the
--- rules on the juridical form alone apply.
-form_coop_type AS (
-    SELECT f.juridical_form, first(r.coop_type ORDER BY CAST(r.priority AS INTEGER), r.coop_type) AS coop_type
-    FROM forms f JOIN nom.be_cooperative_types r
-      ON r.juridical_form IN (f.juridical_form, '*') AND r.accreditation = ''
-    GROUP BY ALL
-),
-units AS (
+WITH units AS (
     SELECT k.*,
            CASE k.nace_version WHEN '2008' THEN left(k.nace_code, 2) || '.' || substr(k.nace_code, 3, 2)
                                WHEN '2025' THEN c.read_as END AS nace_class,
@@ -52,16 +35,16 @@ SELECT
         WHEN p.postcode IS NULL THEN 'postcode unknown to the TERCET postcode-NUTS table'
         WHEN e.juridical_form <> '' AND k.code IS NULL THEN 'juridical form unknown to the KBO code list'
     END AS reason,
-    coalesce(ff.family, 'NONE') AS family,
-    CASE WHEN ff.family = 'COOP' THEN ct.coop_type END AS coop_type,
+    coalesce(fc.family, 'NONE') AS family,
+    fc.coop_type,
     x.nace_class IS NOT NULL AS excluded,
     CASE WHEN nd.division IS NOT NULL THEN a.nace_a10 ELSE 'UNK' END AS nace_a10
 FROM units e
 LEFT JOIN nom.be_postcode_nuts3 p ON p.postcode = e.postcode
 LEFT JOIN nom.geo g ON g.geo = p.nuts3 AND g.geo_level = 'NUTS3'
 LEFT JOIN (SELECT DISTINCT code FROM src.be_kbo_codes WHERE category = 'JuridicalForm') k ON k.code = e.juridical_form
-LEFT JOIN form_family ff ON ff.juridical_form = e.juridical_form
-LEFT JOIN form_coop_type ct ON ct.juridical_form = e.juridical_form
+-- Family and cooperative type by the juridical form: be_form_classes() of be_form_classes.sql.
+LEFT JOIN be_form_classes() fc ON fc.juridical_form = e.juridical_form
 LEFT JOIN nom.nace_divisions nd ON nd.division = left(e.nace_class, 2)
 LEFT JOIN nom.nace_a10 a ON a.division_from <> '' AND a.nace_a10 NOT IN ('TOTAL', 'UNK')
     AND TRY_CAST(left(e.nace_class, 2) AS INTEGER) BETWEEN CAST(a.division_from AS INTEGER)
