@@ -105,13 +105,16 @@ def test_enterprises_deleted_by_an_update_depart_on_its_snapshot_date(loaded) ->
 def test_births_closures_and_stock_of_the_one_whole_year_seen(loaded) -> None:
     con, _ = loaded
     outcomes = harmonise.harmonise_demography(con)
-    # Rejected: 0200.065.765 and the natural person 0500.000.158 have no seat, 0200.362.211 fails mod-97; outside:
-    # 0403.449.823's seat is in Brussels.
-    assert outcomes == {"BE": {"outside_area": 1, "rejected": 3, "used": 7}}
+    # Rejected: 0200.362.211 fails mod-97. Outside: 0403.449.823's seat is in Brussels. Without a REGO address,
+    # 0200.065.765 is placed by its unit 2.100.000.213 (5100, BE352 since 137) and the natural person 0500.000.158 by
+    # its unit 2.100.000.312 (8500, BE254).
+    assert outcomes == {"BE": {"outside_area": 1, "rejected": 1, "used": 9}}
     assert con.execute("SELECT reason, count(*) FROM meta.rejects WHERE source_id = 'be_kbo_demography' "
-                       "GROUP BY ALL ORDER BY ALL").fetchall() == [
-        ("enterprise without a registered seat in Belgium (REGO address)", 2),
-        ("invalid enterprise number (mod-97)", 1)]
+                       "GROUP BY ALL ORDER BY ALL").fetchall() == [("invalid enterprise number (mod-97)", 1)]
+    places = con.execute("SELECT enterprise, seat_postcode, seat_address FROM src.be_kbo_enterprises "
+                         "WHERE enterprise IN ('0200.065.765', '0500.000.158', '0410.000.093') ORDER BY ALL")
+    assert places.fetchall() == [("0200.065.765", "5100", "BAET"), ("0410.000.093", "7500", "REGO"),
+                                 ("0500.000.158", "8500", "BAET")]
     mart.build_demography(con)
     rows = con.execute(
         """SELECT family, year, births, closures, active_end FROM mart.demography
@@ -119,14 +122,14 @@ def test_births_closures_and_stock_of_the_one_whole_year_seen(loaded) -> None:
         """).fetchall()
     assert rows == [
         # Births 0480 and 0470; closures 0480, 0200.362.210 and 0420.000.003; alive at the end of 2026: 0410 (back),
-        # 0430, 0460 and 0470.
-        ("ALL", 2026, 2, 3, 4),
+        # 0430, 0460, 0470, 0200.065.765 and 0500.000.158.
+        ("ALL", 2026, 2, 3, 6),
         ("ASSOC", 2026, 1, 1, 3),
         ("COOP", 2026, 1, 1, 1),
         ("COOP_OTHER", 2026, 1, 1, 1),
-    ]  # the SRL (NONE) counts in ALL only
+    ]  # the SRL, the public body and the natural person (NONE) count in ALL only
     by_nuts3 = con.execute("SELECT geo, births, closures, active_end FROM mart.demography "
                            "WHERE family = 'ALL' AND geo_level = 'NUTS3' ORDER BY geo").fetchall()
-    assert by_nuts3 == [("BE323", 1, 1, 2), ("BE328", 1, 2, 2)]
+    assert by_nuts3 == [("BE254", 0, 0, 1), ("BE323", 1, 1, 2), ("BE328", 1, 2, 2), ("BE352", 0, 0, 1)]
     # No cohort has been seen for a whole year after its birth year yet.
     assert con.execute("SELECT count(*) FROM mart.survival WHERE country = 'BE'").fetchone()[0] == 0

@@ -129,7 +129,10 @@ def test_a_different_seed_gives_different_figures(tmp_path: Path) -> None:
 
 def test_layout_and_sidecars(sample: Path) -> None:
     expected = [Path("fr/sirene/StockUniteLegale_utf8.zip"), Path("fr/sirene/StockEtablissement_utf8.zip"),
-                Path("be/kbo/KboOpenData_0130_2025_01_Full.zip")]
+                Path("be/kbo/KboOpenData_0118_2024_01_Full.zip")]
+    # The monthly Updates after the Full, each named for the month it is published in.
+    expected += [Path(f"be/kbo/KboOpenData_{118 + m:04d}_{2024 + m // 12}_{m % 12 + 1:02d}_Update.zip")
+                 for m in range(1, 13)]
     for year in YEARS:
         expected += [Path(f"fr/flores/flores_postes_{year}.csv"),
                      Path(f"fr/flores/flores_etablissements_{year}.csv"),
@@ -157,7 +160,7 @@ def test_headers_are_exactly_the_references(sample: Path) -> None:
     establishments = _zip_csv(sirene / "StockEtablissement_utf8.zip", "StockEtablissement_utf8.csv")
     assert units.split("\n", 1)[0] == SIRENE_UNITS
     assert establishments.split("\n", 1)[0] == SIRENE_ESTABLISHMENTS
-    kbo = sample / "be" / "kbo" / "KboOpenData_0130_2025_01_Full.zip"
+    kbo = sample / "be" / "kbo" / "KboOpenData_0118_2024_01_Full.zip"
     with zipfile.ZipFile(kbo) as archive:
         assert sorted(archive.namelist()) == sorted(KBO)
     for member, header in KBO.items():
@@ -177,10 +180,10 @@ def test_headers_are_exactly_the_references(sample: Path) -> None:
 
 
 def test_kbo_quoting_and_meta(sample: Path) -> None:
-    kbo = sample / "be" / "kbo" / "KboOpenData_0130_2025_01_Full.zip"
+    kbo = sample / "be" / "kbo" / "KboOpenData_0118_2024_01_Full.zip"
     assert _zip_csv(kbo, "meta.csv").splitlines()[1:] == [
-        '"SnapshotDate","31-12-2024"', '"ExtractTimestamp","01-01-2025 07:07:49"', '"ExtractType","full"',
-        '"ExtractNumber","130"', '"Version","1.0.0"']
+        '"SnapshotDate","31-12-2023"', '"ExtractTimestamp","01-01-2024 07:07:49"', '"ExtractType","full"',
+        '"ExtractNumber","118"', '"Version","1.0.0"']
     lines = _zip_csv(kbo, "enterprise.csv").splitlines()[1:]
     # Text quoted, dates unquoted, NULL empty and unquoted.
     assert all(line.split(",")[-1][:2].isdigit() and line.split(",")[-1][2] == "-" for line in lines)
@@ -237,7 +240,7 @@ def _onss(sample: Path, year: int) -> tuple[dict, dict, list[list[str]]]:
 
 def test_onss_invariants(sample: Path) -> None:
     forms = {line.split(",")[1].strip('"') for line in
-             _zip_csv(sample / "be" / "kbo" / "KboOpenData_0130_2025_01_Full.zip", "code.csv").splitlines()
+             _zip_csv(sample / "be" / "kbo" / "KboOpenData_0118_2024_01_Full.zip", "code.csv").splitlines()
              if line.startswith('"JuridicalForm"')}
     raw = (sample / "be" / "onss" / f"onss_postes_{YEARS[-1]}Q4.csv").read_text("utf-8")
     assert '"' not in raw and ",CNC+ES," in raw
@@ -335,11 +338,42 @@ def test_sirene_units_and_establishments(sample: Path) -> None:
     assert {"84.11Z", "94.11Z", "94.20Z", "94.91Z"} <= excluded
 
 
-def test_kbo_numbers_addresses_and_activities(sample: Path) -> None:
-    kbo = sample / "be" / "kbo" / "KboOpenData_0130_2025_01_Full.zip"
+def kbo_register(sample: Path, member: str) -> list[dict[str, str]]:
+    """A table of the sample's KBO register at the last Update: the Full's rows, then each Update in order, its
+    deletes (every row of the keys listed) before its inserts (the KBO open data cookbook)."""
+    folder = sample / "be" / "kbo"
+    rows = list(csv.DictReader(io.StringIO(_zip_csv(folder / "KboOpenData_0118_2024_01_Full.zip", member))))
+    table = member.removesuffix(".csv")
+    for update in sorted(folder.glob("KboOpenData_*_Update.zip")):
+        deleted = list(csv.DictReader(io.StringIO(_zip_csv(update, f"{table}_delete.csv"))))
+        inserted = list(csv.DictReader(io.StringIO(_zip_csv(update, f"{table}_insert.csv"))))
+        if deleted:
+            (key,) = deleted[0]
+            gone = {d[key] for d in deleted}
+            rows = [r for r in rows if r[key] not in gone]
+        rows += inserted
+    return rows
 
+
+def test_kbo_updates_start_cease_and_change_enterprises(sample: Path) -> None:
+    full = {r["EnterpriseNumber"]: r for r in csv.DictReader(io.StringIO(
+        _zip_csv(sample / "be" / "kbo" / "KboOpenData_0118_2024_01_Full.zip", "enterprise.csv")))}
+    last = {r["EnterpriseNumber"]: r for r in kbo_register(sample, "enterprise.csv")}
+    started, ceased = set(last) - set(full), set(full) - set(last)
+    assert started and ceased
+    # Started: in 2024 (after the Full's 31-12-2023); ceased: a share of the stock of the order of 5 %.
+    assert all(last[n]["StartDate"].endswith("-2024") for n in started)
+    assert 0.02 < len(ceased) / len(full) < 0.1
+    changed = {n for n in set(full) & set(last) if full[n] != last[n]}
+    assert changed and all(last[n]["JuridicalSituation"] == "012" for n in changed)
+    # The units of a ceased enterprise go with it.
+    units = kbo_register(sample, "establishment.csv")
+    assert not {u["EnterpriseNumber"] for u in units} & ceased
+
+
+def test_kbo_numbers_addresses_and_activities(sample: Path) -> None:
     def table(member: str) -> list[dict[str, str]]:
-        return list(csv.DictReader(io.StringIO(_zip_csv(kbo, member))))
+        return kbo_register(sample, member)
 
     enterprises = table("enterprise.csv")
     establishments = table("establishment.csv")

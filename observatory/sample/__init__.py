@@ -4,7 +4,8 @@
 
     fr/sirene/StockUniteLegale_utf8.zip, StockEtablissement_utf8.zip     INSEE SIRENE stock, format 3.11 (sirene)
     fr/flores/flores_postes_<YYYY>.csv, flores_etablissements_<YYYY>.csv  INSEE FLORES delivery (flores)
-    be/kbo/KboOpenData_0130_2025_01_Full.zip                              KBO/BCE open data, full extract (kbo)
+    be/kbo/KboOpenData_0118_2024_01_Full.zip                              KBO/BCE open data, full extract (kbo)
+    be/kbo/KboOpenData_0119_2024_02_Update.zip .. _0130_2025_01_Update.zip and the monthly Updates after it
     be/onss/onss_postes_<YYYY>Q4.csv, onss_unites_<YYYY>Q4.csv            ONSS delivery (onss)
     eu/eurostat/demo_r_pjangrp3.csv.gz, lfst_r_lfe2en2.tsv.gz             Eurostat population, LFS (eurostat)
     fr/insee_population/estim-pop-dep-sexe-aq-1975-<last>.xlsx            INSEE population (insee_population)

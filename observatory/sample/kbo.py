@@ -1,9 +1,17 @@
-"""KBO/BCE open data: the Belgian register of enterprises, full extract, as the sample writes it.
+"""KBO/BCE open data: the Belgian register of enterprises, a Full extract and the monthly Updates after it, as the
+sample writes them.
 
-``be/kbo/KboOpenData_0130_2025_01_Full.zip`` holding ``meta.csv``, ``code.csv``, ``enterprise.csv``,
+``be/kbo/KboOpenData_0118_2024_01_Full.zip`` holding ``meta.csv``, ``code.csv``, ``enterprise.csv``,
 ``establishment.csv``, ``denomination.csv``, ``address.csv``, ``contact.csv``, ``activity.csv`` and ``branch.csv``
 (comma-separated, every field double-quoted except empty ones, dates dd-mm-yyyy, UTF-8, LF), snapshot of
-31-12-2024, with its sidecar.
+31-12-2023; then ``KboOpenData_0119_2024_02_Update.zip`` .. ``KboOpenData_0130_2025_01_Update.zip``, one per month of
+2024 (snapshot the month's last day), each with ``meta.csv`` and, per table, ``<table>_delete.csv`` (the key column)
+and ``<table>_insert.csv`` (every row of the entities inserted); each with its sidecar. The register after the last
+Update is the one of 31-12-2024. The entities started in 2024 arrive by the Update of their month; the enterprises
+that cease in 2024 (about 5 % of the stock, the author's approximation) are in the Full and deleted, with their
+units, by the Update of their month; a few enterprises are deleted and inserted again (their rows changed). The
+real Updates also carry the complete code.csv (2 MB); the sample's leave it out, to stay small (the loader keeps
+the Full's codes when an Update has none).
 
 The layout is restated here from the producer's documentation of the open-data extracts (the KBO open data
 cookbook: member names and order, column names and order, quoting, date format), and checked by the tests
@@ -38,13 +46,19 @@ from observatory.sample.territory import (
 # byte, and every juridical form and NACE-BEL code the sample writes must be in it.
 KBO_CODE_LIST = Path(__file__).resolve().parents[1] / "reference" / "kbo" / "code.csv"
 KBO_FOLDER = Path("be") / "kbo"
-KBO_ZIP = "KboOpenData_0130_2025_01_Full.zip"
-KBO_TIMESTAMP = (2025, 1, 1, 7, 7, 49)
+KBO_FULL_NUMBER = 118
+KBO_ZIP = "KboOpenData_0118_2024_01_Full.zip"
+KBO_FULL_SNAPSHOT = date(SNAPSHOT.year - 1, 12, 31)
+KBO_TIMESTAMP = (2024, 1, 1, 7, 7, 49)
+# The tables of an Update and the key column of their <table>_delete.csv (KBO open data cookbook).
+KBO_UPDATE_KEYS = {"enterprise": "EnterpriseNumber", "establishment": "EstablishmentNumber",
+                   "denomination": "EntityNumber", "address": "EntityNumber", "contact": "EntityNumber",
+                   "activity": "EntityNumber", "branch": "Id"}
 # Producer, URL and licence recorded in the sidecar (the KBO open-data pages of SPF Economie).
 KBO_PRODUCER = (
     "SPF Economie / FOD Economie (Banque-Carrefour des Entreprises / Kruispuntbank van Ondernemingen)"
 )
-KBO_URL = f"https://kbopub.economie.fgov.be/kbo-open-data/affiliation/xml/files/{KBO_ZIP}"
+KBO_URL = "https://kbopub.economie.fgov.be/kbo-open-data/affiliation/xml/files/{}"
 KBO_LICENCE = "KBO Open data licence (free registration)"
 # Members and their headers, in the producer's order (KBO open data cookbook).
 KBO_HEADERS = {
@@ -168,6 +182,8 @@ class _Kbo:
         self.contacts: list[list] = []
         self.activities: list[list] = []
         self.branches: list[list] = []
+        self.ceased: dict[str, date] = {}  # enterprise -> day it ceases (deleted by that month's Update)
+        self.changed: dict[str, date] = {}  # enterprise -> day its row changes (deleted and inserted again)
         self.forms_used: set[str] = set()
         self.nace_used: dict[str, set[str]] = {"2008": set(), "2025": set()}
         self.postcode_names: dict[str, tuple[str, str]] = {}
@@ -361,7 +377,43 @@ def kbo_register(rng: random.Random, be_cells: dict[int, list[tuple]], year: int
     branch = kbo.number("9", 0, 99_999, False)
     kbo.branches.append([branch, date(2008, 9, 1), foreign])
     kbo.address(branch, "ABBR", kbo.postcode("BE328"))
+    _cessations(kbo, weights, scale)
     return kbo
+
+
+def _cessations(kbo: _Kbo, weights: list[float], scale: float) -> None:
+    """Enterprises that cease during the snapshot year, drawn last so that the register of 31 December is the same
+    with them or without: about 5 % of the stock (the author's approximation), a twelfth of them created that year;
+    and a few enterprises whose row changes (JuridicalSituation 012) during the year."""
+    rng = kbo.rng
+    year_start = date(SNAPSHOT.year, 1, 1)
+    employers = (("017", "88999"), ("706", "46211"), ("610", "47111"), ("017", "94991"))
+    for index in range(scaled(190, scale, 8)):
+        if index % 5 == 0:
+            (form, nace), kind, employer = rng.choice(employers), "L", True
+        else:
+            kind, form, nace, _ = rng.choices(KBO_NON_EMPLOYERS, weights=[w for *_, w in KBO_NON_EMPLOYERS])[0]
+            employer = False
+        nuts3 = BE_AREA_NUTS3[rng.choices(list(BE_ARRONDISSEMENTS), weights=weights)[0]]
+        if index % 12 == 0:
+            start = date_between(rng, year_start, date(SNAPSHOT.year, 9, 30))
+        else:
+            start = date_between(rng, date(1985, 1, 1), KBO_FULL_SNAPSHOT - timedelta(days=10))
+        # Ceased in a later month than the one it arrives in, so that an Update inserts it before another deletes it.
+        next_month = date(start.year + start.month // 12, start.month % 12 + 1, 1)
+        ceased = date_between(rng, max(year_start, next_month), SNAPSHOT)
+        number = kbo.enterprise(form=form if kind == "L" else "", cac="", start=start, nace=nace, employer=employer,
+                                nuts3=nuts3, units=1)
+        for unit in kbo.establishments:
+            if unit[2] == number:
+                unit[1] = start  # its unit opened with it, before it ceased
+        kbo.ceased[number] = ceased
+    older = sorted(e[0] for e in kbo.enterprises if e[6] <= KBO_FULL_SNAPSHOT and e[0] not in kbo.ceased)
+    changed = set(rng.sample(older, scaled(12, scale, 2)))
+    for row in kbo.enterprises:
+        if row[0] in changed:
+            row[2] = "012"  # its JuridicalSituation after the change; the Full has the one before (000)
+            kbo.changed[row[0]] = date_between(rng, year_start, SNAPSHOT)
 
 
 def _kbo_field(value: object) -> str:
@@ -388,22 +440,56 @@ def _check_kbo_codes(kbo: _Kbo) -> None:
         raise ValueError(f"the sample writes codes absent from {KBO_CODE_LIST}: {', '.join(unknown)}")
 
 
+def _month_end(year: int, month: int) -> date:
+    return date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)
+
+
 def write_kbo(out_dir: Path, kbo: _Kbo, seed: int, scale: float) -> list[Path]:
-    meta = [["SnapshotDate", dmy(SNAPSHOT)], ["ExtractTimestamp", "01-01-2025 07:07:49"],
-            ["ExtractType", "full"], ["ExtractNumber", "130"], ["Version", "1.0.0"]]
+    """The Full extract of 31 December of the year before the snapshot and one Update per month after it."""
     tables = {
-        "meta.csv": meta,
-        "enterprise.csv": sorted(kbo.enterprises, key=lambda r: r[0]),
-        "establishment.csv": sorted(kbo.establishments, key=lambda r: r[0]),
-        "denomination.csv": sorted(kbo.denominations, key=lambda r: (r[0], r[2], r[1])),
-        "address.csv": sorted(kbo.addresses, key=lambda r: (r[0], r[1])),
-        "contact.csv": sorted(kbo.contacts, key=lambda r: (r[0], r[2])),
-        "activity.csv": sorted(kbo.activities, key=lambda r: (r[0], r[1], r[2], r[4], r[3])),
-        "branch.csv": sorted(kbo.branches, key=lambda r: r[0]),
+        "enterprise": sorted(kbo.enterprises, key=lambda r: r[0]),
+        "establishment": sorted(kbo.establishments, key=lambda r: r[0]),
+        "denomination": sorted(kbo.denominations, key=lambda r: (r[0], r[2], r[1])),
+        "address": sorted(kbo.addresses, key=lambda r: (r[0], r[1])),
+        "contact": sorted(kbo.contacts, key=lambda r: (r[0], r[2])),
+        "activity": sorted(kbo.activities, key=lambda r: (r[0], r[1], r[2], r[4], r[3])),
+        "branch": sorted(kbo.branches, key=lambda r: r[0]),
     }
     _check_kbo_codes(kbo)
-    members = [(name, _kbo_table(KBO_HEADERS[name], rows)) for name, rows in tables.items()]
-    # The producer's code list itself, never one written from the mappings (issue 9).
-    members.insert(1, ("code.csv", KBO_CODE_LIST.read_bytes()))
+    # The month an entity (enterprise or unit) arrives in, if after the Full; the month it is deleted in.
+    arrives = {row[0]: row[6].month for row in kbo.enterprises if row[6] > KBO_FULL_SNAPSHOT}
+    arrives |= {row[0]: row[1].month for row in kbo.establishments if row[1] > KBO_FULL_SNAPSHOT}
+    leaves = {number: day.month for number, day in kbo.ceased.items()}
+    leaves |= {row[0]: kbo.ceased[row[2]].month for row in kbo.establishments if row[2] in kbo.ceased}
+    changes = {number: day.month for number, day in kbo.changed.items()}
+    before_change = {row[0]: [*row[:2], "000", *row[3:]] for row in kbo.enterprises if row[0] in changes}
+
+    full = {name: [before_change.get(row[0], row) if name == "enterprise" else row for row in rows
+                   if row[0] not in arrives] for name, rows in tables.items()}
+    meta = [["SnapshotDate", dmy(KBO_FULL_SNAPSHOT)], ["ExtractTimestamp", "01-01-2024 07:07:49"],
+            ["ExtractType", "full"], ["ExtractNumber", str(KBO_FULL_NUMBER)], ["Version", "1.0.0"]]
+    members = [("meta.csv", _kbo_table(KBO_HEADERS["meta.csv"], meta)),
+               # The producer's code list itself, never one written from the mappings (issue 9).
+               ("code.csv", KBO_CODE_LIST.read_bytes())]
+    members += [(f"{name}.csv", _kbo_table(KBO_HEADERS[f"{name}.csv"], rows)) for name, rows in full.items()]
     path = write_zip(out_dir / KBO_FOLDER / KBO_ZIP, members, KBO_TIMESTAMP)
-    return [path, write_sidecar(path, KBO_PRODUCER, KBO_URL, KBO_LICENCE, SNAPSHOT.isoformat(), seed, scale)]
+    written = [path, write_sidecar(path, KBO_PRODUCER, KBO_URL.format(KBO_ZIP), KBO_LICENCE,
+                                   KBO_FULL_SNAPSHOT.isoformat(), seed, scale)]
+
+    for month in range(1, 13):
+        number, snapshot = KBO_FULL_NUMBER + month, _month_end(SNAPSHOT.year, month)
+        released = snapshot + timedelta(days=1)
+        name = f"KboOpenData_{number:04d}_{released.year}_{released.month:02d}_Update.zip"
+        meta = [["SnapshotDate", dmy(snapshot)], ["ExtractTimestamp", f"{dmy(released)} 07:02:11"],
+                ["ExtractType", "update"], ["ExtractNumber", str(number)], ["Version", "1.0.0"]]
+        members = [("meta.csv", _kbo_table(KBO_HEADERS["meta.csv"], meta))]
+        for table, rows in tables.items():
+            changed = {row[0] for row in rows if changes.get(row[0]) == month} if table == "enterprise" else set()
+            deleted = sorted({row[0] for row in rows if leaves.get(row[0]) == month} | changed)
+            inserted = [row for row in rows if arrives.get(row[0]) == month or row[0] in changed]
+            members.append((f"{table}_delete.csv", _kbo_table([KBO_UPDATE_KEYS[table]], [[key] for key in deleted])))
+            members.append((f"{table}_insert.csv", _kbo_table(KBO_HEADERS[f"{table}.csv"], inserted)))
+        path = write_zip(out_dir / KBO_FOLDER / name, members, (released.year, released.month, 1, 7, 2, 11))
+        written += [path, write_sidecar(path, KBO_PRODUCER, KBO_URL.format(name), KBO_LICENCE, snapshot.isoformat(),
+                                        seed, scale)]
+    return written

@@ -38,9 +38,13 @@ fr/sirene/StockUniteLegale_utf8.zip         INSEE SIRENE stock of legal units (f
 fr/sirene/StockEtablissement_utf8.zip       column empty) and of establishments; snapshot of 2024-12-31
 fr/flores/flores_postes_<YYYY>.csv          INSEE FLORES delivery under agreement (contracts.md): jobs at
 fr/flores/flores_etablissements_<YYYY>.csv  31/12 by commune, CJ, APET, sex, age; establishments per cell
-be/kbo/KboOpenData_0130_2025_01_Full.zip    KBO/BCE open data, full extract (meta, code, enterprise,
+be/kbo/KboOpenData_0118_2024_01_Full.zip    KBO/BCE open data, full extract (meta, code, enterprise,
                                             establishment, denomination, address, contact, activity,
-                                            branch); snapshot of 31-12-2024
+                                            branch); snapshot of 31-12-2023
+be/kbo/KboOpenData_<nnnn>_<yyyy>_<mm>_Update.zip
+                                            the 12 monthly Updates after it (0119 .. 0130): the entities
+                                            started, ceased or changed in each month of 2024; the last
+                                            one's snapshot is 31-12-2024
 be/onss/onss_postes_<YYYY>Q4.csv            ONSS delivery under agreement (contracts.md): jobs on the last
 be/onss/onss_unites_<YYYY>Q4.csv            day of Q4 by REFNIS, form, accreditation, NACE-BEL, sex, age
 eu/eurostat/demo_r_pjangrp3.csv.gz          Eurostat population on 1 January by sex and five-year age,

@@ -220,16 +220,26 @@ _STAGED = {
 }
 def _enterprise_rows(where: str = "") -> str:
     """One row per enterprise with what its demography is counted by (harmonise_demography): whether its number is
-    valid, its registered seat (REGO) and its best MAIN activity, as the staged tables stand when it is read."""
+    valid, where it is, and its best MAIN activity, as the staged tables stand when it is read.
+
+    Where: its registered seat (REGO address), else the current BAET address of its establishment unit of lowest
+    number -- the open data gives most natural persons no REGO address, only their units' addresses."""
     return f"""
         SELECT e.enterprise, {_valid_enterprise_sql("e.enterprise")} AS valid_number, e.type AS type_of_enterprise,
                e.form AS juridical_form, e.start_date, e.start_date_invalid,
-               coalesce(s.postcode, '') AS seat_postcode, coalesce(s.is_foreign, false) AS seat_foreign,
+               coalesce(s.postcode, b.postcode, '') AS seat_postcode,
+               coalesce(s.is_foreign, b.is_foreign, false) AS seat_foreign,
+               CASE WHEN s.entity IS NOT NULL THEN 'REGO' WHEN b.enterprise IS NOT NULL THEN 'BAET' ELSE '' END
+                   AS seat_address,
                a.main.version AS main_nace_version, a.main.code AS main_nace_code
         FROM _kbo_enterprises e
         LEFT JOIN (SELECT entity, postcode, is_foreign FROM _kbo_addresses WHERE type = 'REGO'
                    QUALIFY row_number() OVER (PARTITION BY entity ORDER BY is_foreign, postcode) = 1) s
           ON s.entity = e.enterprise
+        LEFT JOIN (SELECT u.enterprise, a.postcode, a.is_foreign
+                   FROM _kbo_units_raw u JOIN _kbo_addresses a ON a.entity = u.unit AND a.type = 'BAET'
+                   QUALIFY row_number() OVER (PARTITION BY u.enterprise ORDER BY u.unit, a.is_foreign, a.postcode) = 1
+                  ) b ON b.enterprise = e.enterprise
         LEFT JOIN _kbo_activity a ON a.entity = e.enterprise
         {where}"""
 

@@ -1,6 +1,7 @@
 -- KBO enterprises for the enterprise demography (src.be_kbo_enterprises: those of the Full extract and of the
 -- Updates after it, with those an Update deleted), classified like the establishments
--- (classify_be_establishments.sql): territory by the postcode of the registered seat (REGO), family and cooperative
+-- (classify_be_establishments.sql): territory by the postcode of the registered seat (REGO address, else the
+-- address of the enterprise's first establishment unit: kbo._enterprise_rows), family and cooperative
 -- type by the juridical form (be_form_classes.sql). Creation: StartDate; cessation: the snapshot date
 -- of the Update that deleted the enterprise, the open data holding active entities only. Grouped like
 -- src.fr_sirene_unit_demography; full_years: full years lived until the cessation.
@@ -22,7 +23,7 @@ SELECT
     CASE
         WHEN NOT e.valid_number THEN 'invalid enterprise number (mod-97)'
         WHEN e.seat_foreign OR (p.postcode IS NOT NULL AND g.geo IS NULL) THEN NULL
-        WHEN e.seat_postcode = '' THEN 'enterprise without a registered seat in Belgium (REGO address)'
+        WHEN e.seat_postcode = '' THEN 'enterprise without an address (no REGO address, no establishment unit with a BAET address)'
         WHEN p.postcode IS NULL THEN 'postcode unknown to the TERCET postcode-NUTS table'
         WHEN e.juridical_form <> '' AND k.code IS NULL THEN 'juridical form unknown to the KBO code list'
     END AS reason,
