@@ -11,6 +11,7 @@ import duckdb
 
 from observatory import nomenclatures
 from observatory.config import POPULATION_YEAR_OFFSET, Thresholds
+from observatory.harmonise import DEMOGRAPHY_SOURCES
 from observatory.mart import has_population
 from observatory.sources import DELIVERY, sources
 
@@ -110,6 +111,36 @@ def family_parts_add_up(con: duckdb.DuckDBPyConnection) -> list[str]:
     ).fetchall()
     return [f"{y} {c} {g} {n} {f}: {w} establishments ({we} employers), its parts {p} ({pe})"
             for y, c, g, n, f, w, p, we, pe in rows]
+
+
+def demography_accounted(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Every enterprise staged for the demography is used, outside the area or rejected (meta.row_accounting)."""
+    problems = []
+    for source in DEMOGRAPHY_SOURCES:
+        schema_name, table = source.staging_table.split(".")
+        if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
+                           [schema_name, table]).fetchone()[0]:
+            continue
+        staged = con.execute(source.staged).fetchone()[0] or 0
+        accounted = con.execute("SELECT coalesce(sum(rows), 0) FROM meta.row_accounting WHERE source_id = ?",
+                                [source.source_id]).fetchone()[0]
+        if staged != accounted:
+            problems.append(f"{source.source_id}: {accounted} enterprises accounted for, {staged} staged")
+    return problems
+
+
+def demography_stocks_follow_flows(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """In ``mart.demography``, each year's active stock is the year before's plus its births less its closures.
+    A failure points at enterprises that cease before they are created (a registry's error), or at a bug."""
+    rows = con.execute(
+        """SELECT year, country, geo, family, active_end, before, births, closures FROM (
+               SELECT *, lag(active_end) OVER (PARTITION BY country, geo, family ORDER BY year) AS before
+               FROM mart.demography)
+           WHERE before IS NOT NULL AND active_end <> before + births - closures
+           ORDER BY ALL LIMIT 20"""
+    ).fetchall()
+    return [f"{y} {c} {g} {f}: {a} active at the end, {b} the year before + {n} births - {x} closures"
+            for y, c, g, f, a, b, n, x in rows]
 
 
 def disclosure_holds(con: duckdb.DuckDBPyConnection, thresholds: Thresholds = Thresholds()) -> list[str]:  # noqa: B008

@@ -190,6 +190,7 @@ class DemographySource:
     raw_text: str  # SQL over the classified groups
     snapshot_date: str  # SQL: the registry's date
     observed_from: str  # SQL: since when closures are seen (NULL: the registry keeps its ceased units)
+    staged: str  # SQL: the enterprises staged, which the outcomes add up to (meta.row_accounting)
 
 
 DEMOGRAPHY_SOURCES = (
@@ -198,12 +199,13 @@ DEMOGRAPHY_SOURCES = (
         "StockUniteLegale",
         "'head office département=' || dep_code || '; categorieJuridiqueUniteLegale=' || cj || "
         "' (' || units || ' legal units)'",
-        "(SELECT max(snapshot_date) FROM src.fr_sirene_establishments)", "NULL"),
+        "(SELECT max(snapshot_date) FROM src.fr_sirene_establishments)", "NULL",
+        "SELECT sum(units) FROM src.fr_sirene_unit_demography"),
     DemographySource(
         "be_kbo_demography", "BE", "src.be_kbo_enterprises", "classify_be_demography.sql", "enterprise.csv",
         "'registered seat Zipcode=' || seat_postcode || '; JuridicalForm=' || juridical_form || "
         "' (' || units || ' enterprises)'",
-        "snapshot_date", "observed_from"),
+        "snapshot_date", "observed_from", "SELECT count(*) FROM src.be_kbo_enterprises"),
 )
 
 
@@ -236,8 +238,11 @@ def harmonise_demography(con: duckdb.DuckDBPyConnection) -> dict:
                        {source.observed_from} AS observed_from
                 FROM _demography WHERE outcome = 'used' GROUP BY ALL"""
         )
-        outcomes[source.country] = {outcome: int(units) for outcome, units in con.execute(
-            "SELECT outcome, sum(units) FROM _demography GROUP BY ALL ORDER BY ALL").fetchall()}
+        accounting = replace_accounting(
+            con, source.source_id, None,
+            f"SELECT '{source.file_name}' AS file_name, outcome, sum(units) AS rows, NULL AS jobs "
+            "FROM _demography GROUP BY ALL")
+        outcomes[source.country] = {a["outcome"]: int(a["rows"]) for a in accounting}
         con.execute("DROP TABLE _demography")
     return outcomes
 

@@ -13,6 +13,7 @@ from pipelines.assets import (
     PUBLISHED_TABLE,
     SOURCE_ASSETS,
     SOURCES,
+    harmonised_demography,
     harmonised_establishments,
     harmonised_population,
     nomenclatures_table,
@@ -83,6 +84,23 @@ def registry_rows_accounted(warehouse: Warehouse) -> dg.AssetCheckResult:
                USING (source_id) WHERE a.n <> s.n"""
         ).fetchall()
     return _result([f"{s}: {a} accounted, {n} staged" for s, a, n in rows], "every establishment accounted for")
+
+
+@dg.asset_check(asset=harmonised_demography)
+def demography_rows_accounted(warehouse: Warehouse) -> dg.AssetCheckResult:
+    """Every enterprise staged for the demography (SIRENE legal units, KBO enterprises) is used, outside the area,
+    or rejected with a reason."""
+    with warehouse.connect() as con:
+        return _result(checks.demography_accounted(con), "every enterprise accounted for")
+
+
+@dg.asset_check(asset="mart_demography")
+def demography_stocks_follow_flows(warehouse: Warehouse) -> dg.AssetCheckResult:
+    """Each year's active stock is the year before's plus the year's births less its closures, cell by cell. A
+    warning: a registry that ceases an enterprise before creating it breaks it without the figures being wrong."""
+    with warehouse.connect() as con:
+        return _result(checks.demography_stocks_follow_flows(con), "every stock follows from the flows",
+                       dg.AssetCheckSeverity.WARN)
 
 
 @dg.asset_check(asset="mart_establishments", blocking=True, additional_deps=["mart_dimensions"])

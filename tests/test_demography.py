@@ -13,7 +13,7 @@ import duckdb
 import pytest
 from conftest import rewrite_csv
 
-from observatory import harmonise, mart
+from observatory import checks, harmonise, mart
 from observatory.sources import sirene
 
 FIXTURES = Path(__file__).parent / "fixtures" / "sirene"
@@ -88,3 +88,11 @@ def test_births_closures_and_stock(built):
     assert by_territory == [("FRE11", 3), ("FRE12", 1), ("FRE23", 1)]
     # 005410220 ceased in 1988, before 2000: in no published year, and not in the staged counts.
     assert built.execute("SELECT sum(units) FROM src.fr_sirene_unit_demography").fetchone()[0] == 5
+
+
+def test_every_legal_unit_is_accounted_for_and_stocks_follow_flows(built):
+    assert checks.demography_accounted(built) == []
+    assert checks.demography_stocks_follow_flows(built) == []
+    used = built.execute("SELECT sum(rows) FROM meta.row_accounting WHERE source_id = 'fr_sirene_demography' "
+                         "AND outcome = 'used'").fetchone()[0]
+    assert used == built.execute("SELECT sum(units) FROM harmonised.enterprise_demography").fetchone()[0]

@@ -24,7 +24,7 @@ import duckdb
 import pytest
 from test_kbo_fetch import FIXTURES, MEMBERS, U137, U138, update_zip, write_raw, zip_members
 
-from observatory import harmonise, mart
+from observatory import checks, harmonise, mart
 from observatory.sources import kbo
 
 ENTERPRISE_HEADER = '"EnterpriseNumber","Status","JuridicalSituation","TypeOfEnterprise","JuridicalForm",' \
@@ -133,3 +133,20 @@ def test_births_closures_and_stock_of_the_one_whole_year_seen(loaded) -> None:
     assert by_nuts3 == [("BE254", 0, 0, 1), ("BE323", 1, 1, 2), ("BE328", 1, 2, 2), ("BE352", 0, 0, 1)]
     # No cohort has been seen for a whole year after its birth year yet.
     assert con.execute("SELECT count(*) FROM mart.survival WHERE country = 'BE'").fetchone()[0] == 0
+
+
+def test_every_enterprise_is_accounted_for_and_stocks_follow_flows(loaded) -> None:
+    con, _ = loaded
+    harmonise.harmonise_demography(con)
+    mart.build_demography(con)
+    assert checks.demography_accounted(con) == []
+    assert checks.demography_stocks_follow_flows(con) == []
+    # An enterprise lost between staging and harmonisation, and a stock that does not follow from its flows.
+    con.execute("UPDATE meta.row_accounting SET rows = rows - 1 WHERE source_id = 'be_kbo_demography' "
+                "AND outcome = 'used'")
+    assert checks.demography_accounted(con) == ["be_kbo_demography: 10 enterprises accounted for, 11 staged"]
+    # A second year whose stock is one short of the first's plus its flows (it has none).
+    con.execute("INSERT INTO mart.demography SELECT * REPLACE (2027 AS year, 0 AS births, 0 AS closures, "
+                "active_end - 1 AS active_end) FROM mart.demography WHERE geo = 'BE323' AND family = 'ALL'")
+    assert checks.demography_stocks_follow_flows(con) == [
+        "2027 BE BE323 ALL: 1 active at the end, 2 the year before + 0 births - 0 closures"]
