@@ -6,7 +6,9 @@
 The layout is restated here from INSEE's documentation of the stock files (format 3.11: the column names and their
 order, with ``activitePrincipaleNAF25*`` last and empty; the file names of data.gouv.fr; ``docs/methodology.md``),
 and checked by the tests against the real rows kept in ``tests/fixtures/real/sirene``.
-Employers are drawn from the FLORES cells of the snapshot year, then registry-only corner cases are added.
+Employers are drawn from the FLORES cells of the snapshot year, then registry-only corner cases are added, then
+units created since 2000 that ceased after a few years (``_sirene_short_lived``), so that each birth cohort has a
+survival of the order of the real ones.
 """
 
 from __future__ import annotations
@@ -351,6 +353,8 @@ def sirene_stock(rng: random.Random, communes: dict[str, list[Commune]],
             row["dateDernierTraitementEtablissement"] = random_time(rng, SNAPSHOT)
     for unit in state.units[:: max(1, len(state.units) // 5)]:
         unit["dateDernierTraitementUniteLegale"] = random_time(rng, SNAPSHOT)
+    # Drawn last, so that the rest of the stock is the same with them or without.
+    _sirene_short_lived(state, communes, scale)
     units = sorted(state.units, key=lambda u: u["siren"])
     establishments = sorted(state.establishments, key=lambda e: e["siret"])
     return units, establishments
@@ -455,6 +459,44 @@ def _sirene_ceased(state: _SireneState, communes: dict[str, list[Commune]], scal
         for sequence in range(1, rng.choice((1, 1, 1, 2)) + 1):
             _sirene_establishment(state, unit, sequence, rng.choice(communes[dep]), apet=code, employer="N",
                                   jobs=0, siege=sequence == 1, active=False, nomenclature=nomenclature)
+
+
+# Full years a short-lived unit lives before it ceases (0: within its first year), by weight: the author's
+# approximation of a French cohort's cessations (INSEE counts about 60 % of classic enterprises still active after
+# five years), the SAME for every legal category, so that a difference between families in the sample is noise.
+SHORT_LIVES = {0: 30, 1: 25, 2: 17, 3: 12, 4: 8, 5: 3, 6: 2, 7: 1.5, 8: 1, 9: 0.5}
+
+
+def _sirene_short_lived(state: _SireneState, communes: dict[str, list[Commune]], scale: float) -> None:
+    """Units created since 2000 that have ceased (C, with the cessation as ``dateDebut``) after a few years, and
+    their closed head offices (F): the cessations that give each birth cohort its survival."""
+    rng = state.rng
+    deps = list(FR_DEPARTMENTS)
+    dep_weights = [FR_DEPARTMENTS[d][0] for d in deps]
+    lives, life_weights = list(SHORT_LIVES), list(SHORT_LIVES.values())
+    # Each one copies the legal category and activity of an active unit created since 2000, so that the ceased units
+    # are spread over the families as the births are.
+    kinds = [(u["categorieJuridiqueUniteLegale"], u["activitePrincipaleUniteLegale"].replace(".", ""))
+             for u in state.units if u["etatAdministratifUniteLegale"] == "A" and u["dateCreationUniteLegale"] >= "2000"
+             and u["nomenclatureActivitePrincipaleUniteLegale"] == "NAFRev2"]
+    made = 0
+    while made < scaled(1800, scale, 30):
+        created = date_between(rng, date(2000, 1, 1), date(SNAPSHOT.year - 1, 12, 31))
+        ceased = created + timedelta(days=365 * rng.choices(lives, weights=life_weights)[0] + rng.randrange(365))
+        if ceased >= SNAPSHOT:
+            continue  # still alive at the snapshot: the active stock already holds such units
+        made += 1
+        cj, apet = rng.choice(kinds)
+        dep = rng.choices(deps, weights=dep_weights)[0]
+        commune = rng.choice(communes[dep])
+        unit = _sirene_unit(state, cj=cj, apet=apet, ess=_ess_flag(rng, fr_family(cj)), employer=False, jobs=0,
+                            place=commune.name, active=False, created=created)
+        unit["dateDebut"] = ceased.isoformat()
+        unit["dateDernierTraitementUniteLegale"] = state.processed(ceased)
+        _sirene_establishment(state, unit, 1, commune, apet=apet, employer="N", jobs=0, siege=True, active=False)
+        office = state.establishments[-1]
+        office.update(dateCreationEtablissement=created.isoformat(), dateDebut=ceased.isoformat(),
+                      dateDernierTraitementEtablissement=state.processed(ceased))
 
 
 def _sirene_specials(state: _SireneState, communes: dict[str, list[Commune]]) -> None:
