@@ -91,26 +91,40 @@ def reconciliation_adds_up(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [f"{y} {c}: common {a} + parts {b} != national {n}" for y, c, a, b, n in rows]
 
 
-def family_parts_add_up(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """In ``mart.establishments``, the parts of each family (ESS: ASSOC + COOP + MUTUAL + FOUND; COOP: its
+# Where the family tree is checked: the table, the columns of a cell besides the family, and what is counted.
+FAMILY_TABLES = {
+    "mart.establishments": (("year", "country", "geo", "nace_a10"), ("establishments", "employer_establishments")),
+    # The jobs before suppression (a suppressed cell is published empty, so the published parts cannot add up).
+    "work.jobs_cells": (("year", "country", "geo", "nace_a10", "sex", "age_band"), ("jobs",)),
+}
+
+
+def family_parts_add_up(con: duckdb.DuckDBPyConnection, table: str = "mart.establishments") -> list[str]:
+    """In ``table`` (:data:`FAMILY_TABLES`), the parts of each family (ESS: ASSOC + COOP + MUTUAL + FOUND; COOP: its
     cooperative types; mart.dim_family.parent) add up to it in every cell; ALL is left out (it also holds what is in
     no family)."""
+    keys, measures = FAMILY_TABLES[table]
+    key_list = ", ".join(keys)
     rows = con.execute(
-        """WITH tree AS (SELECT family, parent FROM mart.dim_family WHERE parent <> 'ALL'),
-           parts AS (
-               SELECT e.year, e.country, e.geo, e.nace_a10, t.parent AS family, sum(e.establishments) AS establishments,
-                      sum(e.employer_establishments) AS employers
-               FROM mart.establishments e JOIN tree t USING (family) GROUP BY ALL),
-           whole AS (
-               SELECT year, country, geo, nace_a10, family, establishments, employer_establishments AS employers
-               FROM mart.establishments WHERE family IN (SELECT parent FROM tree))
-           SELECT year, country, geo, nace_a10, family, w.establishments, p.establishments, w.employers, p.employers
-           FROM whole w FULL JOIN parts p USING (year, country, geo, nace_a10, family)
-           WHERE w.establishments IS DISTINCT FROM p.establishments OR w.employers IS DISTINCT FROM p.employers
-           ORDER BY ALL LIMIT 20"""
+        f"""WITH tree AS (SELECT family, parent FROM mart.dim_family WHERE parent <> 'ALL'),
+            parts AS (
+                SELECT {", ".join(f"e.{k}" for k in keys)}, t.parent AS family,
+                       {", ".join(f"sum(e.{m}) AS {m}" for m in measures)}
+                FROM {table} e JOIN tree t USING (family) GROUP BY ALL),
+            whole AS (SELECT {key_list}, family, {", ".join(measures)} FROM {table}
+                      WHERE family IN (SELECT parent FROM tree))
+            SELECT {key_list}, family, {", ".join(f"w.{m}, p.{m}" for m in measures)}
+            FROM whole w FULL JOIN parts p USING ({key_list}, family)
+            WHERE {" OR ".join(f"w.{m} IS DISTINCT FROM p.{m}" for m in measures)}
+            ORDER BY ALL LIMIT 20"""
     ).fetchall()
-    return [f"{y} {c} {g} {n} {f}: {w} establishments ({we} employers), its parts {p} ({pe})"
-            for y, c, g, n, f, w, p, we, pe in rows]
+    problems = []
+    for row in rows:
+        cell = " ".join(str(v) for v in row[:len(keys) + 1])
+        counts = ", ".join(f"{m} {row[len(keys) + 1 + 2 * i]}, its parts {row[len(keys) + 2 + 2 * i]}"
+                           for i, m in enumerate(measures))
+        problems.append(f"{cell}: {counts}")
+    return problems
 
 
 def demography_accounted(con: duckdb.DuckDBPyConnection) -> list[str]:

@@ -5,10 +5,11 @@ than ``min_jobs`` jobs, or a parent with fewer than ``min_units`` units) or ``O`
 ``max_dominance_share`` of the parent). Left alone, a suppressed cell comes back by subtraction from the margins that
 are published beside it. This module adds complementary suppressions (``D``) and proves they are enough.
 
-The table, per year, is a hypercube over five hierarchical dimensions (geography NUTS3 → side → area; family
-ASSOC/COOP/MUTUAL/FOUND → ESS → ALL; A*10 → TOTAL; F/M → T; age bands → TOTAL). ``ALL`` also holds the jobs outside
-the social economy, which are never published: they are the hidden, non-negative cell ``REST`` (``ALL = ESS + REST``),
-which is how the inequality ``ALL >= ESS`` enters the model. A cell with no row is a published zero.
+The table, per year, is a hypercube over five hierarchical dimensions (geography NUTS3 → side → area; family:
+the cooperative types → COOP, and ASSOC/COOP/MUTUAL/FOUND → ESS → ALL; A*10 → TOTAL; F/M → T; age bands →
+TOTAL). ``ALL`` also holds the jobs outside the social economy, which are never published: they are the hidden,
+non-negative cell ``REST`` (``ALL = ESS + REST``), which is how the inequality ``ALL >= ESS`` enters the model. A
+cell with no row is a published zero.
 
 **Suppression** is the hypercube method (as τ-Argus's GHMITER): a *certificate* for a primary cell is a perturbation
 ``d = v_geo ⊗ v_family ⊗ v_nace ⊗ v_sex ⊗ v_age`` where each ``v`` is a vector of ±1 on a few codes of its dimension
@@ -102,11 +103,12 @@ def dimensions(con: duckdb.DuckDBPyConnection) -> tuple[Dimension, ...]:
     sides = sorted({country for _, country in nuts3})
     geo = Dimension("geo", ("FWVL", *(f"FWVL_{c}" for c in sides), *(g for g, _ in nuts3)),
                     {**{f"FWVL_{c}": "FWVL" for c in sides}, **{g: f"FWVL_{c}" for g, c in nuts3}})
-    # The families that make up ESS (the cooperative types below COOP are not yet in the jobs cells).
-    families = [f for (f,) in con.execute("SELECT family FROM nom.families WHERE parent = 'ESS' "
-                                          "ORDER BY CAST(sort_order AS INTEGER)").fetchall()]
-    family = Dimension("family", ("ALL", "ESS", REST, *families),
-                       {"ESS": "ALL", REST: "ALL", **{f: "ESS" for f in families}})
+    # The families that make up ESS, and the cooperative types that make up COOP (families.csv, parent).
+    families = con.execute("SELECT family, parent FROM nom.families WHERE parent = 'ESS' OR parent IN "
+                           "(SELECT family FROM nom.families WHERE parent = 'ESS') "
+                           "ORDER BY parent <> 'ESS', CAST(sort_order AS INTEGER)").fetchall()
+    family = Dimension("family", ("ALL", "ESS", REST, *(f for f, _ in families)),
+                       {"ESS": "ALL", REST: "ALL", **dict(families)})
     sectors = [n for (n,) in con.execute("SELECT nace_a10 FROM nom.nace_a10 WHERE nace_a10 <> 'TOTAL' "
                                          "ORDER BY CAST(sort_order AS INTEGER)").fetchall()]
     nace = Dimension("nace_a10", ("TOTAL", *sectors), dict.fromkeys(sectors, "TOTAL"))

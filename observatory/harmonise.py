@@ -29,6 +29,8 @@ CREATE TABLE IF NOT EXISTS harmonised.jobs (
 CREATE TABLE IF NOT EXISTS harmonised.units (
     year INTEGER, country VARCHAR, geo VARCHAR, family VARCHAR, excluded BOOLEAN, common BOOLEAN, national BOOLEAN,
     nace_a10 VARCHAR, units BIGINT, max_unit_jobs BIGINT);
+ALTER TABLE harmonised.jobs ADD COLUMN IF NOT EXISTS coop_type VARCHAR;
+ALTER TABLE harmonised.units ADD COLUMN IF NOT EXISTS coop_type VARCHAR;
 """
 
 
@@ -138,14 +140,15 @@ def harmonise_jobs_year(con: duckdb.DuckDBPyConnection, source: JobsSource, year
     con.execute("DELETE FROM harmonised.jobs WHERE year = ? AND country = ?", [year, source.country])
     con.execute("DELETE FROM harmonised.units WHERE year = ? AND country = ?", [year, source.country])
     con.execute(
-        """INSERT INTO harmonised.jobs
-           SELECT year, country, geo, family, excluded, common, national_member, nace_a10, sex, age_band,
-                  sum(jobs), sum(fte), count(fte), count(*)
+        """INSERT INTO harmonised.jobs BY NAME
+           SELECT year, country, geo, family, coop_type, excluded, common, national_member AS national, nace_a10, sex,
+                  age_band, sum(jobs) AS jobs, sum(fte) AS fte, count(fte) AS fte_rows, count(*) AS rows
            FROM _jobs WHERE outcome = 'used' GROUP BY ALL"""
     )
     con.execute(
-        """INSERT INTO harmonised.units
-           SELECT year, country, geo, family, excluded, common, national_member, nace_a10, sum(units), max(max_unit_jobs)
+        """INSERT INTO harmonised.units BY NAME
+           SELECT year, country, geo, family, coop_type, excluded, common, national_member AS national, nace_a10,
+                  sum(units) AS units, max(max_unit_jobs) AS max_unit_jobs
            FROM _units WHERE outcome = 'used' GROUP BY ALL"""
     )
     con.execute("DROP TABLE _jobs; DROP TABLE _units")

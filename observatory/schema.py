@@ -46,8 +46,8 @@ def qualified(name: str, catalog: str | None) -> str:
     return f"{catalog}.{name}" if catalog else name
 
 
-FAMILIES_JOBS = ("ASSOC", "COOP", "MUTUAL", "FOUND", "ESS", "ALL")
 COOP_TYPES = ("COOP_WORKER", "COOP_SOCIAL", "COOP_SELF_EMPLOYED", "COOP_OTHER")  # parts of COOP (issue 15)
+FAMILIES_JOBS = ("ASSOC", "COOP", *COOP_TYPES, "MUTUAL", "FOUND", "ESS", "ALL")
 FAMILIES_REGISTRY = ("ASSOC", "COOP", *COOP_TYPES, "MUTUAL", "FOUND", "SOCENT", "ESS", "ALL")
 NACE_A10 = ("A", "B-E", "F", "G-I", "J", "K", "L", "M_N", "O-Q", "R-U", "TOTAL")
 SEXES = ("F", "M", "T")
@@ -88,7 +88,8 @@ JOBS = Table(
     (
         _year, _country, _geo, _geo_level,
         Col("family", "VARCHAR", "ASSOC, COOP, MUTUAL, FOUND, ESS (their sum: common definition) or ALL (every "
-            "employer); labels in mart.dim_family", False, FAMILIES_JOBS),
+            "employer); and the parts of COOP by cooperative type (COOP_WORKER, COOP_SOCIAL, COOP_SELF_EMPLOYED, "
+            "COOP_OTHER); labels in mart.dim_family", False, FAMILIES_JOBS),
         Col("nace_a10", "VARCHAR", "Eurostat A*10 sector group of the NACE Rev. 2 activity, or TOTAL", False, NACE_A10),
         Col("sex", "VARCHAR", "F, M or T (total)", False, SEXES),
         Col("age_band", "VARCHAR", "Published age band or TOTAL", False, AGE_BANDS),

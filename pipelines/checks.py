@@ -111,6 +111,14 @@ def family_parts_add_up(warehouse: Warehouse) -> dg.AssetCheckResult:
         return _result(checks.family_parts_add_up(con), "every family equals the sum of its parts")
 
 
+@dg.asset_check(asset="mart_jobs", blocking=True, additional_deps=["mart_dimensions"])
+def jobs_family_parts_add_up(warehouse: Warehouse) -> dg.AssetCheckResult:
+    """Before suppression, the parts of each family add up to it in every jobs cell: ASSOC + COOP + MUTUAL + FOUND
+    = ESS, and the cooperative types = COOP (a delivered cooperative without a type would break it)."""
+    with warehouse.connect() as con:
+        return _result(checks.family_parts_add_up(con, "work.jobs_cells"), "every family equals the sum of its parts")
+
+
 @dg.asset_check(asset="mart_jobs", blocking=True, additional_deps=["harmonised_jobs"])
 def jobs_total_preserved(warehouse: Warehouse) -> dg.AssetCheckResult:
     """The ALL/TOTAL jobs of each side and of the area equal the jobs delivered for the area and used."""

@@ -214,11 +214,13 @@ def test_the_nightly_rebuilds_what_a_code_change_affects(observatory, tmp_path, 
     monkeypatch.setattr(codeversion, "ROOT", legal_form)
     why = "code changed: nomenclatures/be_legal_forms.csv"
     assert plan_nightly(observatory.instance, observatory.warehouse).reasons == {
-        k: why for k in keys("nomenclatures_table", "harmonised_jobs", "harmonised_establishments")}
+        k: why for k in keys("nomenclatures_table", "harmonised_jobs", "harmonised_establishments",
+                             "harmonised_demography")}
     request = observatory.nightly()
     assert isinstance(request, dg.RunRequest)
     assert set(request.asset_selection) == keys("nomenclatures_table", "harmonised_jobs", "harmonised_establishments",
-                                                "mart_establishments") | employment
+                                                "mart_establishments", "harmonised_demography",
+                                                "mart_demography") | employment
     assert request.asset_selection[-1] == dg.AssetKey("observatory_database")
     assert request.tags["dagster/asset_partition_range_start"] == "2022"  # harmonised_jobs: every year
 
@@ -232,7 +234,8 @@ def test_the_nightly_rebuilds_what_a_code_change_affects(observatory, tmp_path, 
     monkeypatch.setattr(codeversion, "ROOT", loader)
     request = observatory.nightly()
     assert set(request.asset_selection) == {RAW["be/kbo"]} | keys(
-        "be_kbo", "harmonised_jobs", "harmonised_establishments", "mart_establishments") | employment
+        "be_kbo", "harmonised_jobs", "harmonised_establishments", "mart_establishments", "harmonised_demography",
+        "mart_demography") | employment
     assert plan_nightly(observatory.instance, observatory.warehouse).reasons == {
         dg.AssetKey("be_kbo"): "code changed: sources/kbo.py"}
 

@@ -134,4 +134,4 @@ def test_registry_counts_by_cooperative_type(tmp_path):
     con.execute("UPDATE mart.establishments SET establishments = 2 WHERE geo = 'FWVL' AND family = 'COOP_WORKER' "
                 "AND nace_a10 = 'TOTAL'")
     assert checks.family_parts_add_up(con) == [
-        "2025 ALL FWVL TOTAL COOP: 4 establishments (2 employers), its parts 5 (2)"]
+        "2025 ALL FWVL TOTAL COOP: establishments 4, its parts 5, employer_establishments 2, its parts 2"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from observatory import harmonise, nomenclatures
+from observatory import checks, harmonise, mart, nomenclatures
 from observatory.sources import flores, onss
 
 # depcom, cj, apet -> expected (outcome, geo, family, common, reason fragment)
@@ -106,3 +106,40 @@ def test_harmonise_year_accounts_for_every_row(con):
     harmonise.harmonise_jobs_year(con, harmonise.ONSS, 2023)
     assert con.execute("SELECT sum(jobs) FROM harmonised.jobs WHERE country = 'BE'").fetchone()[0] == 100
     assert con.execute("SELECT count(*) FROM meta.rejects WHERE source_id = 'be_onss'").fetchone()[0] == 6
+
+
+def test_cooperative_types_of_delivered_rows(con):
+    """A cooperative's type in the deliveries: FLORES by its CJ, ONSS by its form and accreditation (ES makes a social
+    cooperative); every other row has none."""
+    def types(source: harmonise.JobsSource) -> dict[int, tuple[str, str | None]]:
+        sql = harmonise._classify_sql(source, source.jobs_table, True)
+        return {line: (family, coop_type) for line, family, coop_type in con.execute(
+            f"SELECT line, family, coop_type FROM ({sql}) WHERE family = 'COOP' OR coop_type IS NOT NULL ORDER BY line",
+            {"year": 2023}).fetchall()}
+
+    # 5460 "Autre SARL coopérative" (INSEE's label): no SCOP, no self-employed producers.
+    assert types(harmonise.FLORES) == {3: ("COOP", "COOP_OTHER")}
+    assert types(harmonise.ONSS) == {
+        3: ("COOP", "COOP_OTHER"),  # 706, no accreditation
+        4: ("COOP", "COOP_OTHER"),  # 706 accredited CNC
+        5: ("COOP", "COOP_OTHER"),  # 610 accredited CNC: a cooperative by its accreditation
+        7: ("COOP", "COOP_SOCIAL"),  # 610 accredited CNC and ES
+    }
+
+
+def test_jobs_cells_by_cooperative_type_add_up_to_coop(con):
+    harmonise.harmonise_jobs_year(con, harmonise.FLORES, 2023)
+    harmonise.harmonise_jobs_year(con, harmonise.ONSS, 2023)
+    mart.build_dimensions(con)
+    con.execute("CREATE SCHEMA IF NOT EXISTS work")
+    harmonise.run_sql_file(con, "mart_jobs_cells.sql", {"min_jobs": 5, "min_units": 3, "max_dominance_share": 0.85})
+    cells = con.execute("SELECT geo, family, jobs FROM work.jobs_cells WHERE family LIKE 'COOP%' AND geo LIKE 'BE%' "
+                        "AND nace_a10 = 'TOTAL' AND sex = 'T' AND age_band = 'TOTAL' ORDER BY ALL").fetchall()
+    # BE254: 610 CNC (10 jobs, COOP_OTHER) and 610 CNC+ES (10, COOP_SOCIAL); BE328: 706 with and without CNC.
+    assert cells == [("BE254", "COOP", 20), ("BE254", "COOP_OTHER", 10), ("BE254", "COOP_SOCIAL", 10),
+                     ("BE328", "COOP", 20), ("BE328", "COOP_OTHER", 20)]
+    assert checks.family_parts_add_up(con, "work.jobs_cells") == []
+    con.execute("UPDATE work.jobs_cells SET jobs = 9 WHERE geo = 'BE254' AND family = 'COOP_SOCIAL' "
+                "AND nace_a10 = 'TOTAL' AND sex = 'T' AND age_band = 'TOTAL'")
+    assert checks.family_parts_add_up(con, "work.jobs_cells") == [
+        "2023 BE BE254 TOTAL T TOTAL COOP: jobs 20, its parts 19"]

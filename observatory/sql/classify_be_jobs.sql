@@ -32,8 +32,20 @@ form_family AS (
      AND (r.accreditation = '' OR list_contains(f.accreditations, r.accreditation))
     GROUP BY ALL
 ),
+-- A cooperative's type (nom.be_cooperative_types): the rule of lowest priority among those of its form (or of any
+-- form, '*') whose accreditation it holds (or that need none).
+form_coop_type AS (
+    SELECT f.juridical_form, f.accreditation,
+           first(r.coop_type ORDER BY CAST(r.priority AS INTEGER), r.coop_type) AS coop_type
+    FROM forms f
+    JOIN nom.be_cooperative_types r
+      ON (r.juridical_form = f.juridical_form OR r.juridical_form = '*')
+     AND (r.accreditation = '' OR list_contains(f.accreditations, r.accreditation))
+    GROUP BY ALL
+),
 classified_forms AS (
     SELECT f.juridical_form, f.accreditation, coalesce(ff.family, 'NONE') AS family,
+           CASE WHEN ff.family = 'COOP' THEN ct.coop_type END AS coop_type,
            EXISTS (SELECT 1 FROM src.be_kbo_codes k WHERE k.category = 'JuridicalForm' AND k.code = f.juridical_form)
                AS form_known,
            EXISTS (SELECT 1 FROM nom.be_national_definition n
@@ -41,6 +53,7 @@ classified_forms AS (
                      AND (n.accreditation_required = '' OR list_contains(f.accreditations, n.accreditation_required)))
                AS national
     FROM forms f LEFT JOIN form_family ff USING (juridical_form, accreditation)
+    LEFT JOIN form_coop_type ct USING (juridical_form, accreditation)
 )
 SELECT
     j.file_name, j.line, j.year, 'BE' AS country,
@@ -60,6 +73,7 @@ SELECT
         WHEN nd.division IS NULL THEN 'unknown NACE division'
     END AS reason,
     cf.family,
+    cf.coop_type,
     coalesce(x.excluded, false) AS excluded,
     cf.national,
     a.nace_a10,

@@ -2,7 +2,7 @@
 -- Parameters: $year. Input table: {input}. Output: one row per input row.
 -- Activity: APET in NAF rev. 2 (naf_version NAFRev2) gives the NACE Rev. 2 class (8810A -> 88.10); APET in NAF 2025
 -- (naf_version NAF2025) gives the NACE Rev. 2.1 class, read as a Rev. 2 class through nom.nace21_classes (never as a
--- Rev. 2 code). A*10 and exclusion are decided on the Rev. 2 class.
+-- Rev. 2 code). A*10 and exclusion are decided on the Rev. 2 class. A cooperative's type: nom.fr_cooperative_types.
 WITH delivered AS (
     SELECT i.*, CASE WHEN i.depcom LIKE '97%' THEN left(i.depcom, 3) ELSE left(i.depcom, 2) END AS dep_code,
            CASE i.naf_version WHEN 'NAFRev2' THEN left(i.apet, 2) || '.' || substr(i.apet, 3, 2)
@@ -32,6 +32,7 @@ SELECT
         WHEN nd.division IS NULL THEN 'unknown NACE division in APET'
     END AS reason,
     coalesce(f.family, 'NONE') AS family,
+    CASE WHEN f.family = 'COOP' THEN ct.coop_type END AS coop_type,
     coalesce(x.excluded, false) AS excluded,
     a.nace_a10,
     {sex_age}
@@ -40,6 +41,7 @@ FROM delivered j
 LEFT JOIN nom.fr_departments d ON d.dep = j.dep_code
 LEFT JOIN nom.fr_legal_categories_level2 l2 ON l2.code2 = left(j.cj, 2)
 LEFT JOIN nom.fr_legal_forms f ON f.cj = j.cj
+LEFT JOIN nom.fr_cooperative_types ct ON ct.cj = j.cj
 LEFT JOIN nom.nace_divisions nd ON nd.division = left(j.nace_class, 2)
 LEFT JOIN nom.nace_a10 a ON a.division_from <> '' AND a.nace_a10 <> 'UNK'
     AND CAST(left(j.nace_class, 2) AS INTEGER) BETWEEN CAST(a.division_from AS INTEGER) AND CAST(a.division_to AS INTEGER)

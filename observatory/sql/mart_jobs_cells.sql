@@ -4,6 +4,8 @@
 CREATE OR REPLACE TABLE work.jobs_cells AS
 WITH by_family AS (
     SELECT * REPLACE (family AS family) FROM harmonised.jobs WHERE common
+    -- The cooperative types below COOP (families.csv, parent COOP): every COOP row has one.
+    UNION ALL SELECT * REPLACE (coop_type AS family) FROM harmonised.jobs WHERE common AND family = 'COOP'
     UNION ALL SELECT * REPLACE ('ESS' AS family) FROM harmonised.jobs WHERE common
     UNION ALL SELECT * REPLACE ('ALL' AS family) FROM harmonised.jobs
 ),
@@ -30,6 +32,7 @@ cells AS (
 ),
 units_by_family AS (
     SELECT * REPLACE (family AS family) FROM harmonised.units WHERE common
+    UNION ALL SELECT * REPLACE (coop_type AS family) FROM harmonised.units WHERE common AND family = 'COOP'
     UNION ALL SELECT * REPLACE ('ESS' AS family) FROM harmonised.units WHERE common
     UNION ALL SELECT * REPLACE ('ALL' AS family) FROM harmonised.units
 ),
