@@ -136,11 +136,15 @@ def demography_accounted(con: duckdb.DuckDBPyConnection) -> list[str]:
                            [schema_name, table]).fetchone()[0]:
             continue
         staged = con.execute(source.staged).fetchone()[0] or 0
-        accounted = con.execute("SELECT coalesce(sum(rows), 0) FROM meta.row_accounting WHERE source_id = ?",
-                                [source.source_id]).fetchone()[0]
-        if staged != accounted:
+        if staged != (accounted := _accounted(con, source.source_id)):
             problems.append(f"{source.source_id}: {accounted} enterprises accounted for, {staged} staged")
     return problems
+
+
+def _accounted(con: duckdb.DuckDBPyConnection, source_id: str) -> int:
+    """The rows of a source that meta.row_accounting gives an outcome to, every year together."""
+    return con.execute("SELECT coalesce(sum(rows), 0) FROM meta.row_accounting WHERE source_id = ?",
+                       [source_id]).fetchone()[0]
 
 
 def demography_stocks_follow_flows(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -241,9 +245,7 @@ def population_accounting_complete(con: duckdb.DuckDBPyConnection, setting: str)
     problems = []
     for source in sources_for(setting):
         staged = con.execute(f"SELECT coalesce(sum(rows), 0) FROM {source.table}").fetchone()[0]
-        accounted = con.execute("SELECT coalesce(sum(rows), 0) FROM meta.row_accounting WHERE source_id = ?",
-                                [source.source_id]).fetchone()[0]
-        if staged != accounted:
+        if staged != (accounted := _accounted(con, source.source_id)):
             problems.append(f"{source.source_id}: {staged} rows staged, {accounted} accounted")
     return problems
 

@@ -219,7 +219,7 @@ def harmonise_demography(con: duckdb.DuckDBPyConnection) -> dict:
     outcome."""
     nomenclatures.register(con)
     run_sql_file(con, "macros.sql")
-    run_sql_file(con, "be_form_classes.sql")
+    run_sql_file(con, "be_registry.sql")
     con.execute(DEMOGRAPHY_DDL)
     staged = {f"{schema}.{name}" for schema, name in con.execute(
         "SELECT schema_name, table_name FROM duckdb_tables() WHERE NOT temporary").fetchall()}
@@ -277,7 +277,7 @@ def harmonise_registry(con: duckdb.DuckDBPyConnection, source: RegistrySource) -
     """Classify a registry snapshot into ``harmonised.establishments``; rejected groups go to ``meta.rejects``."""
     nomenclatures.register(con)
     run_sql_file(con, "macros.sql")
-    run_sql_file(con, "be_form_classes.sql")
+    run_sql_file(con, "be_registry.sql")
     con.execute(ESTABLISHMENTS_DDL)
     sql = (SQL_DIR / source.sql_file).read_text(encoding="utf-8")
     con.execute(f"CREATE OR REPLACE TEMP TABLE _registry AS {sql}")

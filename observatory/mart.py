@@ -46,6 +46,13 @@ def build_jobs(con: duckdb.DuckDBPyConnection, thresholds: Thresholds | None = N
     }
     con.execute("CREATE SCHEMA IF NOT EXISTS work")
     disclosure.forget(con)
+    # The cooperative types are a level of the disclosure's family hierarchy: they must add up to COOP.
+    untyped = con.execute("SELECT (SELECT count(*) FROM harmonised.jobs WHERE common AND family = 'COOP' AND "
+                          "coop_type IS NULL) + (SELECT count(*) FROM harmonised.units WHERE common AND family = "
+                          "'COOP' AND coop_type IS NULL)").fetchone()[0]
+    if untyped:
+        raise ValueError(f"{untyped} harmonised rows of family COOP have no cooperative type: "
+                         "fr_cooperative_types.csv or be_cooperative_types.csv lacks a rule (observatory check-mappings)")
     run_sql_file(con, "mart_jobs_cells.sql", params)
     run_sql_file(con, "reconciliation_cells.sql", params)
     suppression = disclosure.suppress(con, thresholds)

@@ -308,7 +308,7 @@ def _unique(*assets: dg.AssetsDefinition) -> list[dg.AssetsDefinition]:
 
 _JOBS_SQL = sorted({s.harmonisation.sql_file for s in SOURCES if s.role == DELIVERY})
 _REGISTRY_SQL = sorted({s.harmonisation.sql_file for s in SOURCES if s.role == REGISTRY}
-                       | {"macros.sql", "be_form_classes.sql"})
+                       | {"macros.sql", "be_registry.sql"})
 
 
 @_yearly_asset(Code(sql=_JOBS_SQL, modules=[harmonise]), group_name="harmonised", kinds={"duckdb"},
@@ -362,7 +362,7 @@ def harmonised_establishments(warehouse: Warehouse) -> dg.MaterializeResult:
     })
 
 
-_DEMOGRAPHY_SQL = sorted({s.sql_file for s in harmonise.DEMOGRAPHY_SOURCES} | {"macros.sql", "be_form_classes.sql"})
+_DEMOGRAPHY_SQL = sorted({s.sql_file for s in harmonise.DEMOGRAPHY_SOURCES} | {"macros.sql", "be_registry.sql"})
 
 
 @_asset(Code(sql=_DEMOGRAPHY_SQL, modules=[harmonise]), group_name="harmonised", kinds={"duckdb"},

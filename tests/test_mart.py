@@ -7,6 +7,7 @@ import duckdb
 import pandas as pd
 import pandera.errors
 import pytest
+from conftest import JOBS_INSERT, UNITS_INSERT, type_cooperatives
 
 from observatory import checks, disclosure, harmonise, mart, schema, validation
 from observatory.config import Thresholds
@@ -45,9 +46,10 @@ def _build(thresholds: Thresholds | None = None) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.execute(harmonise.DDL)
     for row in JOBS:
-        con.execute("INSERT INTO harmonised.jobs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
+        con.execute(JOBS_INSERT + "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
                     [*row, 1 if row[-1] is not None else 0])
-    con.executemany("INSERT INTO harmonised.units VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", UNITS)
+    con.executemany(UNITS_INSERT + "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", UNITS)
+    type_cooperatives(con)
     mart.build_jobs(con, thresholds)
     return con
 
@@ -156,9 +158,9 @@ def test_ess_fte_not_delivered_for_every_part_is_flagged_missing(open_build):
 def test_ess_fte_is_zero_where_there_is_no_ess_job():
     con = duckdb.connect()
     con.execute(harmonise.DDL)
-    con.execute("INSERT INTO harmonised.jobs VALUES (2023, 'FR', 'FRE12', 'NONE', false, false, false, 'B-E', 'M', "
+    con.execute(JOBS_INSERT + "(2023, 'FR', 'FRE12', 'NONE', false, false, false, 'B-E', 'M', "
                 "'Y45-54', 50, 48.0, 1, 1)")
-    con.execute("INSERT INTO harmonised.units VALUES (2023, 'FR', 'FRE12', 'NONE', false, false, false, 'B-E', 5, 20)")
+    con.execute(UNITS_INSERT + "(2023, 'FR', 'FRE12', 'NONE', false, false, false, 'B-E', 5, 20)")
     mart.build_jobs(con)
     assert indicator(con, "ess_jobs", geo="FRE12") == (0, None)
     assert ess_fte(con, geo="FRE12") == (0.0, None, None)  # nothing to deliver: zero, like the jobs, not missing

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import duckdb
 import pytest
+from conftest import JOBS_INSERT, UNITS_INSERT
 
 from observatory import checks, harmonise, mart, population, provenance, rejects, schema, validation
 
@@ -55,13 +56,13 @@ def _jobs(con) -> None:
         ("BE", "BE254", "ASSOC", True, "F", "Y35-44", 40), ("BE", "BE254", "NONE", False, "M", "Y35-44", 60),
     ]
     for country, geo, family, common, sex, band, n in jobs:
-        con.execute("INSERT INTO harmonised.jobs VALUES (2023, ?, ?, ?, false, ?, ?, 'O-Q', ?, ?, ?, NULL, 0, 1)",
+        con.execute(JOBS_INSERT + "(2023, ?, ?, ?, false, ?, ?, 'O-Q', ?, ?, ?, NULL, 0, 1)",
                     [country, geo, family, common, common, sex, band, n])
     for country, geo, family, common, units, largest in [("FR", "FRE11", "ASSOC", True, 5, 8),
                                                          ("FR", "FRE11", "NONE", False, 10, 20),
                                                          ("BE", "BE254", "ASSOC", True, 3, 10),
                                                          ("BE", "BE254", "NONE", False, 5, 20)]:
-        con.execute("INSERT INTO harmonised.units VALUES (2023, ?, ?, ?, false, ?, ?, 'O-Q', ?, ?)",
+        con.execute(UNITS_INSERT + "(2023, ?, ?, ?, false, ?, ?, 'O-Q', ?, ?)",
                     [country, geo, family, common, common, units, largest])
 
 

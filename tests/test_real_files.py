@@ -96,7 +96,7 @@ def test_each_real_juridical_form_lands_in_its_family() -> None:
                           '88999' AS nace_code, true AS employer, 1::BIGINT AS establishments
                    FROM (SELECT DISTINCT code FROM src.be_kbo_codes WHERE category = 'JuridicalForm')""")
     nomenclatures.register(con)
-    harmonise.run_sql_file(con, "be_form_classes.sql")  # the classification's family and cooperative type
+    harmonise.run_sql_file(con, "be_registry.sql")  # the classification's family and cooperative type
     sql = (harmonise.SQL_DIR / harmonise.KBO.sql_file).read_text(encoding="utf-8")
     families = dict(con.execute(f"SELECT juridical_form, family FROM ({sql}) WHERE outcome = 'used'").fetchall())
     assert len(families) == 146
@@ -266,7 +266,7 @@ def test_the_real_2025_activities_land_in_their_sector(tmp_path: Path) -> None:
     con = duckdb.connect()
     kbo.load(con, real_update_raw(tmp_path), tmp_path / "work")
     nomenclatures.register(con)
-    harmonise.run_sql_file(con, "be_form_classes.sql")  # the classification's family and cooperative type
+    harmonise.run_sql_file(con, "be_registry.sql")  # the classification's family and cooperative type
     sql = (harmonise.SQL_DIR / harmonise.KBO.sql_file).read_text(encoding="utf-8")
     sectors = dict(con.execute(f"SELECT DISTINCT nace_code, nace_a10 FROM ({sql}) WHERE nace_version = '2025' "
                                "AND juridical_form = ''").fetchall())

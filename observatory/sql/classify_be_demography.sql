@@ -2,7 +2,7 @@
 -- Updates after it, with those an Update deleted), classified like the establishments
 -- (classify_be_establishments.sql): territory by the postcode of the registered seat (REGO address, else the
 -- address of the enterprise's first establishment unit: kbo._enterprise_rows), family and cooperative
--- type by the juridical form (be_form_classes.sql). Creation: StartDate; cessation: the snapshot date
+-- type by the juridical form (be_registry.sql, which also gives the outcome and reason). Creation: StartDate; cessation: the snapshot date
 -- of the Update that deleted the enterprise, the open data holding active entities only. Grouped like
 -- src.fr_sirene_unit_demography; full_years: full years lived until the cessation.
 SELECT
@@ -11,21 +11,11 @@ SELECT
     year(e.departed_on) AS ceased_year,
     CASE WHEN e.departed_on IS NOT NULL THEN date_sub('year', e.start_date, e.departed_on) END AS full_years,
     p.nuts3 AS geo,
-    CASE
-        WHEN NOT e.valid_number THEN 'rejected'
-        WHEN e.seat_foreign THEN 'outside_area'
-        WHEN e.seat_postcode = '' THEN 'rejected'
-        WHEN p.postcode IS NULL THEN 'rejected'
-        WHEN g.geo IS NULL THEN 'outside_area'
-        WHEN e.juridical_form <> '' AND k.code IS NULL THEN 'rejected'
-        ELSE 'used'
-    END AS outcome,
-    CASE
-        WHEN NOT e.valid_number THEN 'invalid enterprise number (mod-97)'
-        WHEN e.seat_foreign OR (p.postcode IS NOT NULL AND g.geo IS NULL) THEN NULL
-        WHEN e.seat_postcode = '' THEN 'enterprise without an address (no REGO address, no establishment unit with a BAET address)'
-        WHEN p.postcode IS NULL THEN 'postcode unknown to the TERCET postcode-NUTS table'
-        WHEN e.juridical_form <> '' AND k.code IS NULL THEN 'juridical form unknown to the KBO code list'
+    CASE WHEN NOT e.valid_number THEN 'rejected'
+         ELSE be_outcome(e.seat_foreign, e.seat_postcode, p.postcode, g.geo, e.juridical_form, k.code) END AS outcome,
+    CASE WHEN NOT e.valid_number THEN 'invalid enterprise number (mod-97)'
+         ELSE be_reason(e.seat_foreign, e.seat_postcode, p.postcode, g.geo, e.juridical_form, k.code,
+                        'enterprise without an address (no REGO address, no establishment unit with a BAET address)')
     END AS reason,
     coalesce(fc.family, 'NONE') AS family,
     fc.coop_type,

@@ -21,20 +21,9 @@ excluded_classes AS (
 SELECT
     e.*,
     p.nuts3 AS geo,
-    CASE
-        WHEN e.foreign THEN 'outside_area'
-        WHEN e.postcode = '' THEN 'rejected'
-        WHEN p.postcode IS NULL THEN 'rejected'
-        WHEN g.geo IS NULL THEN 'outside_area'
-        WHEN e.juridical_form <> '' AND k.code IS NULL THEN 'rejected'
-        ELSE 'used'
-    END AS outcome,
-    CASE
-        WHEN e.foreign OR (p.postcode IS NOT NULL AND g.geo IS NULL) THEN NULL
-        WHEN e.postcode = '' THEN 'establishment unit without a Belgian address (BAET)'
-        WHEN p.postcode IS NULL THEN 'postcode unknown to the TERCET postcode-NUTS table'
-        WHEN e.juridical_form <> '' AND k.code IS NULL THEN 'juridical form unknown to the KBO code list'
-    END AS reason,
+    be_outcome(e.foreign, e.postcode, p.postcode, g.geo, e.juridical_form, k.code) AS outcome,
+    be_reason(e.foreign, e.postcode, p.postcode, g.geo, e.juridical_form, k.code,
+              'establishment unit without a Belgian address (BAET)') AS reason,
     coalesce(fc.family, 'NONE') AS family,
     fc.coop_type,
     x.nace_class IS NOT NULL AS excluded,
@@ -43,7 +32,7 @@ FROM units e
 LEFT JOIN nom.be_postcode_nuts3 p ON p.postcode = e.postcode
 LEFT JOIN nom.geo g ON g.geo = p.nuts3 AND g.geo_level = 'NUTS3'
 LEFT JOIN (SELECT DISTINCT code FROM src.be_kbo_codes WHERE category = 'JuridicalForm') k ON k.code = e.juridical_form
--- Family and cooperative type by the juridical form: be_form_classes() of be_form_classes.sql.
+-- Outcome and reason (be_outcome, be_reason), family and cooperative type (be_form_classes): be_registry.sql.
 LEFT JOIN be_form_classes() fc ON fc.juridical_form = e.juridical_form
 LEFT JOIN nom.nace_divisions nd ON nd.division = left(e.nace_class, 2)
 LEFT JOIN nom.nace_a10 a ON a.division_from <> '' AND a.nace_a10 NOT IN ('TOTAL', 'UNK')
