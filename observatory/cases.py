@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import textwrap
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -220,13 +221,15 @@ def _check(path: Path, data: dict, lines: dict[str, int], node: yaml.MappingNode
             close = difflib.get_close_matches(str(key), FIELD_NAMES, 1)
             problem(str(key), "unknown field" + (f"; did you mean {close[0]}?" if close else
                                                  f" (fields: {', '.join(FIELD_NAMES)})"))
+    data = {k: None if isinstance(v, str) and not v.strip() else v for k, v in data.items()}  # "" is not given
     for spec in FIELDS:
         value = data.get(spec.name)
         if value is None:
             if spec.required:
                 problem(spec.name, "missing field" if spec.name not in data else "missing value")
             continue
-        checked = _value(spec, value, data, this_year, lambda text, v=value, n=spec.name: problem(n, text, v))
+        shown = None if spec.kind == "sources" else value  # a list echoed back says nothing
+        checked = _value(spec, value, data, this_year, lambda text, v=shown, n=spec.name: problem(n, text, v))
         if checked is not None:
             values[spec.name] = checked
     if not any(data.get(name) is not None for name in JOB_FIELDS):
@@ -334,11 +337,10 @@ def _sources(value: Any, problem) -> list[dict[str, str]] | None:
 # The template partners fill in
 # ------------------------------------------------------------------------------------------------------------
 
-_EXAMPLES = {
-    "name": '""', "country": "FR", "identifier": '""', "year": "", "kind": "", "summary": '""',
-    "jobs_created": "", "jobs_saved": "", "jobs_consolidated": "", "jobs_after": "", "years_after": "",
-    "disadvantaged_workers": "", "synthetic": "false",
-}
+_SOURCES_TEMPLATE = """sources:
+  - title: ""        # e.g. the partner's annual report 2024
+    url: ""          # https://...; or, for a document without an address, instead of url:
+    # reference: ""  # e.g. the minutes of the general meeting of 12 June 2024"""
 
 
 def template() -> str:
@@ -352,14 +354,17 @@ def template() -> str:
         "",
     ]
     for spec in FIELDS:
-        out.append(f"# {spec.name} ({'required' if spec.required else 'optional'}): {spec.meaning}.")
-        if spec.kind == "sources":
-            out += ["sources:", "  - title: \"\"          # e.g. the partner's annual report 2024",
-                    "    url: \"\"            # https://...; or, instead of url:",
-                    "    # reference: \"\"    # a document that has no address (a file, a letter)"]
+        status = "required" if spec.required else "optional"
+        if spec.kind == "kind":
+            out.append(f"# {spec.name} ({status}): what the case is, one of:")
+            out += [f"#   {code}: {meaning}" for code, meaning in KINDS.items()]
         else:
-            example = _EXAMPLES[spec.name]
-            out.append(f"{spec.name}: {example}".rstrip())
+            out += textwrap.wrap(f"{spec.name} ({status}): {spec.meaning}.", 116, initial_indent="# ",
+                                 subsequent_indent="#   ")
+        if spec.kind == "sources":
+            out.append(_SOURCES_TEMPLATE)
+        else:
+            out.append(f"{spec.name}:" + (" false" if spec.kind == "bool" else ""))
         out.append("")
     return "\n".join(out)
 
