@@ -184,8 +184,11 @@ def read_case(path: Path, *, this_year: int | None = None) -> tuple[Case | None,
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
+        # The line of the problem, and where the construct it broke began (an unclosed quote: its opening line).
         mark = exc.problem_mark or exc.context_mark
-        problem = " ".join(filter(None, [exc.context, exc.problem]))
+        context = exc.context and (f"{exc.context} (from line {exc.context_mark.line + 1})" if exc.context_mark
+                                   else exc.context)
+        problem = ": ".join(filter(None, [context, exc.problem]))
         return None, [Problem(path, f"malformed YAML: {problem}", line=mark.line + 1 if mark else None)]
     except yaml.YAMLError as exc:
         return None, [Problem(path, f"malformed YAML: {exc}")]
