@@ -424,10 +424,17 @@ def build(con: duckdb.DuckDBPyConnection, cases: list[Case], raw_dir: Path, cach
     for table in (schema.SURVIVAL, schema.ESTABLISHMENTS):  # context only: empty when not built
         if not _exists(con, table.name):
             con.execute(f"CREATE SCHEMA IF NOT EXISTS mart; {table.ddl()}")
-    con.execute(schema.CASES.ddl())
     harmonise.run_sql_file(con, "macros.sql")
-    harmonise.run_sql_file(con, "mart_cases.sql", {"kbo_loaded": kbo_loaded, "fr_snapshot": fr_snapshot})
-    _refuse_unknown(con, cases)
+    # One transaction: a case refused leaves the previous mart.cases as it was, never a table with the refused row.
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(schema.CASES.ddl())
+        harmonise.run_sql_file(con, "mart_cases.sql", {"kbo_loaded": kbo_loaded, "fr_snapshot": fr_snapshot})
+        _refuse_unknown(con, cases)
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
     rows, linked = con.execute("SELECT count(*), count(registry_snapshot_date) FROM mart.cases").fetchone()
     return {"mart.cases": rows, "linked": linked, "kbo_enterprises_loaded": kbo_loaded}
 

@@ -206,6 +206,7 @@ def test_an_identifier_not_in_the_registry_names_the_file_and_the_field(tmp_path
         "- unknown.yaml, line 3, field identifier: unknown identifier: not in the SIRENE stock of 2024-12-31 "
         "(found '123456782')")
     assert isinstance(caught.value, InputError) and caught.value.line == 3
+    assert con.execute("SELECT count(*) FROM mart.cases").fetchone()[0] == 0  # as it was: never the refused rows
 
 
 def problems_of(tmp_path: Path, text: str, name: str = "case.yaml") -> list[str]:
