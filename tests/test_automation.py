@@ -153,7 +153,8 @@ def test_nightly_rebuilds_only_what_is_stale(observatory):
     assert set(third.asset_selection) == {RAW["fr/sirene"], dg.AssetKey("fr_sirene"),
                                           dg.AssetKey("harmonised_establishments"), dg.AssetKey("mart_establishments"),
                                           dg.AssetKey("harmonised_demography"), dg.AssetKey("mart_demography"),
-                                          dg.AssetKey("mart_cases"), dg.AssetKey("observatory_database")}
+                                          dg.AssetKey("mart_cases"), dg.AssetKey("observatory_database"),
+                                          RAW_CASES.key}  # the cases' folder is observed before they are rebuilt
     assert not (INGEST - {dg.AssetKey("fr_sirene")}) & set(third.asset_selection)  # the other sources: untouched
     assert third.asset_selection[-1] == dg.AssetKey("observatory_database")
     assert "dagster/asset_partition_range_start" not in third.tags  # nothing partitioned to rebuild
@@ -228,7 +229,7 @@ def test_the_nightly_rebuilds_what_a_code_change_affects(observatory, tmp_path, 
     request = observatory.nightly()
     assert isinstance(request, dg.RunRequest)
     assert set(request.asset_selection) == keys("nomenclatures_table", "harmonised_jobs", "harmonised_establishments",
-                                                "mart_establishments", "mart_cases") | employment
+                                                "mart_establishments", "mart_cases") | employment | {RAW_CASES.key}
     assert request.asset_selection[-1] == dg.AssetKey("observatory_database")
     assert request.tags["dagster/asset_partition_range_start"] == "2022"  # harmonised_jobs: every year
 
@@ -243,7 +244,8 @@ def test_the_nightly_rebuilds_what_a_code_change_affects(observatory, tmp_path, 
     request = observatory.nightly()
     # (mart_cases runs kbo.py too: the enterprise number's check digits.)
     assert set(request.asset_selection) == {RAW["be/kbo"]} | keys(
-        "be_kbo", "harmonised_jobs", "harmonised_establishments", "mart_establishments", "mart_cases") | employment
+        "be_kbo", "harmonised_jobs", "harmonised_establishments", "mart_establishments", "mart_cases") | employment | {
+        RAW_CASES.key}
     assert plan_nightly(observatory.instance, observatory.warehouse).reasons == {
         dg.AssetKey("be_kbo"): "code changed: sources/kbo.py", dg.AssetKey("mart_cases"): "code changed: sources/kbo.py"}
 

@@ -20,6 +20,7 @@ from conftest import SAMPLE, build_small_staging
 
 from observatory import cases, cli, publication, schema
 from observatory.errors import InputError
+from observatory.sources import sirene
 
 THIS_YEAR = date.today().year
 
@@ -353,3 +354,33 @@ def test_a_bad_case_fails_the_step_with_its_message(tmp_path):
     (failure,) = [step_failure(e) for e in result.all_events if e.is_step_failure]
     assert failure.summary() == (f"- step mart_cases: bad.yaml, line 4, field year: a year in the future (after "
                                  f"{THIS_YEAR}) (found '{THIS_YEAR + 1}')")
+
+
+def test_the_french_lookup_reads_typed_parquet_as_the_stock_step_does(tmp_path):
+    """The same stock as Parquet with typed columns (siren as an integer, dates as dates, etablissementSiege as a
+    boolean), as a typed writer would give it: the same units, with their leading zeros."""
+    csv_raw, parquet_raw = tmp_path / "csv", tmp_path / "parquet"
+    write_sirene(csv_raw)
+    folder = parquet_raw / "fr" / "sirene"
+    folder.mkdir(parents=True)
+    con = duckdb.connect()
+    units = csv_raw / "fr" / "sirene" / "StockUniteLegale_utf8.csv"
+    establishments = csv_raw / "fr" / "sirene" / "StockEtablissement_utf8.csv"
+    con.execute(f"""COPY (SELECT * REPLACE (CAST(siren AS INTEGER) AS siren) FROM read_csv('{units}',
+                        types = {{'dateCreationUniteLegale': 'DATE', 'dateDebut': 'DATE'}})
+                        UNION ALL SELECT 12345678, '5458', 'O', 'A', NULL, DATE '2001-02-03', NULL, NULL, NULL)
+                    TO '{folder / "StockUniteLegale_utf8.parquet"}'""")
+    con.execute(f"""COPY (SELECT * REPLACE (CAST(siren AS INTEGER) AS siren, CAST(etablissementSiege AS BOOLEAN)
+                                            AS etablissementSiege) FROM read_csv('{establishments}', all_varchar = true)
+                          UNION ALL SELECT 12345678, '01234567800011', true, '59350')
+                    TO '{folder / "StockEtablissement_utf8.parquet"}'""")
+    lookup = ["012345678", "483426706", "793838889"]
+    assert sirene.lookup_units(con, parquet_raw, tmp_path / "cache", lookup) is None  # no sidecar, no stage
+    parquet = con.execute("SELECT * EXCLUDE (snapshot_date) FROM src.fr_sirene_case_units").fetchall()
+    assert sirene.lookup_units(con, csv_raw, tmp_path / "cache", lookup) == date(2024, 12, 31)
+    from_csv = con.execute("SELECT * EXCLUDE (snapshot_date) FROM src.fr_sirene_case_units").fetchall()
+    assert parquet[0] == ("012345678", "A", "5458", "O", date(2001, 2, 3), None, None, None, "59350", "59")
+    assert parquet[1:] == from_csv == [
+        ("483426706", "A", "5458", "O", date(2014, 9, 29), None, "43.21A", "NAFRev2", "60057", "60"),
+        ("793838889", "C", "9220", "", date(2014, 4, 17), date(2022, 3, 13), "88.99B", "NAFRev2", "59481", "59"),
+    ]
