@@ -176,7 +176,7 @@ def read_case(path: Path, *, this_year: int | None = None) -> tuple[Case | None,
     """One case file read and checked: the case (None when it cannot be read at all) and its problems."""
     this_year = this_year or date.today().year
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a BOM, as some Windows editors write it, is no content
     except UnicodeDecodeError as exc:
         return None, [Problem(path, f"not UTF-8 text (byte {exc.start})")]
     loader = yaml.SafeLoader(text)

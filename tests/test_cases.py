@@ -384,3 +384,11 @@ def test_the_french_lookup_reads_typed_parquet_as_the_stock_step_does(tmp_path):
         ("483426706", "A", "5458", "O", date(2014, 9, 29), None, "43.21A", "NAFRev2", "60057", "60"),
         ("793838889", "C", "9220", "", date(2014, 4, 17), date(2022, 3, 13), "88.99B", "NAFRev2", "59481", "59"),
     ]
+
+
+def test_a_file_saved_with_a_bom_and_a_misspelt_field(tmp_path):
+    folder = write_cases(tmp_path, {"bom.yaml": "\ufeff" + SCOP})
+    assert [c.case_id for c in cases.read_folder(folder)] == ["bom"]
+    assert problems_of(tmp_path, SCOP.replace("jobs_saved:", "job_saved:"), "typo.yaml") == [
+        "typo.yaml, line 6, field job_saved: unknown field; did you mean jobs_saved?",
+        "typo.yaml: no jobs figure: give at least one of jobs_created, jobs_saved, jobs_consolidated"]
