@@ -1,5 +1,5 @@
-"""The ``observatory`` command: build, open the Dagster UI, fetch, export, write the report, make the sample, check
-the mappings.
+"""The ``observatory`` command: build, open the Dagster UI, fetch, export, write the report, make the sample, write
+and check the documented cases, check the mappings.
 
 ``build`` and ``ui`` run Dagster against this project's ``dagster.yaml`` with run history stored under the
 warehouse folder, so a build from the command line shows up in the UI. (Dagster is imported only here and in
@@ -311,6 +311,39 @@ def report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cases_command(args: argparse.Namespace) -> int:
+    from observatory import cases
+
+    if args.action == "template":
+        if args.folder is not None:
+            print("observatory cases template: takes no folder; write the template with --out FILE", file=sys.stderr)
+            return 2
+        if args.out is None:
+            print(cases.template(), end="")
+            return 0
+        if args.out.exists():
+            print(f"observatory cases template: {args.out} exists; not overwritten", file=sys.stderr)
+            return 1
+        args.out.write_text(cases.template(), encoding="utf-8")
+        print(f"Wrote the case template to {args.out}: fill it in, then `observatory cases check`.")
+        return 0
+    folder = args.folder or cases.folder(args.raw_dir or default_raw_dir())
+    if not folder.is_dir():
+        print(f"observatory cases check: no folder {folder}", file=sys.stderr)
+        return 2
+    files = cases.case_files(folder)
+    try:
+        cases.read_folder(folder)
+    except cases.CaseError as exc:
+        for problem in exc.problems:
+            print(problem.text())
+        print(f"{len(files)} case file(s) in {folder}: {len(exc.problems)} problem(s)")
+        return 1
+    print(f"{len(files)} case file(s) in {folder}: no problem (format only; the identifiers are looked up in the "
+          "registries by the build)")
+    return 0
+
+
 def check_mappings(_: argparse.Namespace) -> int:
     from observatory.nomenclatures import check_mappings as check
 
@@ -345,6 +378,12 @@ COMMANDS = {
                "observatory.duckdb, read-only: key figures, the border compared, the NUTS3 regions in a sortable table "
                "and on a map, the evolution, the national-vs-common reconciliation, sources and notice. Each page is "
                "self-contained (plotly's JavaScript inside) and needs no network to be read."),
+    "cases": ("write the template of a documented case, or check a folder of case files (offline)",
+              "Documented cases (docs/cases.md). `cases template [--out FILE]` writes a commented case file with "
+              "every field, what it means and its allowed values. `cases check [FOLDER]` checks every case file of "
+              "FOLDER (default: <raw>/cases) as the build does, format only (fields, types, years, check digits; "
+              "not whether the identifier is in the registry), and prints each problem with its file, line and "
+              "field; exit 1 if any."),
     "check-mappings": ("check the mapping files",
                        "Check the nomenclature mapping files for consistency; exit 1 if any problem is found."),
 }
@@ -395,6 +434,13 @@ def main(argv: list[str] | None = None) -> int:
     cmd.add_argument("--warehouse-dir", "--warehouse", type=Path,
                      help=f"folder of the published observatory.duckdb (default: ${WAREHOUSE_DIR_ENV} or data/warehouse)")
     cmd.add_argument("--lang", default="fr,nl,en", help="languages, comma-separated (default: fr,nl,en)")
+    cmd = command("cases", cases_command)
+    cmd.add_argument("action", choices=("template", "check"), help="template: write a case template; check: check "
+                     "case files")
+    cmd.add_argument("folder", nargs="?", type=Path, help="check: the folder of case files (default: <raw>/cases)")
+    cmd.add_argument("--out", type=Path, help="template: the file to write (default: print it)")
+    cmd.add_argument("--raw-dir", type=Path, help=f"check: the raw folder whose cases/ to check (default: "
+                     f"${RAW_DIR_ENV} or data/raw)")
     command("check-mappings", check_mappings)
     args = parser.parse_args(argv)
     return args.func(args)

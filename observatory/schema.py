@@ -269,6 +269,71 @@ CROSS_BORDER = Table(
 )
 
 
+CASE_KINDS = ("creation", "worker_buyout", "consolidation", "inclusion", "social_services")  # observatory.cases
+_case_count = "as reported by the partner; NULL when not given"
+CASES = Table(
+    "mart.cases",
+    "Documented cases: best practices the partners (cooperative federations) document with figures, one per case "
+    "file (<raw>/cases/*.yaml, docs/cases.md), each linked to its registry entry (SIRENE legal unit, KBO "
+    "enterprise) and given indicators of its territory. The cases' figures are self-reported by the partners, not "
+    "statistics: they are published as reported, never added to the statistical tables. Not suppressed.",
+    (
+        Col("case_id", "VARCHAR", "The case file's name without .yaml", False),
+        Col("file_name", "VARCHAR", "The case file", False),
+        Col("name", "VARCHAR", "Name of the case, as the partner publishes it", False),
+        Col("country", "VARCHAR", "FR or BE: the registry the enterprise is in", False, ("FR", "BE")),
+        Col("identifier", "VARCHAR", "SIREN (France) or KBO/BCE enterprise number 0123.456.789 (Belgium)", False),
+        Col("year", "INTEGER", "Year of the event the case documents", False),
+        Col("kind", "VARCHAR", "creation, worker_buyout (take-over by the employees), consolidation, inclusion (of "
+            "disadvantaged workers) or social_services", False, CASE_KINDS),
+        Col("summary", "VARCHAR", "What was done, in the partner's words; NULL when not given"),
+        Col("jobs_created", "INTEGER", f"Jobs created by the event, {_case_count}"),
+        Col("jobs_saved", "INTEGER", f"Jobs that would have been lost without it, {_case_count}"),
+        Col("jobs_consolidated", "INTEGER", f"Existing jobs made lasting, {_case_count}"),
+        Col("jobs_after", "INTEGER", f"Jobs still held years_after years after the event, {_case_count}"),
+        Col("years_after", "INTEGER", "Years after the event at which jobs_after was counted"),
+        Col("disadvantaged_workers", "INTEGER", f"Of the jobs, those held by disadvantaged workers, {_case_count}"),
+        Col("sources", "VARCHAR", "Where the figures come from: '; '-separated titles with their <url> or "
+            "(reference)", False),
+        Col("synthetic", "BOOLEAN", "True for an invented example (the embedded sample's), never a real case", False),
+        Col("registry", "VARCHAR", "SIRENE (France) or KBO (Belgium): where the identifier was looked up", False,
+            ("SIRENE", "KBO")),
+        Col("registry_snapshot_date", "DATE", "Date of the registry snapshot the link describes; NULL when the "
+            "enterprise was not looked up (the Belgian cases until the KBO enterprises are kept by the build)"),
+        Col("state", "VARCHAR", "active or ceased at the snapshot date (KBO: ceased = removed from the extract by an "
+            "update); NULL when not linked", True, ("active", "ceased")),
+        Col("ceased_on", "DATE", "When it ceased (SIRENE dateDebut of the ceased period; KBO: the snapshot date of "
+            "the update that removed it); NULL while active"),
+        Col("legal_form", "VARCHAR", "SIRENE categorieJuridiqueUniteLegale or KBO juridical form"),
+        Col("family", "VARCHAR", "Family of the legal form (ASSOC, COOP, MUTUAL, FOUND, SOCENT), as the "
+            "establishments are classified; NULL outside the social economy or when not linked", True,
+            ("ASSOC", "COOP", "MUTUAL", "FOUND", "SOCENT")),
+        Col("coop_type", "VARCHAR", "For a cooperative, its type: COOP_WORKER, COOP_SOCIAL, COOP_SELF_EMPLOYED or "
+            "COOP_OTHER", True, COOP_TYPES),
+        Col("activity", "VARCHAR", "Activity code: the legal unit's APE (France), the enterprise's main NACE-BEL "
+            "activity (Belgium)"),
+        Col("activity_nomenclature", "VARCHAR", "Nomenclature of the activity code (NAFRev2, NACE-BEL 2008, ...)"),
+        Col("geo", "VARCHAR", "NUTS3 of the head office (France) or registered seat (Belgium); NULL outside the "
+            "area's départements, abroad or when not linked"),
+        Col("created_on", "DATE", "Date of creation in the registry (dateCreationUniteLegale; KBO StartDate)"),
+        Col("creation_year", "INTEGER", "Year of created_on"),
+        Col("years_survived", "INTEGER", "Full years from created_on to ceased_on, or to the snapshot date while "
+            "active"),
+        Col("survival_cohort", "INTEGER", "The latest birth cohort of mart.survival with a 3-year rate for geo"),
+        Col("survival_rate_3y_all", "DOUBLE", "mart.survival: 3-year survival rate (%) of all legal units of "
+            "survival_cohort in geo; NULL when not published (Belgium for now)"),
+        Col("survival_rate_3y_family", "DOUBLE", "mart.survival: the same for the case's family in geo; NULL when "
+            "not published"),
+        Col("establishments_year", "INTEGER", "Latest year of mart.establishments for geo"),
+        Col("establishments_family", "BIGINT", "mart.establishments: active establishments of the case's family in "
+            "geo that year (all sectors); NULL when none or not published"),
+        Col("establishments_all", "BIGINT", "mart.establishments: active establishments of every family (family ALL) in geo "
+            "that year (all sectors)"),
+    ),
+    key=("case_id",),
+)
+
+
 def _dim(name: str, code: str, comment: str, extra: tuple[Col, ...] = ()) -> Table:
     return Table(
         f"mart.dim_{name}",
@@ -389,7 +454,7 @@ RELEASE = Table(
 )
 
 MART_TABLES = (JOBS, ESTABLISHMENTS, DEMOGRAPHY, SURVIVAL, INDICATORS, RECONCILIATION, POPULATION, LFS_EMPLOYMENT,
-               CROSS_BORDER, *DIMENSIONS)
+               CROSS_BORDER, CASES, *DIMENSIONS)
 META_TABLES = (SOURCES, REJECTS, ROW_ACCOUNTING, RELEASE)
 PUBLISHED_TABLES = MART_TABLES + META_TABLES
 

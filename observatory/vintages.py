@@ -84,6 +84,8 @@ def resolve(raw_dir: Path, country: str, source: str, vintage: str | None = None
 def current(raw_dir: Path, folder: Path) -> Path:
     """The folder a loader reads for source ``folder`` (``Path("be") / "kbo"``): the vintage pinned by
     ``$OBSERVATORY_VINTAGE_<COUNTRY>_<SOURCE>``, else the newest vintage, else the source folder itself."""
+    if len(Path(folder).parts) == 1:  # a folder kept by hand, never fetched (the documented cases): read as it is
+        return Path(raw_dir) / folder
     country, source = Path(folder).parts
     return resolve(raw_dir, country, source, vintage_setting(f"{country}_{source}"))
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import dagster as dg
 
-from observatory import context as observatory_context
 from observatory import (
+    cases,
     disclosure,
     harmonise,
     mart,
@@ -23,6 +23,7 @@ from observatory import (
     validation,
     vintages,
 )
+from observatory import context as observatory_context
 from observatory.codeversion import Code
 from observatory.delivery import forget_absent_years
 from observatory.errors import InputError
@@ -271,7 +272,9 @@ def column_schema(table: schema.Table) -> dg.TableSchema:
 
 
 SOURCES = tuple(s for s in all_sources() if s.role != REFERENCE)
-RAW_SOURCES = _raw_sources(SOURCES)
+# The documented cases (observatory.cases) are no producer's source: their folder <raw>/cases is observed like one.
+RAW_CASES = _raw_source(cases.FOLDER, "Documented cases: the partners' case files (YAML, docs/cases.md)")
+RAW_SOURCES = [*_raw_sources(SOURCES), RAW_CASES]
 # The raw folder of each source asset, for the nightly's change detection.
 RAW_FOLDERS: dict[dg.AssetKey, Path] = {s.key: Path(*s.key.path[1:]) for s in RAW_SOURCES}
 SOURCE_ASSETS = {s.source_id: source_asset(s) for s in SOURCES}
@@ -403,7 +406,8 @@ def harmonised_population(context: dg.AssetExecutionContext, warehouse: Warehous
 PUBLISHED_TABLE = {"mart_jobs": schema.JOBS, "mart_indicators": schema.INDICATORS,
                    "mart_perimeter_reconciliation": schema.RECONCILIATION, "mart_establishments": schema.ESTABLISHMENTS,
                    "mart_population": schema.POPULATION, "mart_lfs_employment": schema.LFS_EMPLOYMENT,
-                   "mart_cross_border_comparison": schema.CROSS_BORDER, "mart_demography": schema.DEMOGRAPHY}
+                   "mart_cross_border_comparison": schema.CROSS_BORDER, "mart_demography": schema.DEMOGRAPHY,
+                   "mart_cases": schema.CASES}
 
 
 def _columns_of(asset: str) -> dict:
@@ -517,6 +521,27 @@ def mart_demography(warehouse: Warehouse) -> dg.MaterializeResult:
                                           "survival_rows": counts["mart.survival"], "survival_at_3_years": preview})
 
 
+# The SIRENE files are read again for the cases' legal units (sirene.lookup_units): after the fr_sirene step, whose
+# extracted CSVs and snapshot date it reuses. The KBO step keeps src.be_kbo_enterprises.
+@_asset(Code(sql=["mart_cases.sql", "macros.sql", "be_registry.sql"], modules=[cases]), group_name="published", kinds={"duckdb"},
+        metadata=_columns_of("mart_cases"),
+        deps=[RAW_CASES, SOURCE_ASSETS["fr_sirene"], SOURCE_ASSETS["be_kbo"], mart_demography, mart_establishments,
+              nomenclatures_table])
+@_fail_on_input_error
+def mart_cases(warehouse: Warehouse) -> dg.MaterializeResult:
+    """mart.cases: the partners' documented cases (<raw>/cases/*.yaml), checked, linked to their registry entry
+    (SIRENE, KBO) and given their territory's survival rates and establishments; a bad case file fails the step
+    with every problem, naming the file, the line and the field."""
+    found = cases.read_folder(cases.folder(warehouse.raw_path))
+    with warehouse.connect() as con:
+        counts = cases.build(con, found, warehouse.raw_path, warehouse.extraction_cache)
+        preview = _preview(con, "SELECT case_id, country, kind, state, family, geo, years_survived, "
+                                "survival_rate_3y_all, survival_rate_3y_family FROM mart.cases ORDER BY case_id", 20)
+    return dg.MaterializeResult(metadata={"dagster/row_count": counts["mart.cases"], "linked": counts["linked"],
+                                          "kbo_enterprises_loaded": counts["kbo_enterprises_loaded"],
+                                          "cases": preview})
+
+
 # The code lists named in mart.build_dimensions (its table names are computed, so not found in its source).
 @_asset(Code(nomenclatures=["geo", "families", "nace_a10", "age_bands", "sexes", "indicators"], modules=[mart]),
         group_name="published", kinds={"duckdb"}, deps=[nomenclatures_table])
@@ -529,7 +554,7 @@ def mart_dimensions(warehouse: Warehouse) -> dg.MaterializeResult:
 
 @_asset(Code(modules=[publication, observatory_context]), group_name="published", kinds={"duckdb"},
         deps=["mart_jobs", "mart_indicators", "mart_perimeter_reconciliation", mart_establishments, mart_dimensions,
-                mart_population, mart_lfs_employment, mart_cross_border_comparison, mart_demography])
+                mart_population, mart_lfs_employment, mart_cross_border_comparison, mart_demography, mart_cases])
 def observatory_database(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """The published ``observatory.duckdb`` (schemas mart and meta, with COMMENTs), written beside the old one and
     swapped in atomically: readers never see a half-built file, and a failed run leaves the old one in place."""
@@ -549,4 +574,5 @@ def observatory_database(context: dg.AssetExecutionContext, warehouse: Warehouse
 
 ALL_ASSETS = [*RAW_SOURCES, nomenclatures_table, *SOURCE_ASSETS.values(), harmonised_jobs, harmonised_establishments,
               harmonised_demography, harmonised_population, mart_employment, mart_establishments, mart_demography,
-              mart_dimensions, mart_population, mart_lfs_employment, mart_cross_border_comparison, observatory_database]
+              mart_dimensions, mart_population, mart_lfs_employment, mart_cross_border_comparison, mart_cases,
+              observatory_database]

@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from observatory import harmonise, mart, population, provenance, rejects
+from observatory import cases, harmonise, mart, population, provenance, rejects
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "raw"
 # Harmonised rows as the tests write them, by name: the tables may gain columns (coop_type), left NULL here.
@@ -53,6 +53,7 @@ def build_small_staging(con: duckdb.DuckDBPyConnection, jobs: int = 20) -> None:
     mart.build_dimensions(con)
     mart.build_lfs_employment(con)
     mart.build_cross_border(con)
+    cases.build(con, [], Path(), Path())  # no case: an empty mart.cases
 
 
 @pytest.fixture

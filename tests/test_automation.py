@@ -17,7 +17,7 @@ from observatory import alerts, codeversion, fetch, vintages
 from observatory.download import DownloadError
 from observatory.fetch import Fetcher, FetchError, FetchOutcome, FetchSettings
 from pipelines.alerts import alert_on_run_failure, failure_report
-from pipelines.assets import ALL_ASSETS, SOURCES, raw_key
+from pipelines.assets import ALL_ASSETS, RAW_CASES, SOURCES, raw_key
 from pipelines.automation import BUILD_JOB, build_after_fetch, build_all, nightly_refresh, plan_nightly
 from pipelines.checks import ALL_CHECKS
 from pipelines.fetching import fetch_sources
@@ -132,8 +132,9 @@ def test_a_year_dropped_in_is_built_by_the_next_nightly(observatory):
 def test_nightly_rebuilds_only_what_is_stale(observatory):
     first = observatory.nightly()
     assert isinstance(first, dg.RunRequest)
-    assert set(first.asset_selection) == {*RAW.values(), *(k for a in ALL_ASSETS if isinstance(a, dg.AssetsDefinition)
-                                                           and a.is_materializable for k in a.keys)}
+    assert set(first.asset_selection) == {*RAW.values(), RAW_CASES.key,
+                                          *(k for a in ALL_ASSETS if isinstance(a, dg.AssetsDefinition)
+                                            and a.is_materializable for k in a.keys)}
     assert first.tags["dagster/asset_partition_range_start"] == "2022"  # every year, in this one run
     assert first.tags["observatory/trigger"] == "nightly"
     result = observatory.run(first)
@@ -152,14 +153,16 @@ def test_nightly_rebuilds_only_what_is_stale(observatory):
     assert set(third.asset_selection) == {RAW["fr/sirene"], dg.AssetKey("fr_sirene"),
                                           dg.AssetKey("harmonised_establishments"), dg.AssetKey("mart_establishments"),
                                           dg.AssetKey("harmonised_demography"), dg.AssetKey("mart_demography"),
-                                          dg.AssetKey("observatory_database")}
+                                          dg.AssetKey("mart_cases"), dg.AssetKey("observatory_database"),
+                                          RAW_CASES.key}  # the cases' folder is observed before they are rebuilt
     assert not (INGEST - {dg.AssetKey("fr_sirene")}) & set(third.asset_selection)  # the other sources: untouched
     assert third.asset_selection[-1] == dg.AssetKey("observatory_database")
     assert "dagster/asset_partition_range_start" not in third.tags  # nothing partitioned to rebuild
     assert {c.asset_key for c in third.asset_check_keys} == {dg.AssetKey("fr_sirene"),
                                                              dg.AssetKey("harmonised_establishments"),
                                                              dg.AssetKey("mart_establishments"),
-                                                             dg.AssetKey("mart_demography")}
+                                                             dg.AssetKey("mart_demography"),
+                                                             dg.AssetKey("mart_cases")}
     result = observatory.run(third)
     assert result.success
     con = duckdb.connect(str(observatory.warehouse_dir / "observatory.duckdb"), read_only=True)
@@ -171,6 +174,14 @@ def test_nightly_rebuilds_only_what_is_stale(observatory):
 
     fourth = observatory.nightly()
     assert isinstance(fourth, str) and fourth.startswith("Nothing stale")
+
+    # A partner's case file edited: the cases' table and the publication, nothing else.
+    case = observatory.raw / "cases" / "scop_consolidation.yaml"
+    case.write_text(case.read_text(encoding="utf-8").replace("jobs_created: 2", "jobs_created: 3"), encoding="utf-8")
+    edited = observatory.nightly()
+    assert set(edited.asset_selection) == {RAW_CASES.key, dg.AssetKey("mart_cases"),
+                                           dg.AssetKey("observatory_database")}
+    assert observatory.run(edited).success
 
     # A partial rebuild from the UI that did not publish: the nightly finishes the job.
     partial = observatory.defs.resolve_job_def(BUILD_JOB).execute_in_process(
@@ -215,12 +226,12 @@ def test_the_nightly_rebuilds_what_a_code_change_affects(observatory, tmp_path, 
     why = "code changed: nomenclatures/be_legal_forms.csv"
     assert plan_nightly(observatory.instance, observatory.warehouse).reasons == {
         k: why for k in keys("nomenclatures_table", "harmonised_jobs", "harmonised_establishments",
-                             "harmonised_demography")}
+                             "harmonised_demography", "mart_cases")}
     request = observatory.nightly()
     assert isinstance(request, dg.RunRequest)
     assert set(request.asset_selection) == keys("nomenclatures_table", "harmonised_jobs", "harmonised_establishments",
-                                                "mart_establishments", "harmonised_demography",
-                                                "mart_demography") | employment
+                                                "mart_establishments", "harmonised_demography", "mart_demography",
+                                                "mart_cases") | employment | {RAW_CASES.key}
     assert request.asset_selection[-1] == dg.AssetKey("observatory_database")
     assert request.tags["dagster/asset_partition_range_start"] == "2022"  # harmonised_jobs: every year
 
@@ -233,11 +244,12 @@ def test_the_nightly_rebuilds_what_a_code_change_affects(observatory, tmp_path, 
     loader = _package_with(tmp_path, "sources/kbo.py", "\n", "\n# corrected\n")
     monkeypatch.setattr(codeversion, "ROOT", loader)
     request = observatory.nightly()
+    # (mart_cases runs kbo.py too: the enterprise number's check digits.)
     assert set(request.asset_selection) == {RAW["be/kbo"]} | keys(
         "be_kbo", "harmonised_jobs", "harmonised_establishments", "mart_establishments", "harmonised_demography",
-        "mart_demography") | employment
+        "mart_demography", "mart_cases") | employment | {RAW_CASES.key}
     assert plan_nightly(observatory.instance, observatory.warehouse).reasons == {
-        dg.AssetKey("be_kbo"): "code changed: sources/kbo.py"}
+        dg.AssetKey("be_kbo"): "code changed: sources/kbo.py", dg.AssetKey("mart_cases"): "code changed: sources/kbo.py"}
 
     # The population's SQL: mart_indicators is downstream, and the tables built with it come along (a run cannot
     # build part of mart_employment).

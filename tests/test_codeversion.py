@@ -103,4 +103,5 @@ def test_every_built_asset_has_the_code_version_of_its_declaration():
         assert spec.code_version == CODE[spec.key].version(), spec.key
     # Each asset its own files: a mapping file edited rebuilds its readers, not everything.
     legal_forms = {k.to_user_string() for k, c in CODE.items() if "nomenclatures/be_legal_forms.csv" in c.files()}
-    assert legal_forms == {"nomenclatures_table", "harmonised_jobs", "harmonised_establishments", "harmonised_demography"}
+    assert legal_forms == {"nomenclatures_table", "harmonised_jobs", "harmonised_establishments", "harmonised_demography",
+                           "mart_cases"}

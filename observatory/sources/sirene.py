@@ -470,6 +470,73 @@ def _snapshot_date(establishments: Path, units: Path, last_processed: date | Non
 
 
 # ------------------------------------------------------------------------------------------------------------
+# Looking up a few legal units (the documented cases, ``observatory.cases``)
+# ------------------------------------------------------------------------------------------------------------
+CASE_UNITS = "src.fr_sirene_case_units"
+CASE_UNIT_COLUMNS = ("siren VARCHAR, state VARCHAR, cj VARCHAR, ess_flag VARCHAR, created DATE, ceased DATE, "
+                     "activity VARCHAR, activity_nomenclature VARCHAR, commune VARCHAR, dep_code VARCHAR, "
+                     "snapshot_date DATE")
+# Read when present: the legal unit's own APE (the establishments' are what the counts use).
+CASE_UNIT_OPTIONAL = ("activitePrincipaleUniteLegale", "nomenclatureActivitePrincipaleUniteLegale")
+
+
+def lookup_units(con: duckdb.DuckDBPyConnection, raw_dir: Path, cache_dir: Path, sirens: list[str]) -> date | None:
+    """Stage ``src.fr_sirene_case_units``: the legal units of ``sirens`` (9-digit texts) found in the stock files
+    :func:`load` reads, with their state (A active, C ceased), legal category, ESS flag, dates of creation and
+    cessation, APE and the commune of their head office; a siren not in the stock has no row.
+
+    Two filtered DuckDB scans (the legal units, then the head offices of those units), never a frame: the national
+    files are 30 M and 43 M rows. Returns the snapshot date: the one :func:`load` staged, else the files' sidecar's
+    (None when neither says)."""
+    units_path, establishments_path = find_files(raw_dir)
+    if bad := [s for s in sirens if not re.fullmatch(r"\d{9}", s)]:
+        raise ValueError(f"not sirens: {', '.join(bad)}")
+    wanted = ", ".join(_sql_string(s) for s in sirens) or "NULL"
+    cache_dir = cache_dir / SOURCE_ID
+    units = _readable(units_path, cache_dir)
+    establishments = _readable(establishments_path, cache_dir)
+    unit_source = _source(con, units, UNIT_COLUMNS, CASE_UNIT_OPTIONAL, dates=("dateCreationUniteLegale", "dateDebut"))
+    with _reading(units):
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _case_units AS
+                SELECT siren, coalesce(etatAdministratifUniteLegale, '') AS state,
+                       coalesce(categorieJuridiqueUniteLegale, '') AS cj,
+                       coalesce(economieSocialeSolidaireUniteLegale, '') AS ess_flag,
+                       dateCreationUniteLegale AS created,
+                       CASE WHEN etatAdministratifUniteLegale = 'C' THEN dateDebut END AS ceased,
+                       activitePrincipaleUniteLegale AS activity,
+                       nomenclatureActivitePrincipaleUniteLegale AS activity_nomenclature
+                FROM {unit_source} WHERE siren IN ({wanted})"""
+        )
+    siege_source = _source(con, establishments, SIEGE_COLUMNS)
+    with _reading(establishments):
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _case_sieges AS
+                SELECT siren, min(codeCommuneEtablissement) AS commune
+                FROM {siege_source} WHERE siren IN ({wanted}) AND etablissementSiege = 'true'
+                GROUP BY siren"""
+        )
+    snapshot = None
+    if con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'src' "
+                   "AND table_name = 'fr_sirene_establishments'").fetchone()[0]:
+        snapshot = con.execute("SELECT max(snapshot_date) FROM src.fr_sirene_establishments").fetchone()[0]
+    if snapshot is None and any(read_origin(p, ORIGIN).reference_period.strip()
+                                for p in (establishments_path, units_path)):
+        snapshot = _snapshot_date(establishments_path, units_path, None)[0]
+    con.execute("CREATE SCHEMA IF NOT EXISTS src")
+    con.execute(
+        f"""CREATE OR REPLACE TABLE {CASE_UNITS} AS
+            SELECT u.siren, u.state, u.cj, u.ess_flag, u.created, u.ceased, u.activity, u.activity_nomenclature,
+                   s.commune, {_dep_code("s.commune")} AS dep_code, CAST(? AS DATE) AS snapshot_date
+            FROM _case_units u LEFT JOIN _case_sieges s USING (siren)
+            ORDER BY u.siren""",
+        [snapshot],
+    )
+    con.execute("DROP TABLE _case_units; DROP TABLE _case_sieges")
+    return snapshot
+
+
+# ------------------------------------------------------------------------------------------------------------
 # Fetching both stock files from data.gouv into one vintage (``observatory fetch sirene``)
 # ------------------------------------------------------------------------------------------------------------
 # Where each format is served [C, sources-fr.md]: the ZIPs under stable data.gouv resource ids (they redirect to the
