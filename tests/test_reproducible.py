@@ -13,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import build_sample
+from conftest import JOBS_INSERT, UNITS_INSERT, build_sample
 
 from observatory import harmonise, mart, nomenclatures, population, publication, schema
 from observatory.config import Thresholds
@@ -50,9 +50,9 @@ def _mart_from_harmonised(rows: list[tuple[str, str]]) -> duckdb.DuckDBPyConnect
     con = duckdb.connect()
     con.execute(harmonise.DDL)
     for age_band, fte in rows:
-        con.execute("INSERT INTO harmonised.jobs VALUES (2023, 'FR', 'FRE11', 'ASSOC', false, true, true, 'O-Q', 'F', "
-                    "?, 1, ?, 1, 1)", [age_band, Decimal(fte)])
-    con.execute("INSERT INTO harmonised.units VALUES (2023, 'FR', 'FRE11', 'ASSOC', false, true, true, 'O-Q', 3, 1)")
+        con.execute(JOBS_INSERT + "(2023, 'FR', 'FRE11', 'ASSOC', false, true, true, 'O-Q', 'F', ?, 1, ?, 1, 1)",
+                    [age_band, Decimal(fte)])
+    con.execute(UNITS_INSERT + "(2023, 'FR', 'FRE11', 'ASSOC', false, true, true, 'O-Q', 3, 1)")
     mart.build_jobs(con, PUBLISH_ALL)
     return con
 
@@ -78,9 +78,9 @@ def test_many_small_ftes_sum_exactly_with_any_number_of_threads():
     for threads in (1, 4):
         con = duckdb.connect(config={"threads": threads})
         con.execute(harmonise.DDL)
-        con.execute("INSERT INTO harmonised.jobs SELECT 2023, 'FR', 'FRE11', 'ASSOC', false, true, true, 'O-Q', 'F', "
-                    "'Y25-34', 1, 0.01, 1, 1 FROM range(300000)")
-        con.execute("INSERT INTO harmonised.units VALUES (2023, 'FR', 'FRE11', 'ASSOC', false, true, true, 'O-Q', 3, 1)")
+        con.execute(JOBS_INSERT.replace(" VALUES ", " ") + "SELECT 2023, 'FR', 'FRE11', 'ASSOC', false, true, true, "
+                    "'O-Q', 'F', 'Y25-34', 1, 0.01, 1, 1 FROM range(300000)")
+        con.execute(UNITS_INSERT + "(2023, 'FR', 'FRE11', 'ASSOC', false, true, true, 'O-Q', 3, 1)")
         mart.build_jobs(con, PUBLISH_ALL)
         results |= set(con.execute("SELECT DISTINCT jobs, fte FROM mart.jobs WHERE sex = 'T' AND age_band = 'TOTAL'"
                                    ).fetchall())
