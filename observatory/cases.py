@@ -23,6 +23,7 @@ import duckdb
 import yaml
 
 from observatory import harmonise, nomenclatures, schema
+from observatory.duck import table_exists, transaction
 from observatory.errors import InputError
 from observatory.sources import kbo, sirene
 
@@ -386,12 +387,6 @@ _CASE_COLUMNS = ("case_id VARCHAR, file_name VARCHAR, name VARCHAR, country VARC
                  "disadvantaged_workers INTEGER, sources VARCHAR, synthetic BOOLEAN")
 
 
-def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    schema_name, name = table.split(".")
-    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
-                            [schema_name, name]).fetchone()[0])
-
-
 def _sources_text(sources: list[dict[str, str]]) -> str:
     return "; ".join(s["title"] + (f" <{s['url']}>" if "url" in s else f" ({s['reference']})") for s in sources)
 
@@ -418,24 +413,19 @@ def build(con: duckdb.DuckDBPyConnection, cases: list[Case], raw_dir: Path, cach
         con.execute(f"CREATE SCHEMA IF NOT EXISTS src; "
                     f"CREATE OR REPLACE TABLE {sirene.CASE_UNITS} ({sirene.CASE_UNIT_COLUMNS})")
     # Until the KBO loader keeps its enterprises, the Belgian cases have no registry to be linked to.
-    kbo_loaded = _exists(con, KBO_ENTERPRISES)
+    kbo_loaded = table_exists(con, KBO_ENTERPRISES)
     source = f"SELECT * FROM {KBO_ENTERPRISES}" if kbo_loaded else _empty(KBO_COLUMNS)
     con.execute(f"CREATE OR REPLACE TEMP VIEW _case_be_enterprises AS {source}")
     for table in (schema.SURVIVAL, schema.ESTABLISHMENTS):  # context only: empty when not built
-        if not _exists(con, table.name):
+        if not table_exists(con, table.name):
             con.execute(f"CREATE SCHEMA IF NOT EXISTS mart; {table.ddl()}")
     harmonise.run_sql_file(con, "macros.sql")
     harmonise.run_sql_file(con, "be_registry.sql")
     # One transaction: a case refused leaves the previous mart.cases as it was, never a table with the refused row.
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         con.execute(schema.CASES.ddl())
         harmonise.run_sql_file(con, "mart_cases.sql", {"kbo_loaded": kbo_loaded, "fr_snapshot": fr_snapshot})
         _refuse_unknown(con, cases)
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    con.execute("COMMIT")
     rows, linked = con.execute("SELECT count(*), count(registry_snapshot_date) FROM mart.cases").fetchone()
     return {"mart.cases": rows, "linked": linked, "kbo_enterprises_loaded": kbo_loaded}
 

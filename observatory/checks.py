@@ -11,6 +11,7 @@ import duckdb
 
 from observatory import nomenclatures
 from observatory.config import POPULATION_YEAR_OFFSET, Thresholds
+from observatory.duck import table_exists
 from observatory.harmonise import DEMOGRAPHY_SOURCES
 from observatory.mart import has_population
 from observatory.sources import DELIVERY, sources
@@ -131,9 +132,7 @@ def demography_accounted(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Every enterprise staged for the demography is used, outside the area or rejected (meta.row_accounting)."""
     problems = []
     for source in DEMOGRAPHY_SOURCES:
-        schema_name, table = source.staging_table.split(".")
-        if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
-                           [schema_name, table]).fetchone()[0]:
+        if not table_exists(con, source.staging_table):
             continue
         staged = con.execute(source.staged).fetchone()[0] or 0
         if staged != (accounted := _accounted(con, source.source_id)):

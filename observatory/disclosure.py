@@ -43,6 +43,7 @@ import pyarrow as pa
 
 from observatory import nomenclatures
 from observatory.config import Thresholds
+from observatory.duck import table_exists
 from observatory.suppression import CellInterval, Protection, Relation, exact_intervals
 
 DIMENSIONS = ("geo", "family", "nace_a10", "sex", "age_band")
@@ -858,8 +859,7 @@ def _store_certificates(con: duckdb.DuckDBPyConnection, dims: tuple[Dimension, .
 def _load_certificates(con: duckdb.DuckDBPyConnection, dims: tuple[Dimension, ...]) -> dict[int, list[Certificate]]:
     """The certificates the suppression left, for the same cube layout (none otherwise: the attacker then searches
     and solves LPs itself)."""
-    if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'work' "
-                       "AND table_name = 'disclosure_certificates'").fetchone()[0]:
+    if not table_exists(con, "work.disclosure_certificates"):
         return {}
     out: dict[int, list[Certificate]] = {}
     for year, cell, corners, weights in con.execute(

@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 
 from observatory import nomenclatures
+from observatory.duck import table_exists
 from observatory.rejects import ensure_tables, replace_accounting, replace_rejects
 from observatory.sources import FTE_TYPE, ensure_column_type
 
@@ -221,11 +222,9 @@ def harmonise_demography(con: duckdb.DuckDBPyConnection) -> dict:
     run_sql_file(con, "macros.sql")
     run_sql_file(con, "be_registry.sql")
     con.execute(DEMOGRAPHY_DDL)
-    staged = {f"{schema}.{name}" for schema, name in con.execute(
-        "SELECT schema_name, table_name FROM duckdb_tables() WHERE NOT temporary").fetchall()}
     outcomes = {}
     for source in DEMOGRAPHY_SOURCES:
-        if source.staging_table not in staged:
+        if not table_exists(con, source.staging_table):
             continue
         sql = (SQL_DIR / source.sql_file).read_text(encoding="utf-8")
         con.execute(f"CREATE OR REPLACE TEMP TABLE _demography AS {sql}")

@@ -11,6 +11,7 @@ import duckdb
 
 from observatory import disclosure, nomenclatures, schema
 from observatory.config import POPULATION_YEAR_OFFSET, Thresholds
+from observatory.duck import table_exists
 from observatory.harmonise import COMMON_FAMILIES, run_sql_file
 from observatory.rejects import replace_accounting, replace_rejects
 from observatory.sources.sirene import DEMOGRAPHY_FROM_YEAR
@@ -21,15 +22,9 @@ def _create(con: duckdb.DuckDBPyConnection, table: schema.Table) -> None:
     con.execute(table.ddl())
 
 
-def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    schema_name, name = table.split(".")
-    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
-                            [schema_name, name]).fetchone()[0])
-
-
 def has_population(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether ``mart.population`` has been built with at least one row (it is empty without a population file)."""
-    return _exists(con, "mart.population") and bool(
+    return table_exists(con, "mart.population") and bool(
         con.execute("SELECT EXISTS (SELECT 1 FROM mart.population)").fetchone()[0])
 
 
@@ -110,7 +105,7 @@ def build_demography(con: duckdb.DuckDBPyConnection) -> dict:
     nomenclatures.register(con)
     _create(con, schema.DEMOGRAPHY)
     _create(con, schema.SURVIVAL)
-    if _exists(con, "harmonised.enterprise_demography"):
+    if table_exists(con, "harmonised.enterprise_demography"):
         run_sql_file(con, "mart_demography.sql", {"first_year": DEMOGRAPHY_FROM_YEAR})
     return {t.name: con.execute(f"SELECT count(*) FROM {t.name}").fetchone()[0]
             for t in (schema.DEMOGRAPHY, schema.SURVIVAL)}
@@ -148,7 +143,7 @@ def build_lfs_employment(con: duckdb.DuckDBPyConnection) -> dict:
     """``mart.lfs_employment`` from the staged Eurostat LFS table; every row used, outside the area or rejected."""
     nomenclatures.register(con)
     _create(con, schema.LFS_EMPLOYMENT)
-    if not _exists(con, "src.eu_eurostat_lfs_employment"):  # optional context: the table stays empty
+    if not table_exists(con, "src.eu_eurostat_lfs_employment"):  # optional context: the table stays empty
         return {"mart.lfs_employment": 0, "rejected_rows": 0, "accounting": []}
     run_sql_file(con, "classify_lfs_employment.sql")
     rejected = replace_rejects(

@@ -19,6 +19,7 @@ import duckdb
 
 from observatory import __version__, schema
 from observatory.config import PROJECT_ROOT, PUBLISHED_FILE_NAME
+from observatory.duck import table_exists
 
 TEMP_PREFIX = ".observatory-building-"
 SYNTHETIC_NOTICE = (
@@ -97,8 +98,7 @@ def fsync(path: Path) -> None:
 
 def _audit_verdict(con: duckdb.DuckDBPyConnection) -> str:
     """The attacker's verdict on the cells being published, as the suppression_audit check recorded it."""
-    if con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'work' "
-                   "AND table_name = 'disclosure_audit'").fetchone()[0]:
+    if table_exists(con, "work.disclosure_audit"):
         found = con.execute("SELECT verdict FROM work.disclosure_audit").fetchone()
         if found:
             return found[0]

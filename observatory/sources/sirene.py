@@ -32,6 +32,7 @@ import duckdb
 
 from observatory import harmonise, safezip, vintages, zipcache
 from observatory.download import DownloadError, DownloadResult, head_or_probe, version_markers
+from observatory.duck import table_exists
 from observatory.errors import InputError, describe_duckdb_read_error
 from observatory.fetch import Fetcher, FetchError, FetchOutcome, FetchSettings
 from observatory.provenance import SIDECAR_SUFFIX, Origin, read_origin, record_source
@@ -517,8 +518,7 @@ def lookup_units(con: duckdb.DuckDBPyConnection, raw_dir: Path, cache_dir: Path,
                 GROUP BY siren"""
         )
     snapshot = None
-    if con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'src' "
-                   "AND table_name = 'fr_sirene_establishments'").fetchone()[0]:
+    if table_exists(con, "src.fr_sirene_establishments"):
         snapshot = con.execute("SELECT max(snapshot_date) FROM src.fr_sirene_establishments").fetchone()[0]
     if snapshot is None and any(read_origin(p, ORIGIN).reference_period.strip()
                                 for p in (establishments_path, units_path)):
