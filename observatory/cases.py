@@ -31,13 +31,7 @@ from observatory.sources import kbo, sirene
 # examples go with the synthetic sample, a real raw folder holds the partners' real cases (docs/cases.md).
 FOLDER = Path("cases")
 SUFFIXES = (".yaml", ".yml")
-KINDS = {
-    "creation": "a new enterprise created",
-    "worker_buyout": "an enterprise taken over by its employees (e.g. as a worker cooperative)",
-    "consolidation": "an existing enterprise consolidated (jobs made lasting, activity extended)",
-    "inclusion": "work integration of disadvantaged workers",
-    "social_services": "social services to people or communities",
-}
+KINDS = schema.CASE_KINDS
 COUNTRIES = ("FR", "BE")
 FIRST_YEAR = 1900
 JOB_FIELDS = ("jobs_created", "jobs_saved", "jobs_consolidated")

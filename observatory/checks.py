@@ -134,7 +134,7 @@ def demography_accounted(con: duckdb.DuckDBPyConnection) -> list[str]:
     for source in DEMOGRAPHY_SOURCES:
         if not table_exists(con, source.staging_table):
             continue
-        staged = con.execute(source.staged).fetchone()[0] or 0
+        staged = con.execute(f"SELECT {source.staged_count} FROM {source.staging_table}").fetchone()[0] or 0
         if staged != (accounted := _accounted(con, source.source_id)):
             problems.append(f"{source.source_id}: {accounted} enterprises accounted for, {staged} staged")
     return problems

@@ -194,7 +194,7 @@ class DemographySource:
     raw_text: str  # SQL over the classified groups
     snapshot_date: str  # SQL: the registry's date
     observed_from: str  # SQL: since when closures are seen (NULL: the registry keeps its ceased units)
-    staged: str  # SQL: the enterprises staged, which the outcomes add up to (meta.row_accounting)
+    staged_count: str  # SQL over the staging table: the enterprises staged, which the outcomes add up to
 
 
 DEMOGRAPHY_SOURCES = (
@@ -204,12 +204,12 @@ DEMOGRAPHY_SOURCES = (
         "'head office département=' || dep_code || '; categorieJuridiqueUniteLegale=' || cj || "
         "' (' || units || ' legal units)'",
         "(SELECT max(snapshot_date) FROM src.fr_sirene_establishments)", "NULL",
-        "SELECT sum(units) FROM src.fr_sirene_unit_demography"),
+        "sum(units)"),
     DemographySource(
         "be_kbo_demography", "BE", "src.be_kbo_enterprises", "classify_be_demography.sql", "enterprise.csv",
         "'registered seat Zipcode=' || seat_postcode || '; JuridicalForm=' || juridical_form || "
         "' (' || units || ' enterprises)'",
-        "snapshot_date", "observed_from", "SELECT count(*) FROM src.be_kbo_enterprises"),
+        "snapshot_date", "observed_from", "count(*)"),
 )
 
 

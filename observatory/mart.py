@@ -101,7 +101,8 @@ def build_establishments(con: duckdb.DuckDBPyConnection) -> dict:
 
 def build_demography(con: duckdb.DuckDBPyConnection) -> dict:
     """``mart.demography`` (births, closures, active stock at 31 December by year) and ``mart.survival`` (each
-    birth cohort's survivors at 1, 3 and 5 years) from the SIRENE legal units, by territory and family."""
+    birth cohort's survivors at 1, 3 and 5 years) from the SIRENE legal units and the KBO enterprises, by territory
+    and family."""
     nomenclatures.register(con)
     _create(con, schema.DEMOGRAPHY)
     _create(con, schema.SURVIVAL)

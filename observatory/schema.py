@@ -269,7 +269,14 @@ CROSS_BORDER = Table(
 )
 
 
-CASE_KINDS = ("creation", "worker_buyout", "consolidation", "inclusion", "social_services")  # observatory.cases
+# What a documented case is (observatory.cases checks the files against it): code -> meaning.
+CASE_KINDS = {
+    "creation": "a new enterprise created",
+    "worker_buyout": "an enterprise taken over by its employees (e.g. as a worker cooperative)",
+    "consolidation": "an existing enterprise consolidated (jobs made lasting, activity extended)",
+    "inclusion": "work integration of disadvantaged workers",
+    "social_services": "social services to people or communities",
+}
 _case_count = "as reported by the partner; NULL when not given"
 CASES = Table(
     "mart.cases",
@@ -285,7 +292,7 @@ CASES = Table(
         Col("identifier", "VARCHAR", "SIREN (France) or KBO/BCE enterprise number 0123.456.789 (Belgium)", False),
         Col("year", "INTEGER", "Year of the event the case documents", False),
         Col("kind", "VARCHAR", "creation, worker_buyout (take-over by the employees), consolidation, inclusion (of "
-            "disadvantaged workers) or social_services", False, CASE_KINDS),
+            "disadvantaged workers) or social_services", False, tuple(CASE_KINDS)),
         Col("summary", "VARCHAR", "What was done, in the partner's words; NULL when not given"),
         Col("jobs_created", "INTEGER", f"Jobs created by the event, {_case_count}"),
         Col("jobs_saved", "INTEGER", f"Jobs that would have been lost without it, {_case_count}"),
