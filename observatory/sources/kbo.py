@@ -218,12 +218,17 @@ _STAGED = {
         FROM {source} WHERE TypeOfAddress IN ('BAET', 'REGO') AND coalesce(DateStrikingOff, '') = ''"""),
     "activity": ("_kbo_activity", "entity", None),  # aggregated per entity: see _activity_sql
 }
-def _enterprise_rows(where: str = "") -> str:
+def _enterprise_rows(keys: str | None = None) -> str:
     """One row per enterprise with what its demography is counted by (harmonise_demography): whether its number is
-    valid, where it is, and its best MAIN activity, as the staged tables stand when it is read.
+    valid, where it is, and its best MAIN activity, as the staged tables stand when it is read; only those of the
+    subquery ``keys`` when given (an Update's deletes: the seats and units of those alone are ranked, not the
+    whole extract's, 1.3 s an Update on national volumes).
 
     Where: its registered seat (REGO address), else the current BAET address of its establishment unit of lowest
     number -- the open data gives most natural persons no REGO address, only their units' addresses."""
+    def only(column: str) -> str:
+        return f"AND {column} IN ({keys})" if keys else ""
+
     return f"""
         SELECT e.enterprise, {_valid_enterprise_sql("e.enterprise")} AS valid_number, e.type AS type_of_enterprise,
                e.form AS juridical_form, e.start_date, e.start_date_invalid,
@@ -233,15 +238,16 @@ def _enterprise_rows(where: str = "") -> str:
                    AS seat_address,
                a.main.version AS main_nace_version, a.main.code AS main_nace_code
         FROM _kbo_enterprises e
-        LEFT JOIN (SELECT entity, postcode, is_foreign FROM _kbo_addresses WHERE type = 'REGO'
+        LEFT JOIN (SELECT entity, postcode, is_foreign FROM _kbo_addresses WHERE type = 'REGO' {only("entity")}
                    QUALIFY row_number() OVER (PARTITION BY entity ORDER BY is_foreign, postcode) = 1) s
           ON s.entity = e.enterprise
         LEFT JOIN (SELECT u.enterprise, a.postcode, a.is_foreign
                    FROM _kbo_units_raw u JOIN _kbo_addresses a ON a.entity = u.unit AND a.type = 'BAET'
+                   WHERE true {only("u.enterprise")}
                    QUALIFY row_number() OVER (PARTITION BY u.enterprise ORDER BY u.unit, a.is_foreign, a.postcode) = 1
                   ) b ON b.enterprise = e.enterprise
         LEFT JOIN _kbo_activity a ON a.entity = e.enterprise
-        {where}"""
+        WHERE true {only("e.enterprise")}"""
 
 
 _TEMP_TABLES = ("_kbo_member", "_kbo_codes", "_kbo_enterprises", "_kbo_units_raw", "_kbo_addresses", "_kbo_activity",
@@ -413,7 +419,7 @@ def _apply_update(con: duckdb.DuckDBPyConnection, zip_path: Path, cache_dir: Pat
                                    f"SELECT {_quoted(UPDATE_KEYS[table])} AS key FROM {{source}}")
         if table == "enterprise":  # first of UPDATED_TABLES: the seats and activities are those before the Update
             con.execute("CREATE OR REPLACE TEMP TABLE _kbo_leaving AS "
-                        + _enterprise_rows("WHERE e.enterprise IN (SELECT key FROM _kbo_delete)"))
+                        + _enterprise_rows("SELECT key FROM _kbo_delete"))
         con.execute(f"DELETE FROM {staged} WHERE {key} IN (SELECT key FROM _kbo_delete)")
         if table == "activity":
             rows[insert.name] = _insert_activity(con, zip_path, insert)
