@@ -280,11 +280,15 @@ def harmonise_registry(con: duckdb.DuckDBPyConnection, source: RegistrySource) -
     con.execute(ESTABLISHMENTS_DDL)
     sql = (SQL_DIR / source.sql_file).read_text(encoding="utf-8")
     con.execute(f"CREATE OR REPLACE TEMP TABLE _registry AS {sql}")
-    # Registry rejects have no year partition: they are replaced for the snapshot as a whole.
-    replace_rejects(
-        con, f"{source.source_id}_harmonise", None,
-        f"SELECT {source.file_name} AS file_name, NULL AS line, reason, {source.raw_text} AS raw_text, NULL AS jobs "
-        "FROM _registry WHERE outcome = 'rejected'",
+    # Replaced for every snapshot at once (a year that is no longer staged loses its rejects); each carries the
+    # year of its snapshot.
+    ensure_tables(con)
+    con.execute("DELETE FROM meta.rejects WHERE source_id = ?", [f"{source.source_id}_harmonise"])
+    con.execute(
+        f"""INSERT INTO meta.rejects
+            SELECT '{source.source_id}_harmonise', year(snapshot_date), {source.file_name}, NULL, reason,
+                   {source.raw_text}, NULL
+            FROM _registry WHERE outcome = 'rejected'"""
     )
     accounting = replace_accounting(
         con, source.source_id, None,

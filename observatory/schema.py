@@ -103,7 +103,8 @@ JOBS = Table(
 ESTABLISHMENTS = Table(
     "mart.establishments",
     "Active establishments in the public registries (SIRENE, KBO) at the snapshot date, by territory, family and "
-    "A*10 sector (UNK: activity unknown or not coded in NACE Rev. 2). Public registry data: not suppressed.",
+    "A*10 sector (UNK: activity unknown or not coded in NACE Rev. 2); a year for each year of snapshots the raw "
+    "folder keeps (the year's latest). Public registry data: not suppressed.",
     (
         _year, _country, _geo, _geo_level,
         Col("family", "VARCHAR", "ASSOC, COOP, MUTUAL, FOUND, SOCENT, ESS or ALL; and the parts of COOP by "
@@ -126,16 +127,17 @@ DEMOGRAPHY = Table(
     "mart.demography",
     "Enterprise demography from the SIRENE legal units (France) and the KBO enterprises (Belgium): births, closures "
     "and the active stock at 31 December, by year, territory (the head office's, the registered seat's) and family. "
-    "Belgium: only the whole years seen by the chain of KBO extracts kept (its open data holds active enterprises "
-    "only; a closure is a deletion by an Update). Public registry data: not suppressed. Known biases (registry "
-    "clean-ups, transfers, reactivations) in docs/methodology.md.",
+    "Belgium: only the whole years seen by the KBO extracts kept (its open data holds active enterprises only; a "
+    "closure is a deletion by an Update, or an absence from the next vintage's Full). Public registry data: not "
+    "suppressed. Known biases (registry clean-ups, transfers, reactivations) in docs/methodology.md.",
     (
         Col("year", "INTEGER", "Calendar year (the last complete year of the snapshot at most; Belgium: from the first "
-            "whole year after the Full extract)", False),
+            "whole year after the oldest Full extract kept)", False),
         _country, _demography_geo, _geo_level, _demography_family,
         Col("births", "BIGINT", "Enterprises created in the year (dateCreationUniteLegale; KBO StartDate)", False),
         Col("closures", "BIGINT", "Enterprises ceased in the year (etatAdministratifUniteLegale = C with dateDebut; "
-            "KBO: deleted by an Update and not inserted again, on its SnapshotDate)", False),
+            "KBO: deleted by an Update and not inserted again, on its SnapshotDate; or held by a vintage's extracts "
+            "and not by the next vintage's Full, on that Full's SnapshotDate)", False),
         Col("active_end", "BIGINT", "Enterprises created by 31 December and not ceased by then", False),
         Col("snapshot_date", "DATE", "Date of the registry snapshot the counts come from", False),
     ),
@@ -408,7 +410,8 @@ REJECTS = Table(
     "Rows kept out of the tables, each with its reason (unknown codes, codes that cannot be converted).",
     (
         Col("source_id", "VARCHAR", "Source", False),
-        Col("year", "INTEGER", "Reference year (NULL for registry snapshots)"),
+        Col("year", "INTEGER", "Reference year; registry rows: the year of the snapshot (NULL for the loader's rows "
+            "of the current snapshot)"),
         Col("file_name", "VARCHAR", "File", False),
         Col("line", "BIGINT", "Line in the file (header = 1); NULL where the file is read in parallel"),
         Col("reason", "VARCHAR", "Why the row is kept out", False),

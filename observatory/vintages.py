@@ -36,6 +36,8 @@ from observatory.provenance import PROVENANCE_FILE, SIDECAR_SUFFIX, VINTAGE_NAME
 PARTIAL_SUFFIX = ".partial"
 INCOMING_DIR = ".incoming"
 VINTAGE_ENV_PREFIX = "OBSERVATORY_VINTAGE_"
+# The registries whose every vintage is a snapshot of their time series (observatory.snapshots), not only the newest.
+TIME_SERIES = (("fr", "sirene"), ("be", "kbo"))
 # Not data: the vintage's own records and leftovers of interrupted downloads.
 _NOT_DATA = (SIDECAR_SUFFIX, ".part", ".part.json")
 
@@ -100,6 +102,24 @@ def source_version(raw_dir: Path, folder: Path) -> str:
     where = current(raw_dir, folder)
     if not where.is_dir():
         return "absent"
+    version = folder_version(where)
+    # A registry's older vintages are years of its time series: one more, or one fewer, changes what it stages.
+    earlier = [v.name for v in earlier_vintages(raw_dir, folder)] if Path(folder).parts in TIME_SERIES else []
+    return version + (f"+{hashlib.sha256(' '.join(earlier).encode()).hexdigest()[:8]}" if earlier else "")
+
+
+def earlier_vintages(raw_dir: Path, folder: Path) -> list[Path]:
+    """The vintages of ``folder`` older than the one read now (:func:`current`), oldest first; none when the
+    folder has no vintages (the embedded sample) or is kept by hand."""
+    if len(Path(folder).parts) != 2:
+        return []
+    where = current(raw_dir, folder)
+    return [v for v in list_vintages(raw_dir, *Path(folder).parts) if v.name < where.name and where.parent == v.parent]
+
+
+def folder_version(where: Path) -> str:
+    """What identifies the data of one folder (a vintage, or a source folder without vintages): see
+    :func:`source_version`."""
     digest = hashlib.sha256()
     provenance = where / PROVENANCE_FILE
     if provenance.is_file():

@@ -45,7 +45,7 @@ from pathlib import Path, PurePosixPath
 
 import duckdb
 
-from observatory import harmonise, safezip, vintages, zipcache
+from observatory import harmonise, safezip, snapshots, vintages, zipcache
 from observatory.download import DownloadError, Opener, get_page, post_form
 from observatory.duck import transaction
 from observatory.errors import InputError, describe_duckdb_read_error
@@ -164,8 +164,12 @@ def parse_name(name: str) -> ExtractName | None:
 
 
 def find_extract(raw_dir: Path) -> Path:
-    """The Full extract with the highest extract number (then the latest date) in ``raw_dir/be/kbo``."""
-    folder = vintages.current(raw_dir, FOLDER)
+    """The Full extract with the highest extract number (then the latest date) in ``raw_dir/be/kbo`` (its current
+    vintage)."""
+    return _extract_in(vintages.current(raw_dir, FOLDER))
+
+
+def _extract_in(folder: Path) -> Path:
     found = []
     if folder.is_dir():
         for path in folder.iterdir():
@@ -255,15 +259,73 @@ _TEMP_TABLES = ("_kbo_member", "_kbo_codes", "_kbo_enterprises", "_kbo_units_raw
                 "_kbo_departed", "_kbo_leaving")
 
 
+# What a vintage leaves for the time series (observatory.snapshots): its establishment units (a year of
+# mart.establishments) and its enterprises (whether each was still there: the departures between vintages).
+HISTORY_TABLES = ("src.be_kbo_establishments", "src.be_kbo_enterprises")
+
+
 def load(con: duckdb.DuckDBPyConnection, raw_dir: Path, cache_dir: Path) -> dict:
-    """Stage ``src.be_kbo_codes`` and ``src.be_kbo_establishments`` from the newest Full extract and the Updates after
-    it; record rejects and sources. Returns what was loaded, for Dagster metadata.
+    """Stage ``src.be_kbo_codes``, ``src.be_kbo_establishments`` and ``src.be_kbo_enterprises`` from the newest Full
+    extract and the Updates after it, then add the older vintages kept in ``raw_dir`` (:mod:`observatory.snapshots`):
+    the establishment units of their years, and the enterprises they held (:func:`_combine_enterprises`); record
+    rejects and sources. Returns what was loaded, for Dagster metadata.
 
     ``cache_dir`` keeps the members extracted (about 2 GB for a national extract) for the builds after, which
     reuse them while the ZIPs are unchanged (:mod:`observatory.zipcache`); what this load did not use is removed.
     The tables, rejects and sources are replaced together, in one transaction, once everything is read.
     """
-    zip_path = find_extract(raw_dir)
+    folder = vintages.current(raw_dir, FOLDER)
+    summary = _load_vintage(con, folder, cache_dir)
+    if not vintages.list_vintages(raw_dir, *FOLDER.parts):
+        return summary  # no vintages (the embedded sample): one extract and its Updates
+    snapshots.keep_current(con, cache_dir, SOURCE_ID, folder, __name__, HISTORY_TABLES, summary)
+    earlier = snapshots.history(con, raw_dir, FOLDER, cache_dir, SOURCE_ID, __name__, HISTORY_TABLES, _load_vintage)
+    if not earlier:
+        return summary
+    establishments, enterprises = HISTORY_TABLES
+    with transaction(con):
+        for kept in earlier:
+            con.execute(f"INSERT INTO {establishments} BY NAME SELECT * FROM {kept.table(establishments)}")
+        snapshots.one_per_year(con, establishments)
+        _combine_enterprises(con, earlier)
+        summary["snapshots"] = snapshots.add_records(con, SOURCE_ID, folder, earlier, establishments,
+                                                     every_vintage_used=True)  # their enterprises
+    summary.update(zip(("enterprises", "enterprises_departed", "observed_from"), con.execute(
+        f"SELECT count(*), count(departed_on), strftime(min(observed_from), '%Y-%m-%d') FROM {enterprises}"
+    ).fetchone(), strict=True))
+    return summary
+
+
+def _combine_enterprises(con: duckdb.DuckDBPyConnection, earlier: list[snapshots.Kept]) -> None:
+    """``src.be_kbo_enterprises`` over every vintage: each enterprise as the latest vintage that holds it says (its
+    form, place and activity; departed in that vintage's Updates or not). One held by an older vintage and by none
+    after it departed at the next vintage's Full: the first snapshot without it (the day it left is not known, only
+    that it left between the two snapshots). Closures are seen from the oldest vintage's Full (``observed_from``);
+    an enterprise that came and went between two vintages is in none of them."""
+    table = HISTORY_TABLES[1]
+    union = " UNION ALL ".join([f"SELECT * FROM {table}", *(f"SELECT * FROM {k.table(table)}" for k in earlier)])
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _kbo_all_enterprises AS {union}")
+    con.execute(
+        f"""CREATE OR REPLACE TABLE {table} AS
+            WITH fulls AS (SELECT DISTINCT observed_from, snapshot_date FROM _kbo_all_enterprises),
+                 bounds AS (SELECT min(observed_from) AS first_full, max(snapshot_date) AS newest FROM fulls),
+                 latest AS (SELECT * FROM _kbo_all_enterprises
+                            QUALIFY row_number() OVER (PARTITION BY enterprise ORDER BY snapshot_date DESC) = 1)
+            SELECT l.* REPLACE (
+                       CASE WHEN l.departed_on IS NOT NULL OR l.snapshot_date = b.newest THEN l.departed_on
+                            ELSE greatest(l.snapshot_date, (SELECT min(f.observed_from) FROM fulls f
+                                                            WHERE f.snapshot_date > l.snapshot_date)) END
+                           AS departed_on,
+                       b.first_full AS observed_from, b.newest AS snapshot_date)
+            FROM latest l, bounds b
+            ORDER BY l.enterprise"""
+    )
+    con.execute("DROP TABLE _kbo_all_enterprises")
+
+
+def _load_vintage(con: duckdb.DuckDBPyConnection, folder: Path, cache_dir: Path) -> dict:
+    """Stage the Full extract of ``folder`` and the Updates after it (see :func:`load`)."""
+    zip_path = _extract_in(folder)
     updates, ignored = find_updates(zip_path)
     for archive in (zip_path, *updates):
         # Members are recorded with their own checksums; the ZIPs are what the fetch recorded.

@@ -30,9 +30,9 @@ from pathlib import Path, PurePosixPath
 
 import duckdb
 
-from observatory import harmonise, safezip, vintages, zipcache
+from observatory import harmonise, safezip, snapshots, vintages, zipcache
 from observatory.download import DownloadError, DownloadResult, head_or_probe, version_markers
-from observatory.duck import table_exists
+from observatory.duck import table_exists, transaction
 from observatory.errors import InputError, describe_duckdb_read_error
 from observatory.fetch import Fetcher, FetchError, FetchOutcome, FetchSettings
 from observatory.provenance import SIDECAR_SUFFIX, Origin, read_origin, record_source
@@ -108,8 +108,12 @@ class _File:
 
 
 def find_files(raw_dir: Path) -> tuple[Path, Path]:
-    """The legal-unit and establishment files in ``raw_dir/fr/sirene``: Parquet, else CSV, else ZIP, for each."""
-    folder = vintages.current(raw_dir, FOLDER)
+    """The legal-unit and establishment files in ``raw_dir/fr/sirene`` (its current vintage): Parquet, else CSV,
+    else ZIP, for each."""
+    return _files_in(vintages.current(raw_dir, FOLDER))
+
+
+def _files_in(folder: Path) -> tuple[Path, Path]:
     found: dict[str, Path | None] = {}
     for stem in (UNITS, ESTABLISHMENTS):
         found[stem] = next((p for s in SUFFIXES if (p := folder / f"{stem}_utf8{s}").is_file()), None)
@@ -120,14 +124,36 @@ def find_files(raw_dir: Path) -> tuple[Path, Path]:
     return found[UNITS], found[ESTABLISHMENTS]  # type: ignore[return-value]
 
 
+# What a vintage leaves for the time series (observatory.snapshots): its establishments, a year of mart.establishments.
+HISTORY_TABLES = ("src.fr_sirene_establishments",)
+
+
 def load(con: duckdb.DuckDBPyConnection, raw_dir: Path, cache_dir: Path) -> dict:
     """Stage ``src.fr_sirene_establishments``; reject active establishments without a legal unit; record both files.
 
-    Returns what was loaded, for Dagster metadata. ``cache_dir`` keeps the CSV of a ZIP (it needs the free space of
-    the uncompressed file: 5-8 GB nationally) for the builds after, which reuse it while the ZIP is unchanged
-    (:mod:`observatory.zipcache`); an older one is removed.
+    The stock read now gives the legal units (the demography) and the establishments of its year; the older
+    vintages kept in ``raw_dir`` add the establishments of their years (:mod:`observatory.snapshots`), the latest
+    snapshot of each year. Returns what was loaded, for Dagster metadata. ``cache_dir`` keeps the CSV of a ZIP (it
+    needs the free space of the uncompressed file: 5-8 GB nationally) for the builds after, which reuse it while the
+    ZIP is unchanged (:mod:`observatory.zipcache`); an older one is removed.
     """
-    units_path, establishments_path = find_files(raw_dir)
+    folder = vintages.current(raw_dir, FOLDER)
+    summary = _load_vintage(con, folder, cache_dir)
+    if not vintages.list_vintages(raw_dir, *FOLDER.parts):
+        return summary  # no vintages (the embedded sample): one snapshot
+    snapshots.keep_current(con, cache_dir, SOURCE_ID, folder, __name__, HISTORY_TABLES, summary)
+    earlier = snapshots.history(con, raw_dir, FOLDER, cache_dir, SOURCE_ID, __name__, HISTORY_TABLES, _load_vintage)
+    with transaction(con):
+        for kept in earlier:
+            con.execute(f"INSERT INTO {HISTORY_TABLES[0]} BY NAME SELECT * FROM {kept.table(HISTORY_TABLES[0])}")
+        snapshots.one_per_year(con, HISTORY_TABLES[0])
+        summary["snapshots"] = snapshots.add_records(con, SOURCE_ID, folder, earlier, HISTORY_TABLES[0])
+    return summary
+
+
+def _load_vintage(con: duckdb.DuckDBPyConnection, folder: Path, cache_dir: Path) -> dict:
+    """Stage the SIRENE stock files of ``folder`` (see :func:`load`)."""
+    units_path, establishments_path = _files_in(folder)
     cache_dir = cache_dir / SOURCE_ID
     try:
         units = _readable(units_path, cache_dir)
