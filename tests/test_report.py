@@ -81,7 +81,7 @@ def test_plotly_is_embedded_once_and_nothing_is_fetched(pages):
         assert len(PLOTLY_BANNER.findall(page)) == 1
         assert not re.search(r"<script[^>]+src=", page)  # every script inline
         assert not re.search(r"<link[^>]+href=", page)  # no stylesheet nor font from elsewhere
-        assert 'data-figures="5"' in page and len(re.findall(r'Plotly\.newPlot\(\s*"figure-', page)) == 5
+        assert 'data-figures="6"' in page and len(re.findall(r'Plotly\.newPlot\(\s*"figure-', page)) == 6
 
 
 def test_three_languages_with_their_strings_and_labels(sample_build, pages):
@@ -180,8 +180,8 @@ def test_suppressed_values_are_gaps_never_zeros(suppressed_page, pages, sample_b
     nord = gaps["text"].index("&lt;script&gt;alert(\"geo\")&lt;/script&gt;Nord &amp; co")
     assert gaps["customdata"][nord] == "D: confidential: secondary suppression"
     assert 3.06 not in trace(traces, fr)["x"]
-    # Chart 5, the reconciliation: the Belgian social-enterprise part is null, with an unknown code still named.
-    rec = trace(figure_traces(page, 5), be)
+    # Chart 6, the reconciliation: the Belgian social-enterprise part is null, with an unknown code still named.
+    rec = trace(figure_traces(page, 6), be)
     assert rec["x"][rec["y"].index("+ social enterprises in company form")] is None
     # The tables mark the cell with its code, sorted last, never "0".
     nord = page.split('id="nuts3-table"')[1].split("</tr>")[1]
@@ -191,7 +191,7 @@ def test_suppressed_values_are_gaps_never_zeros(suppressed_page, pages, sample_b
     for code, meaning in (("A", "small count"), ("O", "dominance by one unit"), ("D", "secondary suppression"),
                           ("X", "confidential (code X)")):
         assert f'<span class="code">{code}</span>' in legend and meaning in legend
-    assert page.count('class="note gapnote"') == 4  # charts 1, 2, 4 and 5
+    assert page.count('class="note gapnote"') == 4  # charts 1, 2, 4 and 6
 
 
 def test_every_text_is_escaped(suppressed_page):
@@ -210,7 +210,7 @@ def test_command_writes_the_pages_and_names_a_missing_database(sample_build_copy
     assert cli.main(["report", "--warehouse-dir", str(sample_build_copy), "--lang", "nl,en"]) == 0
     out, _ = capsys.readouterr()
     assert sorted(p.name for p in (sample_build_copy / "report").iterdir()) == ["report-en.html", "report-nl.html"]
-    assert "report-nl.html" in out and "5 charts" in out
+    assert "report-nl.html" in out and "6 charts" in out
     assert cli.main(["report", "--warehouse-dir", str(sample_build_copy), "--lang", "de"]) == 2
 
 
@@ -239,7 +239,7 @@ def test_pages_render_in_headless_chromium(sample_build, tmp_path):
         for page_file in written:
             page = browser.open(page_file.path.as_uri())
             assert page.wait_for(f"{RENDERED} === {page_file.figures}"), (page_file.path, page.evaluate(RENDERED))
-            assert page.evaluate("document.querySelectorAll('.js-plotly-plot').length") == page_file.figures == 5
+            assert page.evaluate("document.querySelectorAll('.js-plotly-plot').length") == page_file.figures == 6
             # The table sorts in the browser: ESS jobs (third column), descending on the second click.
             jobs = ("Array.from(document.querySelectorAll('#nuts3-table tbody tr'))"
                     ".map(function (r) { return parseFloat(r.cells[2].dataset.sort); })")
