@@ -22,12 +22,15 @@ import csv
 import html
 import math
 import os
+import textwrap
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import plotly.graph_objects as go
 
+from observatory.duck import table_exists
 from observatory.reader import connect
 
 LANGUAGES = ("fr", "nl", "en")
@@ -43,7 +46,12 @@ COMPARED_INDICATORS = ("ess_share_of_jobs", "ess_women_share", "all_women_share"
                        "ess_age_55plus_share")
 TABLE_INDICATORS = ("ess_jobs", "ess_share_of_jobs", "ess_women_share", "ess_jobs_per_1000_pop_15_64",
                     "ess_jobs_change")
-DECIMALS = {"jobs": 0, "fte": 0, "percent": 1, "pp": 1, "jobs_per_unit": 1, "jobs_per_1000_pop": 1}
+DECIMALS = {"jobs": 0, "fte": 0, "percent": 1, "pp": 1, "jobs_per_unit": 1, "jobs_per_1000_pop": 1, "count": 0}
+# The cooperative section (issue 15): the registry families shown, the survival horizons of mart.survival.
+SURVIVAL_FAMILIES = ("ALL", "ESS", "COOP", "COOP_WORKER")
+DEMOGRAPHY_FAMILIES = ("ALL", "ESS", "COOP")
+HORIZONS = (1, 3, 5)
+HORIZON_COLOURS = {1: "#9ecae1", 3: "#4292c6", 5: "#08306b"}
 
 # Interface text: key -> (French, Dutch, English). Labels of codes come from the mart.dim_* tables.
 STRINGS: dict[str, tuple[str, str, str]] = {
@@ -149,6 +157,99 @@ STRINGS: dict[str, tuple[str, str, str]] = {
     "no_data": ("Pas de données pour ce graphique dans la base publiée.",
                 "Geen gegevens voor deze grafiek in de gepubliceerde databank.",
                 "No data for this chart in the published database."),
+    "coop_title": ("Le regard coopératif : survie, créations et cessations, cas documentés",
+                   "De coöperatieve blik: overleving, oprichtingen en stopzettingen, gedocumenteerde gevallen",
+                   "The cooperative lens: survival, births and closures, documented cases"),
+    "coop_not_published": ("Ces chiffres ne sont pas dans la base publiée (publication antérieure à leur calcul).",
+                           "Deze cijfers staan niet in de gepubliceerde databank (publicatie van vóór hun berekening).",
+                           "These figures are not in the published database (a publication older than them)."),
+    "registry_bias": ("Les radiations d'office lors des nettoyages des registres comptent comme des cessations (parfois "
+                      "des années après la fin réelle), et côté belge seules les années couvertes par les extraits BCE "
+                      "conservés par l'observatoire sont calculées.",
+                      "Ambtshalve doorhalingen bij het opschonen van de registers tellen als stopzettingen (soms jaren "
+                      "na het echte einde), en aan Belgische kant zijn alleen de jaren berekend die de door het "
+                      "observatorium bewaarde KBO-extracten dekken.",
+                      "Registry clean-ups count as closures (sometimes years after the real end), and on the Belgian "
+                      "side only the years covered by the KBO extracts the observatory kept are computed."),
+    "family": ("Famille", "Familie", "Family"),
+    "family_ALL_registry": ("Toutes les entreprises", "Alle ondernemingen", "All enterprises"),
+    "side_missing": ("{side} : pas de chiffres publiés pour {period}.", "{side}: geen gepubliceerde cijfers voor "
+                     "{period}.", "{side}: no figures published for {period}."),
+    "survival_title": ("Survie des cohortes d'entreprises", "Overleving van cohorten ondernemingen",
+                       "Survival of enterprise cohorts"),
+    "survival_table_caption": ("Survie à 3 ans de la cohorte {cohort}", "Overleving na 3 jaar van het cohort {cohort}",
+                               "3-year survival of the {cohort} cohort"),
+    "period_cohort": ("la cohorte {cohort}", "het cohort {cohort}", "the {cohort} cohort"),
+    "survival_text": ("Part des entreprises du registre (SIRENE, BCE) créées en {cohort}, la dernière cohorte dont la "
+                      "survie à 3 ans est publiée, qui n'avaient pas cessé 1, 3 et 5 ans après leur création.",
+                      "Aandeel van de in {cohort} opgerichte ondernemingen van het register (SIRENE, KBO), het laatste "
+                      "cohort met een gepubliceerde overleving na 3 jaar, dat 1, 3 en 5 jaar na de oprichting niet "
+                      "stopgezet was.",
+                      "Share of the registry's enterprises (SIRENE, KBO) created in {cohort}, the latest cohort whose "
+                      "3-year survival is published, that had not ceased 1, 3 and 5 years after their creation."),
+    "survival_chart_title": ("Taux de survie à 1, 3 et 5 ans des entreprises créées en {cohort}",
+                             "Overlevingsgraad na 1, 3 en 5 jaar van de in {cohort} opgerichte ondernemingen",
+                             "Survival rate at 1, 3 and 5 years of the enterprises created in {cohort}"),
+    "horizon_1": ("1 an", "1 jaar", "1 year"),
+    "horizon_3": ("3 ans", "3 jaar", "3 years"),
+    "horizon_5": ("5 ans", "5 jaar", "5 years"),
+    "not_reached": ("pas encore atteint", "nog niet bereikt", "not reached yet"),
+    "survival_gaps": ("Une barre absente est un chiffre non publié, jamais un zéro : un horizon que la cohorte n'a pas "
+                      "encore atteint, ou une famille sans création cette année-là.",
+                      "Een ontbrekende staaf is een niet-gepubliceerd cijfer, nooit een nul: een horizon die het cohort "
+                      "nog niet bereikt heeft, of een familie zonder oprichting in dat jaar.",
+                      "A missing bar is a figure not published, never a zero: a horizon the cohort has not reached yet, "
+                      "or a family with no enterprise created that year."),
+    "survivors_of_cohort": ("Survivantes / créées", "Overlevend / opgericht", "Survivors / cohort"),
+    "survival_3y": ("Survie à 3 ans", "Overleving na 3 jaar", "3-year survival"),
+    "no_cohort": ("pas de cohorte : aucune création cette année-là, ou année non couverte",
+                  "geen cohort: geen oprichting in dat jaar, of jaar niet gedekt",
+                  "no cohort: no enterprise created that year, or year not covered"),
+    "demography_title": ("Créations et cessations", "Oprichtingen en stopzettingen", "Births and closures"),
+    "demography_text": ("Entreprises du registre créées et cessées en {year}, dernière année complète publiée, et "
+                        "entreprises actives au 31 décembre {year}.",
+                        "Ondernemingen van het register opgericht en stopgezet in {year}, het laatste gepubliceerde "
+                        "volledige jaar, en actieve ondernemingen op 31 december {year}.",
+                        "Registry enterprises created and ceased in {year}, the latest complete year published, and "
+                        "enterprises active at 31 December {year}."),
+    "births": ("Créations", "Oprichtingen", "Births"),
+    "closures": ("Cessations", "Stopzettingen", "Closures"),
+    "active_end": ("Actives au 31 décembre", "Actief op 31 december", "Active at 31 December"),
+    "cases_title": ("Cas documentés", "Gedocumenteerde gevallen", "Documented cases"),
+    "cases_text": ("Exemples choisis et chiffrés par les partenaires (fédérations de coopératives), chacun rattaché à son "
+                   "entrée au registre et placé à côté de la survie à 3 ans des entreprises de son territoire. Leurs "
+                   "emplois sont déclarés par les partenaires, non des statistiques, et des exemples choisis ne disent "
+                   "rien de la fréquence de tels résultats.",
+                   "Voorbeelden gekozen en becijferd door de partners (federaties van coöperaties), elk gekoppeld aan "
+                   "zijn inschrijving in het register en naast de overleving na 3 jaar van de ondernemingen van zijn "
+                   "gebied gezet. Hun banen zijn door de partners opgegeven, geen statistieken, en gekozen voorbeelden "
+                   "zeggen niets over hoe vaak zulke resultaten voorkomen.",
+                   "Examples the partners (cooperative federations) chose and documented with figures, each linked to "
+                   "its registry entry and shown beside the 3-year survival of its territory's enterprises. Their jobs "
+                   "are self-reported by the partners, not statistics, and chosen examples say nothing of how frequent "
+                   "such outcomes are."),
+    "no_cases": ("Aucun cas documenté dans la base publiée.", "Geen gedocumenteerde gevallen in de gepubliceerde "
+                 "databank.", "No documented cases in the published database."),
+    "case_name": ("Cas", "Geval", "Case"),
+    "country": ("Pays", "Land", "Country"),
+    "case_kind": ("Type", "Soort", "Kind"),
+    "jobs_created": ("créés", "gecreëerd", "created"),
+    "jobs_saved": ("sauvés", "gered", "saved"),
+    "jobs_consolidated": ("consolidés", "geconsolideerd", "consolidated"),
+    "not_reported": ("non communiqué par le partenaire", "niet opgegeven door de partner", "not reported by the partner"),
+    "registry_state": ("État au registre", "Stand in het register", "Registry state"),
+    "state_active": ("active", "actief", "active"),
+    "state_ceased": ("cessée le {date}", "stopgezet op {date}", "ceased on {date}"),
+    "state_unlinked": ("non rattachée", "niet gekoppeld", "not linked"),
+    "cohort": ("Cohorte", "Cohort", "Cohort"),
+    "territory_survival": ("Survie à 3 ans dans son territoire", "Overleving na 3 jaar in zijn gebied",
+                           "3-year survival in its territory"),
+    "its_family": ("Sa famille", "Zijn familie", "Its family"),
+    "kind_creation": ("création", "oprichting", "creation"),
+    "kind_worker_buyout": ("reprise par les salariés", "overname door de werknemers", "worker buyout"),
+    "kind_consolidation": ("consolidation", "consolidatie", "consolidation"),
+    "kind_inclusion": ("insertion par l'activité", "inschakeling via werk", "work integration"),
+    "kind_social_services": ("services sociaux", "sociale diensten", "social services"),
     "rec_TOTAL_COMMON": ("Total, définition commune", "Totaal, gemeenschappelijke definitie", "Total, common definition"),
     "rec_TOTAL_NATIONAL": ("Total, définition nationale", "Totaal, nationale definitie", "Total, national definition"),
     "rec_MINUS_COOP_NOT_ACCREDITED": ("− coopératives non agréées CNC", "− coöperaties zonder NRC-erkenning",
@@ -197,6 +298,22 @@ class Value:
 MISSING = Value(None)
 
 
+class Cohort(NamedTuple):
+    """A row of mart.survival: the cohort's enterprises, those not ceased before the horizon, and the rate (%)."""
+
+    births: int
+    survivors: int
+    rate: float
+
+
+class Demography(NamedTuple):
+    """A row of mart.demography: births and closures in the year, enterprises active at 31 December."""
+
+    births: int
+    closures: int
+    active_end: int
+
+
 @dataclass
 class ReportData:
     """Everything the pages show, read once from the published database."""
@@ -217,6 +334,10 @@ class ReportData:
     reconciliation: list[dict]
     sources: list[dict]
     points: dict[str, tuple[float, float, str]] = field(default_factory=dict)  # geo -> (lon, lat, place)
+    # Issue 15's tables, None when the publication predates them: sides only, the families the report shows.
+    survival: dict[tuple[int, int, str, str], Cohort] | None = None  # (cohort, horizon, side, family)
+    demography: dict[tuple[int, str, str], Demography] | None = None  # (year, side, family)
+    cases: list[dict] | None = None  # mart.cases' rows, whatever columns the publication has
 
     @property
     def places(self) -> dict[str, str]:
@@ -281,6 +402,19 @@ def read_data(published: str | Path) -> ReportData:
             "string_agg(DISTINCT nullif(vintage, ''), ', ' ORDER BY nullif(vintage, '')), "
             "string_agg(DISTINCT nullif(retrieved, ''), ', ' ORDER BY nullif(retrieved, '')), "
             "count(*), bool_or(synthetic) FROM meta.sources GROUP BY source_id ORDER BY source_id").fetchall()]
+        # An older publication has no mart.survival, mart.demography or mart.cases: the section then says so.
+        sides_of = f"geo IN ('{FR_SIDE}', '{BE_SIDE}') AND list_contains(?, family)"
+        survival = {(c, h, g, f): Cohort(*rest) for c, h, g, f, *rest in con.execute(
+            "SELECT cohort, horizon, geo, family, births, survivors, survival_rate FROM mart.survival "
+            f"WHERE {sides_of}", [list(SURVIVAL_FAMILIES)]).fetchall()} if table_exists(con, "mart.survival") else None
+        demography = {(y, g, f): Demography(*rest) for y, g, f, *rest in con.execute(
+            f"SELECT year, geo, family, births, closures, active_end FROM mart.demography WHERE {sides_of}",
+            [list(DEMOGRAPHY_FAMILIES)]).fetchall()} if table_exists(con, "mart.demography") else None
+        cases = None
+        if table_exists(con, "mart.cases"):
+            result = con.execute("SELECT * FROM mart.cases ORDER BY case_id")
+            columns = tuple(d[0] for d in result.description)
+            cases = [dict(zip(columns, row, strict=True)) for row in result.fetchall()]
     finally:
         con.close()
     return ReportData(
@@ -288,7 +422,8 @@ def read_data(published: str | Path) -> ReportData:
         years=sorted(int(y) for y in str(years).split(",") if y.strip()) or sorted({k[0] for k in indicators}),
         labels=labels, units=units, geo_country={g: c for g, _, c in geo_rows},
         nuts3=[g for g, level, _ in geo_rows if level == "NUTS3"], indicators=indicators, sides=sides,
-        age_jobs=age_jobs, age_bands=age_bands, reconciliation=reconciliation, sources=sources, points=read_points())
+        age_jobs=age_jobs, age_bands=age_bands, reconciliation=reconciliation, sources=sources, points=read_points(),
+        survival=survival, demography=demography, cases=cases)
 
 
 # ---------------------------------------------------------------- formatting
@@ -310,13 +445,14 @@ def fmt(value: float | None, lang: str, decimals: int = 0) -> str:
     return written.replace(",", "\x00").replace(".", ",").replace("\x00", thousands)
 
 
-def cell(value: Value, lang: str, unit: str) -> str:
-    """A table cell: the number, or a gap marked with its code (suppressed) or a dash (not available)."""
+def cell(value: Value, lang: str, unit: str, missing: str | None = None) -> str:
+    """A table cell: the number, or a gap marked with its code (suppressed) or a dash (not available, or ``missing``
+    when the caller knows why)."""
     if value.conf is not None:
         return (f'<td class="gap" data-sort="" title="{esc(conf_label(value.conf, lang))}">'
                 f'<span class="code">{esc(value.conf)}</span></td>')
     if value.value is None:
-        return f'<td class="gap" data-sort="" title="{esc(text("not_available", lang))}">–</td>'
+        return f'<td class="gap" data-sort="" title="{esc(missing or text("not_available", lang))}">–</td>'
     suffix = " %" if unit == "percent" else ""
     return f'<td class="num" data-sort="{value.value!r}">{esc(fmt(value.value, lang, DECIMALS.get(unit, 1)))}{suffix}</td>'
 
@@ -509,6 +645,175 @@ def reconciliation_figure(data: ReportData, figures: Figures) -> str:
     return figures.html(fig, gaps)
 
 
+def _family(data: ReportData, code: str, lang: str) -> str:
+    """A family's label; ALL is every enterprise of the registries here, not the employers of the jobs tables."""
+    return text("family_ALL_registry", lang) if code == "ALL" else data.label("family", code, lang)
+
+
+def _survival_cohort(data: ReportData) -> int | None:
+    """The cohort the section shows: the latest with a 3-year survival published on either side."""
+    return max((cohort for cohort, horizon, _, _ in data.survival or {} if horizon == 3), default=None)
+
+
+def _rate(row: Cohort | None) -> Value:
+    return MISSING if row is None else _value(row.rate, None)
+
+
+def _wrapped(label: str, width: int = 18) -> str:
+    """A label for a category axis, escaped, on lines of about ``width`` characters (long ones would be turned)."""
+    return "<br>".join(plot_text(line) for line in textwrap.wrap(label, width, break_long_words=False)) or plot_text(label)
+
+
+def survival_figure(data: ReportData, figures: Figures, cohort: int, sides: Sequence[str]) -> str:
+    """Survival at each horizon (a colour) of the cohort, by family, one panel per side; no row is a gap
+    (mart.survival is not suppressed: a missing row is a horizon not reached yet or a family with no birth)."""
+    from plotly.subplots import make_subplots
+
+    lang, survival = figures.lang, data.survival or {}
+    fig = make_subplots(rows=1, cols=len(sides), shared_yaxes=True,
+                        subplot_titles=[_side_name(data, geo, lang) for geo in sides])
+    families = [_wrapped(_family(data, f, lang)) for f in SURVIVAL_FAMILIES]
+    for horizon in HORIZONS:
+        name = text(f"horizon_{horizon}", lang)
+        if not any(k[0] == cohort and k[1] == horizon for k in survival):
+            name = f"{name} ({text('not_reached', lang)})"
+        for col, geo in enumerate(sides, start=1):
+            rows = [survival.get((cohort, horizon, geo, family)) for family in SURVIVAL_FAMILIES]
+            fig.add_bar(x=families, y=_ys(_rate(row) for row in rows), name=plot_text(name),
+                        marker_color=HORIZON_COLOURS[horizon], legendgroup=str(horizon), showlegend=col == 1,
+                        customdata=["" if row is None else f"{fmt(row.survivors, lang)} / {fmt(row.births, lang)}"
+                                    for row in rows],
+                        hovertemplate="%{x}<br>%{y:.1f} % (%{customdata})<extra>%{fullData.name}</extra>",
+                        row=1, col=col)
+    figures.layout(fig, text("survival_chart_title", lang, cohort=cohort), height=460)
+    fig.update_layout(barmode="group")
+    fig.update_yaxes(range=[0, 100])
+    fig.update_yaxes(title_text=text("percent_axis", lang), col=1)
+    return figures.html(fig)
+
+
+def _survival_table(data: ReportData, lang: str, cohort: int, sides: Sequence[str]) -> str:
+    """Survivors / cohort and the rate at 3 years, by side and family."""
+    survival, no_cohort = data.survival or {}, text("no_cohort", lang)
+    head = "".join(f"<th>{esc(text(k, lang))}</th>" for k in ("side", "family", "survivors_of_cohort", "survival_3y"))
+    rows = []
+    for geo in sides:
+        for i, family in enumerate(SURVIVAL_FAMILIES):
+            row = survival.get((cohort, 3, geo, family))
+            counts = (f'<td class="num">{esc(fmt(row.survivors, lang))} / {esc(fmt(row.births, lang))}</td>'
+                      if row else cell(MISSING, lang, "count", no_cohort))
+            side = (f'<th scope="row" rowspan="{len(SURVIVAL_FAMILIES)}">{esc(data.label("geo", geo, lang))}</th>'
+                    if i == 0 else "")
+            rows.append(f"<tr>{side}<td>{esc(_family(data, family, lang))}</td>{counts}"
+                        f"{cell(_rate(row), lang, 'percent', no_cohort)}</tr>")
+    return (f'<table class="key" id="survival-table"><caption>{esc(text("survival_table_caption", lang, cohort=cohort))}'
+            f"</caption><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
+
+
+def _demography_table(data: ReportData, lang: str, year: int, sides: Sequence[str]) -> str:
+    """Births, closures and the active stock of the year, by side and family."""
+    demography = data.demography or {}
+    head = "".join(f"<th>{esc(text(k, lang))}</th>" for k in ("side", "family", "births", "closures", "active_end"))
+    rows = []
+    for geo in sides:
+        for i, family in enumerate(DEMOGRAPHY_FAMILIES):
+            row = demography.get((year, geo, family))
+            counts = [MISSING] * 3 if row is None else [_value(v, None) for v in row]
+            side = (f'<th scope="row" rowspan="{len(DEMOGRAPHY_FAMILIES)}">{esc(data.label("geo", geo, lang))}'
+                    "</th>" if i == 0 else "")
+            rows.append(f"<tr>{side}<td>{esc(_family(data, family, lang))}</td>"
+                        f"{''.join(cell(v, lang, 'count') for v in counts)}</tr>")
+    return (f'<table class="key" id="demography-table"><thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(rows)}</tbody></table>")
+
+
+def _case_state(case: dict, lang: str) -> str:
+    if case.get("state") == "active":
+        return text("state_active", lang)
+    if case.get("state") == "ceased":
+        return text("state_ceased", lang, date=case.get("ceased_on") or "–")
+    return text("state_unlinked", lang)
+
+
+def _cases_table(data: ReportData, lang: str) -> str:
+    """One row per case: what the partner reports, its registry state and its territory's 3-year survival."""
+    # Two header rows: the jobs and the territory's survival each span three columns, keeping the table narrow.
+    def th(key: str, span: str = "") -> str:
+        return f"<th{span}>{esc(text(key, lang))}</th>"
+
+    alone, group = ' scope="col" rowspan="2"', ' scope="colgroup" colspan="3"'
+    head = ("<tr>" + "".join(th(k, alone) for k in ("case_name", "country", "case_kind", "year"))
+            + th("jobs", group) + th("registry_state", alone) + th("territory", alone)
+            + th("territory_survival", group) + "</tr><tr>"
+            + "".join(th(k, ' scope="col"') for k in ("jobs_created", "jobs_saved", "jobs_consolidated", "cohort",
+                                                       "family_ALL_registry", "its_family")) + "</tr>")
+    not_reported = text("not_reported", lang)
+    rows = []
+    for case in data.cases or []:
+        kind = case.get("kind") or ""
+        geo = case.get("geo")
+        territory = (f'{esc(data.label("geo", geo, lang))} <span class="code">{esc(geo)}</span>' if geo else "–")
+        jobs = "".join(cell(_value(case.get(k), None), lang, "count", not_reported)
+                       for k in ("jobs_created", "jobs_saved", "jobs_consolidated"))
+        rates = "".join(cell(_value(case.get(k), None), lang, "percent")
+                        for k in ("survival_rate_3y_all", "survival_rate_3y_family"))
+        rows.append(f'<tr><th scope="row">{esc(case.get("name") or case.get("case_id"))}</th>'
+                    f'<td>{esc(case.get("country") or "")}</td>'
+                    f'<td>{esc(text(f"kind_{kind}", lang) if f"kind_{kind}" in STRINGS else kind)}</td>'
+                    f'<td>{esc(case.get("year") or "")}</td>{jobs}<td>{esc(_case_state(case, lang))}</td>'
+                    f'<td>{territory}</td><td>{esc(case.get("survival_cohort") or "–")}</td>{rates}</tr>')
+    return (f'<div class="wide"><table class="key cases" id="cases-table"><thead>{head}</thead>'
+            f"<tbody>{''.join(rows)}</tbody></table></div>")
+
+
+def _side_notes(data: ReportData, shown: Sequence[str], lang: str, period: str) -> str:
+    """A note for each side left out because it has no row for the period (Belgium: years the KBO chain missed)."""
+    return "".join(f'<p class="note">{esc(text("side_missing", lang, side=data.label("geo", g, lang), period=period))}'
+                   "</p>" for g in SIDES if g not in shown)
+
+
+def _cooperatives(data: ReportData, figures: Figures) -> str:
+    """The section of issue 15: cohort survival, births and closures, documented cases; each part says when the
+    published database (an older publication) lacks its table."""
+    lang = figures.lang
+    not_published = f'<p class="note">{esc(text("coop_not_published", lang))}</p>'
+    no_data = f'<p class="note">{esc(text("no_data", lang))}</p>'
+    bias = text("registry_bias", lang)
+
+    survival = f'<h3 id="survival">{esc(text("survival_title", lang))}</h3>'
+    cohort = _survival_cohort(data)
+    if data.survival is None:
+        survival += not_published
+    elif cohort is None:
+        survival += no_data
+    else:
+        sides = [g for g in SIDES if any(k[0] == cohort and k[2] == g for k in data.survival)]
+        survival += (f'<p>{esc(text("survival_text", lang, cohort=cohort))} {esc(bias)}</p>'
+                     f"{survival_figure(data, figures, cohort, sides)}"
+                     f'<p class="note">{esc(text("survival_gaps", lang))}</p>'
+                     f'{_side_notes(data, sides, lang, text("period_cohort", lang, cohort=cohort))}'
+                     f"{_survival_table(data, lang, cohort, sides)}")
+
+    demography = f'<h3 id="demography">{esc(text("demography_title", lang))}</h3>'
+    year = max((y for y, _, _ in data.demography or {}), default=None)
+    if data.demography is None:
+        demography += not_published
+    elif year is None:
+        demography += no_data
+    else:
+        sides = [g for g in SIDES if any(k[0] == year and k[1] == g for k in data.demography)]
+        demography += (f'<p>{esc(text("demography_text", lang, year=year))} {esc(bias)}</p>'
+                       f"{_side_notes(data, sides, lang, str(year))}{_demography_table(data, lang, year, sides)}")
+
+    cases = f'<h3 id="cases">{esc(text("cases_title", lang))}</h3>'
+    if data.cases:
+        cases += f'<p>{esc(text("cases_text", lang))}</p>{_cases_table(data, lang)}'
+    else:  # no mart.cases (an older publication) or no case file: either way, no case to show
+        cases += f'<p class="note">{esc(text("no_cases", lang))}</p>'
+    return (f'<section id="cooperatives"><h2>{esc(text("coop_title", lang))}</h2>{survival}{demography}{cases}'
+            "</section>")
+
+
 # ---------------------------------------------------------------- the page
 
 
@@ -612,6 +917,8 @@ table.sortable thead th { cursor: pointer; background: #f3f6f9; }
 table.sortable thead th[aria-sort=ascending]::after { content: " ▲"; }
 table.sortable thead th[aria-sort=descending]::after { content: " ▼"; }
 figure.chart { margin: 1rem 0; } .note { color: #555; font-size: .9rem; }
+caption { text-align: left; font-weight: bold; padding: .3rem 0; } .wide { overflow-x: auto; }
+table.cases { font-size: .82rem; } table.cases th, table.cases td { padding: .25rem .3rem; }
 .legend ul { list-style: none; padding-left: 0; } .legend li { margin: .2rem 0; }
 footer { border-top: 1px solid #ccc; margin-top: 2rem; font-size: .88rem; }
 """
@@ -645,6 +952,7 @@ def render(data: ReportData, lang: str) -> tuple[str, int]:
         f'<section id="nuts3"><h2>{esc(text("nuts3_title", lang, count=len(data.nuts3), year=year))}</h2>'
         f'{map_figure(data, figures)}<p class="note">{esc(text("map_note", lang))}</p>'
         f'<p class="note">{esc(text("nuts3_text", lang))}</p>{_nuts3_table(data, lang)}</section>',
+        _cooperatives(data, figures),
         f'<section id="reconciliation"><h2>{esc(text("reconciliation_title", lang, year=year))}</h2>'
         f'<p>{esc(text("reconciliation_text", lang))}</p>{reconciliation_figure(data, figures)}'
         f"{_reconciliation_table(data, lang)}</section>",

@@ -16,7 +16,8 @@ from pipelines.resources import Warehouse
 def observatory_report(warehouse: Warehouse) -> dg.MaterializeResult:
     """The report in French, Dutch and English (``<warehouse>/report/report-<lang>.html``), read from the published
     ``observatory.duckdb``: key figures, the border compared, each NUTS3 in a sortable table and on a map, the
-    evolution, the national-vs-common reconciliation, suppressed values as gaps, sources and notice. Each page is
+    evolution, the cooperative lens (cohort survival, births and closures, documented cases), the national-vs-common
+    reconciliation, suppressed values as gaps, sources and notice. Each page is
     self-contained (plotly's JavaScript inside once) and offline; each is renamed into place when whole."""
     published = warehouse.warehouse_path / PUBLISHED_FILE_NAME
     pages = report.write_reports(published, warehouse.warehouse_path / report.REPORT_FOLDER)

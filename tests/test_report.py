@@ -14,7 +14,7 @@ import duckdb
 import pytest
 from headless import RENDERED, Chromium, chromium_path
 
-from observatory import cli, report
+from observatory import cli, report, schema
 from pipelines.resources import Warehouse
 
 PLOTLY_BANNER = re.compile(r"\* plotly\.js v\d+\.\d+\.\d+")
@@ -81,7 +81,7 @@ def test_plotly_is_embedded_once_and_nothing_is_fetched(pages):
         assert len(PLOTLY_BANNER.findall(page)) == 1
         assert not re.search(r"<script[^>]+src=", page)  # every script inline
         assert not re.search(r"<link[^>]+href=", page)  # no stylesheet nor font from elsewhere
-        assert 'data-figures="5"' in page and len(re.findall(r'Plotly\.newPlot\(\s*"figure-', page)) == 5
+        assert 'data-figures="6"' in page and len(re.findall(r'Plotly\.newPlot\(\s*"figure-', page)) == 6
 
 
 def test_three_languages_with_their_strings_and_labels(sample_build, pages):
@@ -121,6 +121,116 @@ def test_nuts3_table_and_map_cover_every_region(sample_build, pages):
     assert placed == len(nuts3)
 
 
+def _cooperatives(page: str) -> str:
+    return page.split('<section id="cooperatives">')[1].split("</section>")[0]
+
+
+def _row(table: str, label: str) -> str:
+    """The first body row of ``table`` holding ``label`` (the French side's, which comes first)."""
+    return next(row for row in table.split("<tbody>")[-1].split("</tr>") if f">{label}<" in row)
+
+
+def test_cooperative_section_in_each_language(pages):
+    assert all(f"kind_{kind}" in report.STRINGS for kind in schema.CASE_KINDS)  # every kind a case may have
+    for lang, page in pages.items():
+        main = page.split("<main>")[1]
+        # After the NUTS3 regions, before the reconciliation.
+        assert main.index('<section id="nuts3">') < main.index('<section id="cooperatives">') < main.index(
+            '<section id="reconciliation">')
+        section = _cooperatives(page)
+        assert section.startswith(f"<h2>{report.esc(report.text('coop_title', lang))}</h2>")
+        for key in ("survival_title", "demography_title", "cases_title"):
+            assert f">{report.esc(report.text(key, lang))}</h3>" in section
+        assert report.esc(report.text("registry_bias", lang)) in section
+    assert "The cooperative lens" not in pages["fr"] and "coöperatieve blik" in pages["nl"]
+
+
+def test_survival_is_the_published_one(sample_build, pages):
+    with _published(sample_build) as con:
+        cohort = con.execute("SELECT max(cohort) FROM mart.survival WHERE horizon = 3 "
+                             "AND geo IN ('FWVL_FR', 'FWVL_BE')").fetchone()[0]
+        published = {f: (births, survivors, rate) for f, births, survivors, rate in con.execute(
+            "SELECT family, births, survivors, survival_rate FROM mart.survival WHERE geo = 'FWVL_FR' AND horizon = 3 "
+            "AND cohort = ?", [cohort]).fetchall()}
+        belgian = con.execute("SELECT count(*) FROM mart.survival WHERE geo = 'FWVL_BE' AND cohort = ?",
+                              [cohort]).fetchone()[0]
+    births, survivors, _ = published["ALL"]
+    # Chart 5: the 3-year bars of the French side are the published rates; a family without a row is a gap.
+    chart = figure_traces(pages["en"], 5)
+    three = next(t for t in chart if t["name"] == "3 years" and t.get("xaxis", "x") == "x")
+    for family in ("ALL", "COOP_WORKER"):
+        expected = published.get(family, (None, None, None))[2]
+        assert three["y"][report.SURVIVAL_FAMILIES.index(family)] == expected
+    assert f"of the enterprises created in {cohort}" in pages["en"]  # the chart's title names the cohort
+    for lang, page in pages.items():
+        section = _cooperatives(page)
+        assert report.esc(report.text("survival_table_caption", lang, cohort=cohort)) in section
+        table = section.split('id="survival-table"')[1].split("</table>")[0]
+        # The 3-year survival of all enterprises, worked out here from the counts and written as each language does.
+        rate = f"{100 * survivors / births:.1f} %"
+        row = _row(table, report.esc(report.text("family_ALL_registry", lang)))
+        assert f">{survivors} / {births}<" in row and f">{rate if lang == 'en' else rate.replace('.', ',')}<" in row
+        worker = _row(table, report.esc(_label(sample_build, "COOP_WORKER", lang)))
+        if "COOP_WORKER" in published:
+            assert f'data-sort="{published["COOP_WORKER"][2]!r}"' in worker
+        else:  # no worker cooperative created that year: a marked gap, never a zero
+            assert worker.count('class="gap"') == 2 and ">0<" not in worker
+        if not belgian:  # the sample's KBO chain covers 2024 only: no Belgian cohort, and the page says so
+            assert report.esc(report.text("side_missing", lang, side=_label(sample_build, "FWVL_BE", lang, "geo"),
+                                          period=report.text("period_cohort", lang, cohort=cohort))) in section
+
+
+def _label(sample_build, code: str, lang: str, dimension: str = "family") -> str:
+    with _published(sample_build) as con:
+        return con.execute(f"SELECT label_{lang} FROM mart.dim_{dimension} WHERE {dimension} = ?", [code]).fetchone()[0]
+
+
+def test_births_and_closures_are_the_published_ones(sample_build, pages):
+    with _published(sample_build) as con:
+        year, births, closures, active = con.execute(
+            "SELECT year, births, closures, active_end FROM mart.demography WHERE geo = 'FWVL_BE' AND family = 'ESS' "
+            "ORDER BY year DESC LIMIT 1").fetchone()
+    section = _cooperatives(pages["en"])
+    assert f"created and ceased in {year}," in section
+    table = section.split('id="demography-table"')[1].split("</table>")[0]
+    belgian = table.split("Cooperation area - Belgian side")[1]
+    assert re.findall(r'data-sort="([\d.]+)"', _row(belgian, "Social economy (common definition)")) == [
+        repr(float(v)) for v in (births, closures, active)]
+
+
+def test_every_documented_case_is_shown_escaped(sample_build, pages):
+    with _published(sample_build) as con:
+        cases = con.execute("SELECT name, survival_rate_3y_all FROM mart.cases").fetchall()
+    assert len(cases) == 4  # the sample's synthetic examples
+    for page in pages.values():
+        table = _cooperatives(page).split('id="cases-table"')[1].split("</table>")[0]
+        for name, rate in cases:
+            row = _row(table, report.esc(name))
+            assert "'" not in name or name not in page  # "citizens' energy" only ever escaped
+            if rate is not None:  # its territory's 3-year survival beside it
+                assert f'data-sort="{rate!r}"' in row
+
+
+def test_an_older_publication_still_renders(sample_build_copy):
+    published = sample_build_copy / "observatory.duckdb"
+    with duckdb.connect(str(published)) as con:
+        con.execute("DELETE FROM mart.cases")
+    page, figures = report.render(report.read_data(published), "fr")
+    assert figures == 6 and report.esc(report.text("no_cases", "fr")) in _cooperatives(page)
+    # A publication from before the cooperative lens: no mart.survival, no mart.cases.
+    with duckdb.connect(str(published)) as con:
+        con.execute("DROP TABLE mart.cases")
+        con.execute("DROP TABLE mart.survival")
+    written = report.write_reports(published, sample_build_copy / "report")
+    for page_file in written:
+        lang, page = page_file.language, page_file.path.read_text(encoding="utf-8")
+        assert page_file.figures == 5 and 'data-figures="5"' in page  # no survival chart
+        section = _cooperatives(page)
+        assert report.esc(report.text("coop_not_published", lang)) in section
+        assert report.esc(report.text("no_cases", lang)) in section
+        assert 'id="demography-table"' in section  # still published: still shown
+
+
 # The age band of the Belgian side's ESS jobs that _suppress hides: the first one the sample publishes in 2024.
 _BAND_SQL = ("SELECT j.age_band, d.sort_order FROM mart.jobs j JOIN mart.dim_age_band d USING (age_band) "
              "WHERE j.geo = 'FWVL_BE' AND j.family = 'ESS' AND j.nace_a10 = 'TOTAL' AND j.sex = 'T' AND j.year = 2024 "
@@ -153,6 +263,8 @@ def _suppress(published: Path) -> None:
         con.execute("""UPDATE mart.dim_geo SET label_en = '<script>alert("geo")</script>Nord & co' WHERE geo = 'FRE11'""")
         con.execute("UPDATE mart.dim_indicator SET label_en = '<img src=x onerror=alert(1)>share' "
                     "WHERE indicator = 'ess_share_of_jobs'")
+        con.execute("UPDATE mart.cases SET name = '<b onclick=alert(2)>Coop</b> & \"partners\"' "
+                    "WHERE case_id = (SELECT min(case_id) FROM mart.cases)")
 
 
 @pytest.fixture
@@ -180,8 +292,8 @@ def test_suppressed_values_are_gaps_never_zeros(suppressed_page, pages, sample_b
     nord = gaps["text"].index("&lt;script&gt;alert(\"geo\")&lt;/script&gt;Nord &amp; co")
     assert gaps["customdata"][nord] == "D: confidential: secondary suppression"
     assert 3.06 not in trace(traces, fr)["x"]
-    # Chart 5, the reconciliation: the Belgian social-enterprise part is null, with an unknown code still named.
-    rec = trace(figure_traces(page, 5), be)
+    # Chart 6, the reconciliation: the Belgian social-enterprise part is null, with an unknown code still named.
+    rec = trace(figure_traces(page, 6), be)
     assert rec["x"][rec["y"].index("+ social enterprises in company form")] is None
     # The tables mark the cell with its code, sorted last, never "0".
     nord = page.split('id="nuts3-table"')[1].split("</tr>")[1]
@@ -191,12 +303,13 @@ def test_suppressed_values_are_gaps_never_zeros(suppressed_page, pages, sample_b
     for code, meaning in (("A", "small count"), ("O", "dominance by one unit"), ("D", "secondary suppression"),
                           ("X", "confidential (code X)")):
         assert f'<span class="code">{code}</span>' in legend and meaning in legend
-    assert page.count('class="note gapnote"') == 4  # charts 1, 2, 4 and 5
+    assert page.count('class="note gapnote"') == 4  # charts 1, 2, 4 and 6
 
 
 def test_every_text_is_escaped(suppressed_page):
     page = suppressed_page
-    assert "<script>alert" not in page and "<img src=x" not in page
+    assert "<script>alert" not in page and "<img src=x" not in page and "<b onclick" not in page
+    assert "&lt;b onclick=alert(2)&gt;Coop&lt;/b&gt; &amp; &quot;partners&quot;" in page  # a case's name
     assert "&lt;script&gt;alert(&quot;geo&quot;)&lt;/script&gt;Nord &amp; co" in page  # in the table
     assert "&lt;img src=x onerror=alert(1)&gt;share" in page
     # In the charts' JSON too the label is text, never markup plotly.js would read.
@@ -210,7 +323,7 @@ def test_command_writes_the_pages_and_names_a_missing_database(sample_build_copy
     assert cli.main(["report", "--warehouse-dir", str(sample_build_copy), "--lang", "nl,en"]) == 0
     out, _ = capsys.readouterr()
     assert sorted(p.name for p in (sample_build_copy / "report").iterdir()) == ["report-en.html", "report-nl.html"]
-    assert "report-nl.html" in out and "5 charts" in out
+    assert "report-nl.html" in out and "6 charts" in out
     assert cli.main(["report", "--warehouse-dir", str(sample_build_copy), "--lang", "de"]) == 2
 
 
@@ -239,7 +352,7 @@ def test_pages_render_in_headless_chromium(sample_build, tmp_path):
         for page_file in written:
             page = browser.open(page_file.path.as_uri())
             assert page.wait_for(f"{RENDERED} === {page_file.figures}"), (page_file.path, page.evaluate(RENDERED))
-            assert page.evaluate("document.querySelectorAll('.js-plotly-plot').length") == page_file.figures == 5
+            assert page.evaluate("document.querySelectorAll('.js-plotly-plot').length") == page_file.figures == 6
             # The table sorts in the browser: ESS jobs (third column), descending on the second click.
             jobs = ("Array.from(document.querySelectorAll('#nuts3-table tbody tr'))"
                     ".map(function (r) { return parseFloat(r.cells[2].dataset.sort); })")
