@@ -34,6 +34,7 @@ SNAPSHOTS_DIR = "snapshots"
 RECORDS = ("meta.sources", "meta.rejects")
 RECORD_FILE = "snapshot.json"
 _SCRATCH = "_snapshot_scratch"
+SCRATCH_PREFIX = ".staging."
 
 # Stage one vintage folder into the connection's default catalog: ``stage(con, folder, cache_dir) -> summary``.
 Stage = Callable[[duckdb.DuckDBPyConnection, Path, Path], dict]
@@ -127,6 +128,9 @@ def history(con: duckdb.DuckDBPyConnection, raw_dir: Path, folder: Path, cache_d
     ``raw_dir`` are removed."""
     current = vintages.current(raw_dir, folder)
     chosen = monthly(vintages.earlier_vintages(raw_dir, folder), current)
+    # A scratch database left by a build killed while staging (one build at a time holds a warehouse's cache).
+    for leftover in Path(cache_dir).glob(f"{SCRATCH_PREFIX}*"):
+        shutil.rmtree(leftover, ignore_errors=True)
     out = []
     for vintage in chosen:
         key = cache_key(vintage, loader_module)
@@ -141,7 +145,7 @@ def _stage_and_keep(con: duckdb.DuckDBPyConnection, vintage: Path, cache_dir: Pa
     """Stage ``vintage`` into a scratch database attached to ``con`` and made its default catalog (the loader's
     ``src.`` and ``meta.`` tables go there, its temporary tables are dropped by the loader), then keep its tables."""
     Path(cache_dir).mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=".staging.", dir=cache_dir))
+    scratch = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX, dir=cache_dir))
     main = con.execute("SELECT current_database()").fetchone()[0]
     con.execute(f"ATTACH '{str(scratch / 'scratch.duckdb')}' AS {_SCRATCH}")
     try:
@@ -155,6 +159,7 @@ def _stage_and_keep(con: duckdb.DuckDBPyConnection, vintage: Path, cache_dir: Pa
 
 
 def _remove_others(cache_dir: Path, source_id: str, names: set[str]) -> None:
+    """Remove the kept copies of vintages not in ``names``, and the partial copies of a killed build."""
     folder = Path(cache_dir) / SNAPSHOTS_DIR / source_id
     if folder.is_dir():
         for path in folder.iterdir():

@@ -5,6 +5,7 @@ alerted."""
 import json
 import re
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
@@ -68,11 +69,11 @@ def observatory(tmp_path):
         yield Observatory(tmp_path, instance)
 
 
-def _sirene_vintage(raw: Path) -> Path:
+def _sirene_vintage(raw: Path, reference_period: str = "", now: datetime | None = None) -> Path:
     """A fetched vintage of SIRENE (the sample's files, as the fetcher would store them)."""
-    with vintages.new_vintage(raw, "fr", "sirene") as vintage:
+    with vintages.new_vintage(raw, "fr", "sirene", now=now) as vintage:
         vintage.describe(producer="INSEE", licence="Licence Ouverte / Etalab 2.0", urls=["https://example.org/"],
-                         producer_version={"etag": '"v2"'})
+                         producer_version={"etag": f'"v2{reference_period}"'}, reference_period=reference_period)
         for name in vintages.data_files_here(SAMPLE / "fr" / "sirene"):
             shutil.copyfile(SAMPLE / "fr" / "sirene" / name, vintage.file(name))
     return vintage.final
@@ -127,6 +128,31 @@ def test_a_year_dropped_in_is_built_by_the_next_nightly(observatory):
         assert con.execute("SELECT count(*) FROM meta.sources WHERE file_name LIKE '%2025%' AND source_id IN "
                            "('fr_flores', 'be_onss')").fetchone()[0] == 0
         assert con.execute("SELECT count(*) FROM meta.row_accounting WHERE year = 2025").fetchone()[0] == 0
+
+
+def test_a_new_registry_snapshot_adds_a_year_the_next_night(observatory):
+    # Two monthly SIRENE stocks fetched: the end of 2024 and the end of 2025 (the sample's files, dated by the
+    # fetch's reference period). Each is a year of mart.establishments.
+    _sirene_vintage(observatory.raw, "2024-12", datetime(2025, 1, 3, tzinfo=UTC))
+    assert observatory.run(observatory.nightly()).success
+    assert observatory.nightly().startswith("Nothing stale")
+    _sirene_vintage(observatory.raw, "2025-12", datetime(2026, 1, 5, tzinfo=UTC))
+    request = observatory.nightly()
+    assert isinstance(request, dg.RunRequest) and dg.AssetKey("mart_establishments") in request.asset_selection
+    result = observatory.run(request)
+    assert result.success
+    [loaded] = [e.materialization for e in result.get_asset_materialization_events()
+                if e.asset_key == dg.AssetKey("fr_sirene")]
+    assert loaded.metadata["snapshot_date"].value == "2025-12-31"
+    with duckdb.connect(str(observatory.warehouse_dir / "observatory.duckdb"), read_only=True) as con:
+        years = con.execute("SELECT year, snapshot_date::VARCHAR, establishments FROM mart.establishments "
+                            "WHERE geo = 'FWVL_FR' AND family = 'ALL' AND nace_a10 = 'TOTAL' ORDER BY year").fetchall()
+        vintages_read = con.execute("SELECT DISTINCT vintage FROM meta.sources WHERE source_id = 'fr_sirene' "
+                                    "ORDER BY 1").fetchall()
+    assert [(y, d) for y, d, _ in years] == [(2024, "2024-12-31"), (2025, "2025-12-31")]
+    assert years[0][2] == years[1][2]  # the same files
+    assert vintages_read == [("2025-01-03",), ("2026-01-05",)]
+    assert observatory.nightly().startswith("Nothing stale")
 
 
 def test_nightly_rebuilds_only_what_is_stale(observatory):

@@ -116,6 +116,21 @@ def test_a_new_vintage_adds_its_year_and_stages_only_itself(sirene_raw: Path, tm
     assert not (cache / snapshots.SNAPSHOTS_DIR / "fr_sirene" / "2024-06-20").exists()
 
 
+def test_what_a_killed_build_left_in_the_cache_is_removed(sirene_raw: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    scratch = cache / f"{snapshots.SCRATCH_PREFIX}abc123"
+    partial = cache / snapshots.SNAPSHOTS_DIR / "fr_sirene" / ".2024-06-20.xyz"
+    for folder in (scratch, partial):
+        folder.mkdir(parents=True)
+        (folder / "half.parquet").write_bytes(b"PAR1")
+    con = duckdb.connect()
+    sirene.load(con, sirene_raw, cache)
+    assert not scratch.exists() and not partial.exists()
+    assert sorted(p.name for p in (cache / snapshots.SNAPSHOTS_DIR / "fr_sirene").iterdir()) == [
+        "2024-06-20", "2024-07-02", "2025-01-04"]
+    assert fr_counts(con) == [(date(2023, 12, 31), 8), (date(2024, 12, 31), 7)]
+
+
 def test_a_changed_loader_stages_its_kept_vintages_again(sirene_raw: Path, tmp_path: Path,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     cache = tmp_path / "cache"
