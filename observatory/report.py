@@ -202,6 +202,15 @@ STRINGS: dict[str, tuple[str, str, str]] = {
                       "or a family with no enterprise created that year."),
     "survivors_of_cohort": ("Survivantes / créées", "Overlevend / opgericht", "Survivors / cohort"),
     "survival_3y": ("Survie à 3 ans", "Overleving na 3 jaar", "3-year survival"),
+    "pooled_caption": ("Survie à 3 ans, toutes les cohortes publiées réunies ({first}–{last})",
+                       "Overleving na 3 jaar, alle gepubliceerde cohorten samen ({first}–{last})",
+                       "3-year survival, all published cohorts pooled ({first}–{last})"),
+    "pooled_text": ("Réunies, les cohortes donnent aux petites familles (les SCOP) assez d'entreprises pour être "
+                    "comparées à l'ensemble des entreprises.",
+                    "Samen geven de cohorten de kleine families (de werknemerscoöperaties) genoeg ondernemingen om "
+                    "met alle ondernemingen vergeleken te worden.",
+                    "Pooled, the cohorts give the small families (the worker cooperatives) enough enterprises to be "
+                    "compared with all enterprises."),
     "no_cohort": ("pas de cohorte : aucune création cette année-là, ou année non couverte",
                   "geen cohort: geen oprichting in dat jaar, of jaar niet gedekt",
                   "no cohort: no enterprise created that year, or year not covered"),
@@ -710,6 +719,32 @@ def _survival_table(data: ReportData, lang: str, cohort: int, sides: Sequence[st
             f"</caption><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
 
 
+def _pooled_survival_table(data: ReportData, lang: str, sides: Sequence[str]) -> str:
+    """Survivors / enterprises created and the rate at 3 years over every cohort published at 3 years, by side and
+    family: the comparison of a small family with all enterprises that one cohort is too small for."""
+    pooled: dict[tuple[str, str], tuple[int, int]] = {}
+    cohorts = [k[0] for k in data.survival or {} if k[1] == 3]
+    for (_, horizon, geo, family), row in (data.survival or {}).items():
+        if horizon == 3:
+            births, survivors = pooled.get((geo, family), (0, 0))
+            pooled[(geo, family)] = (births + row.births, survivors + row.survivors)
+    head = "".join(f"<th>{esc(text(k, lang))}</th>" for k in ("side", "family", "survivors_of_cohort", "survival_3y"))
+    rows, no_cohort = [], text("no_cohort", lang)
+    for geo in sides:
+        for i, family in enumerate(SURVIVAL_FAMILIES):
+            births, survivors = pooled.get((geo, family), (0, 0))
+            side = (f'<th scope="row" rowspan="{len(SURVIVAL_FAMILIES)}">{esc(data.label("geo", geo, lang))}</th>'
+                    if i == 0 else "")
+            counts = (f'<td class="num">{esc(fmt(survivors, lang))} / {esc(fmt(births, lang))}</td>' if births
+                      else cell(MISSING, lang, "count", no_cohort))
+            rate = _value(100 * survivors / births, None) if births else MISSING
+            rows.append(f"<tr>{side}<td>{esc(_family(data, family, lang))}</td>{counts}"
+                        f"{cell(rate, lang, 'percent', no_cohort)}</tr>")
+    caption = text("pooled_caption", lang, first=min(cohorts), last=max(cohorts))
+    return (f'<p>{esc(text("pooled_text", lang))}</p><table class="key" id="pooled-survival-table">'
+            f"<caption>{esc(caption)}</caption><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
+
+
 def _demography_table(data: ReportData, lang: str, year: int, sides: Sequence[str]) -> str:
     """Births, closures and the active stock of the year, by side and family."""
     demography = data.demography or {}
@@ -792,7 +827,7 @@ def _cooperatives(data: ReportData, figures: Figures) -> str:
                      f"{survival_figure(data, figures, cohort, sides)}"
                      f'<p class="note">{esc(text("survival_gaps", lang))}</p>'
                      f'{_side_notes(data, sides, lang, text("period_cohort", lang, cohort=cohort))}'
-                     f"{_survival_table(data, lang, cohort, sides)}")
+                     f"{_survival_table(data, lang, cohort, sides)}{_pooled_survival_table(data, lang, sides)}")
 
     demography = f'<h3 id="demography">{esc(text("demography_title", lang))}</h3>'
     year = max((y for y, _, _ in data.demography or {}), default=None)

@@ -180,6 +180,19 @@ def test_survival_is_the_published_one(sample_build, pages):
                                           period=report.text("period_cohort", lang, cohort=cohort))) in section
 
 
+def test_pooled_survival_compares_worker_cooperatives_with_all_enterprises(sample_build, pages):
+    # The synthetic figures of docs/methodology.md (the French side, every cohort published at 3 years summed):
+    # worker cooperatives 5 of 5, all enterprises 3,326 of 4,653 (71.5 %).
+    table = _cooperatives(pages["en"]).split('id="pooled-survival-table"')[1].split("</table>")[0]
+    french = table.split("</tbody>")[0].split('rowspan="4"')[1]  # FWVL_FR comes first
+    assert ">3,326 / 4,653<" in _row(french, "All enterprises") and ">71.5 %<" in _row(french, "All enterprises")
+    worker = _row(french, report.esc(_label(sample_build, "COOP_WORKER", "en")))
+    assert ">5 / 5<" in worker and ">100.0 %<" in worker
+    with _published(sample_build) as con:
+        first, last = con.execute("SELECT min(cohort), max(cohort) FROM mart.survival WHERE horizon = 3").fetchone()
+    assert f"all published cohorts pooled ({first}–{last})" in table
+
+
 def _label(sample_build, code: str, lang: str, dimension: str = "family") -> str:
     with _published(sample_build) as con:
         return con.execute(f"SELECT label_{lang} FROM mart.dim_{dimension} WHERE {dimension} = ?", [code]).fetchone()[0]
