@@ -136,7 +136,10 @@ def history(con: duckdb.DuckDBPyConnection, raw_dir: Path, folder: Path, cache_d
         key = cache_key(vintage, loader_module)
         out.append(kept(cache_dir, source_id, vintage, key) or _stage_and_keep(
             con, vintage, cache_dir, source_id, key, tables, stage))
-    _remove_others(cache_dir, source_id, {v.name for v in (*chosen, current)})
+    # Kept: the vintages read, and those newer than a pinned one (read again once it is unpinned). The others (a
+    # month's earlier days, each kept while it was the newest; vintages removed from raw) go.
+    newer = [v for v in vintages.list_vintages(raw_dir, *Path(folder).parts) if v.name > current.name]
+    _remove_others(cache_dir, source_id, {v.name for v in (*chosen, current, *newer)})
     return out
 
 

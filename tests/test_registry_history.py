@@ -131,6 +131,18 @@ def test_what_a_killed_build_left_in_the_cache_is_removed(sirene_raw: Path, tmp_
     assert fr_counts(con) == [(date(2023, 12, 31), 8), (date(2024, 12, 31), 7)]
 
 
+def test_a_pinned_vintage_reads_the_older_ones_and_keeps_the_newer_ones_kept(
+        sirene_raw: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = tmp_path / "cache"
+    sirene.load(duckdb.connect(), sirene_raw, cache)
+    monkeypatch.setenv("OBSERVATORY_VINTAGE_FR_SIRENE", "2024-07-02")
+    con = duckdb.connect()
+    sirene.load(con, sirene_raw, cache)
+    assert fr_counts(con) == [(date(2023, 12, 31), 8), (date(2024, 5, 31), 7)]
+    kept = cache / snapshots.SNAPSHOTS_DIR / "fr_sirene"
+    assert sorted(p.name for p in kept.iterdir()) == ["2024-06-20", "2024-07-02", "2025-01-04"]
+
+
 def test_a_changed_loader_stages_its_kept_vintages_again(sirene_raw: Path, tmp_path: Path,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     cache = tmp_path / "cache"
