@@ -150,7 +150,8 @@ def _stage_and_keep(con: duckdb.DuckDBPyConnection, vintage: Path, cache_dir: Pa
     Path(cache_dir).mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX, dir=cache_dir))
     main = con.execute("SELECT current_database()").fetchone()[0]
-    con.execute(f"ATTACH '{str(scratch / 'scratch.duckdb')}' AS {_SCRATCH}")
+    database = str(scratch / "scratch.duckdb").replace("'", "''")
+    con.execute(f"ATTACH '{database}' AS {_SCRATCH}")
     try:
         con.execute(f"USE {_SCRATCH}")
         summary = stage(con, vintage, scratch / "extracted")

@@ -21,6 +21,7 @@ from test_kbo_fetch import MEMBERS, zip_members
 from test_sirene import ESTABLISHMENTS_CSV, UNITS_CSV
 
 from observatory import harmonise, mart, snapshots, vintages
+from observatory.errors import InputError
 from observatory.sources import kbo, sirene
 
 
@@ -141,6 +142,22 @@ def test_a_pinned_vintage_reads_the_older_ones_and_keeps_the_newer_ones_kept(
     assert fr_counts(con) == [(date(2023, 12, 31), 8), (date(2024, 5, 31), 7)]
     kept = cache / snapshots.SNAPSHOTS_DIR / "fr_sirene"
     assert sorted(p.name for p in kept.iterdir()) == ["2024-06-20", "2024-07-02", "2025-01-04"]
+
+
+def test_a_bad_older_vintage_is_named_and_leaves_nothing_behind(sirene_raw: Path, tmp_path: Path) -> None:
+    # The kept June stock loses its siret column: staged again (its data changed), it is refused, naming the file.
+    broken = sirene_raw / "fr" / "sirene" / "2024-06-20"
+    (broken / "provenance.json").unlink()  # a vintage edited by hand: its files are what identify it
+    csv = broken / "StockEtablissement_utf8.csv"
+    lines = csv.read_text(encoding="utf-8").splitlines(keepends=True)
+    csv.write_text(lines[0].replace(",siret,", ",numero,") + "".join(lines[1:]), encoding="utf-8")
+    cache = tmp_path / "cache"
+    con = duckdb.connect()
+    with pytest.raises(InputError) as caught:
+        sirene.load(con, sirene_raw, cache)
+    assert str(csv) in str(caught.value) and "siret" in str(caught.value)
+    assert con.execute("SELECT current_database()").fetchone()[0] == "memory"  # the scratch database is gone
+    assert not list(cache.glob(f"{snapshots.SCRATCH_PREFIX}*"))
 
 
 def test_a_changed_loader_stages_its_kept_vintages_again(sirene_raw: Path, tmp_path: Path,
