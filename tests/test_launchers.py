@@ -126,6 +126,25 @@ def _stop(process: subprocess.Popen) -> None:
         process.wait(timeout=30)
 
 
+def _sample_with_sirene_vintages(raw: Path) -> Path:
+    """The sample, with its SIRENE stock as two fetched vintages (the end of 2023 and of 2024: the same files with
+    another reference period), so that the runs launched here stage an older registry vintage in their step
+    process (the registry time series)."""
+    shutil.copytree(SAMPLE, raw)
+    folder = raw / "fr" / "sirene"
+    files = [p for p in folder.iterdir() if p.is_file()]
+    for vintage, period in (("2024-01-05", "2023-12-31"), ("2025-01-03", "2024-12-31")):
+        (folder / vintage).mkdir()
+        for path in files:
+            text = path.read_bytes()
+            if path.name.endswith(".origin.json"):
+                text = text.replace(b'"reference_period": "2024-12-31"', f'"reference_period": "{period}"'.encode())
+            (folder / vintage / path.name).write_bytes(text)
+    for path in files:
+        path.unlink()
+    return raw
+
+
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory) -> Iterator[DagsterServers]:
     root = tmp_path_factory.mktemp("launchers")
@@ -133,6 +152,7 @@ def servers(tmp_path_factory) -> Iterator[DagsterServers]:
     home.mkdir()
     shutil.copyfile(PROJECT_ROOT / "dagster.yaml", home / "dagster.yaml")
     warehouse = root / "warehouse"
+    raw = _sample_with_sirene_vintages(root / "raw")
     log_dir = root / "logs"
     log_dir.mkdir()
     with pytest.MonkeyPatch.context() as patch:
@@ -142,8 +162,8 @@ def servers(tmp_path_factory) -> Iterator[DagsterServers]:
                      "OBSERVATORY_WAREHOUSE_DIR", "OBSERVATORY_POPULATION_SOURCE"):
             patch.delenv(name, raising=False)
         patch.setenv("DAGSTER_HOME", str(home))
-        cli._dagster_environment(SAMPLE, warehouse)
-        cli._sync_reference_years(SAMPLE)
+        cli._dagster_environment(raw, warehouse)
+        cli._sync_reference_years(raw)
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT),
                                                                          os.environ.get("PYTHONPATH")]))}
     port = _free_port()
@@ -278,3 +298,11 @@ def test_the_nightly_request_is_launched_by_the_daemon_and_publishes(servers):
     }))
     assert servers.wait_for_run(run_id) == "SUCCESS"
     assert _published_run(servers.warehouse) == run_id
+    # The step process read the older SIRENE vintage too: each is a year of mart.establishments.
+    con = duckdb.connect(str(servers.warehouse / PUBLISHED_FILE_NAME), read_only=True)
+    try:
+        years = con.execute("SELECT DISTINCT year, snapshot_date::VARCHAR FROM mart.establishments "
+                            "WHERE country = 'FR' ORDER BY 1").fetchall()
+    finally:
+        con.close()
+    assert years == [(2023, "2023-12-31"), (2024, "2024-12-31")]
