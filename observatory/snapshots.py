@@ -93,10 +93,13 @@ def keep(con: duckdb.DuckDBPyConnection, cache_dir: Path, source_id: str, vintag
     folder.parent.mkdir(parents=True, exist_ok=True)
     partial = Path(tempfile.mkdtemp(prefix=f".{vintage.name}.", dir=folder.parent))
     try:
+        # This vintage's records only: the build's connection also holds those the older vintages added.
+        records = {"meta.sources": f" WHERE source_id = '{source_id}' AND vintage = '{vintage.name}'",
+                   "meta.rejects": f" WHERE source_id = '{source_id}' AND year IS NULL"}
+        if not table_exists(con, "meta.rejects"):
+            con.execute(REJECTS.ensure_ddl())  # a loader that rejected nothing may not have created it
         for table in (*tables, *RECORDS):
-            where = f" WHERE source_id = '{source_id}'" if table in RECORDS else ""
-            if table in RECORDS and not table_exists(con, table):
-                con.execute(REJECTS.ensure_ddl())  # a loader that rejected nothing may not have created it
+            where = records.get(table, "")
             target = str(partial / f"{table}.parquet").replace("'", "''")
             con.execute(f"COPY (SELECT * FROM {table}{where}) TO '{target}' (FORMAT parquet)")
         (partial / RECORD_FILE).write_text(json.dumps({"key": key, "summary": summary}, default=str, indent=1),

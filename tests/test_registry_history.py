@@ -10,6 +10,7 @@ the cooperative 0200.362.210 and the SRL 0420.000.003 (and their units) are gone
 from __future__ import annotations
 
 import shutil
+import zipfile
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -158,6 +159,30 @@ def test_a_bad_older_vintage_is_named_and_leaves_nothing_behind(sirene_raw: Path
     assert str(csv) in str(caught.value) and "siret" in str(caught.value)
     assert con.execute("SELECT current_database()").fetchone()[0] == "memory"  # the scratch database is gone
     assert not list(cache.glob(f"{snapshots.SCRATCH_PREFIX}*"))
+
+
+def test_each_year_names_its_own_files_build_after_build(tmp_path: Path) -> None:
+    # One working database across builds, as the pipeline keeps it; the oldest stock is a ZIP, so its file names
+    # are not replaced by the newer vintages' (the CSVs) when these are loaded.
+    raw, cache, con = tmp_path / "raw", tmp_path / "cache", duckdb.connect()
+    oldest = sirene_vintage(raw, "2024-06-20", "2023-12")
+    for stem in ("StockUniteLegale_utf8", "StockEtablissement_utf8"):
+        with zipfile.ZipFile(oldest / f"{stem}.zip", "w") as archive:
+            archive.write(oldest / f"{stem}.csv", f"{stem}.csv")
+        (oldest / f"{stem}.csv").unlink()
+        (oldest / f"{stem}.csv.origin.json").rename(oldest / f"{stem}.zip.origin.json")
+    (oldest / "provenance.json").unlink()
+    for day, period in (("2025-01-04", "2024-12"), ("2026-01-05", "2025-12"), ("2027-01-05", "2026-12"),
+                        ("2028-01-05", "2027-12")):
+        sirene_vintage(raw, day, period)
+        sirene.load(con, raw, cache)
+    files = con.execute("SELECT vintage, list(file_name ORDER BY file_name) FROM meta.sources GROUP BY ALL "
+                        "ORDER BY ALL").fetchall()
+    assert files == [("2024-06-20", ["StockEtablissement_utf8.zip", "StockUniteLegale_utf8.zip"])] + [
+        (day, ["StockEtablissement_utf8.csv", "StockUniteLegale_utf8.csv"])
+        for day in ("2025-01-04", "2026-01-05", "2027-01-05", "2028-01-05")]
+    assert [d.year for (d,) in con.execute("SELECT DISTINCT snapshot_date FROM src.fr_sirene_establishments "
+                                           "ORDER BY 1").fetchall()] == [2023, 2024, 2025, 2026, 2027]
 
 
 def test_a_changed_loader_stages_its_kept_vintages_again(sirene_raw: Path, tmp_path: Path,
