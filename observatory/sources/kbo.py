@@ -13,7 +13,13 @@ Results:
   juridical form of the enterprise (CAC form first), type of enterprise, NACE version and code of the unit's main
   activity, employer flag). Harmonisation maps postcodes to NUTS3 and forms to families;
 - ``meta.rejects``: units kept out (invalid identifiers, enterprise missing from enterprise.csv), one row per unit;
+- ``src.be_kbo_enterprises``: one row per enterprise seen, with its seat, form, main activity, ``StartDate`` and,
+  for one that left, when (the enterprise demography);
 - ``meta.sources``: one row per member used, named ``<zip>:<member>``.
+
+The vintages older than the one read (one per month) are staged once each by the same code and kept
+(:mod:`observatory.snapshots`): each adds the establishment units of its year, and their enterprises date the
+departures between Fulls (:func:`_combine_enterprises`).
 
 Update files (sources-be.md, "Update ZIP" [V-file]): ``KboOpenData_<nnnn>_..._Update.zip`` holds meta.csv
 (ExtractType ``update``), a complete code.csv and, per table, ``<table>_delete.csv`` (key column only) and
@@ -1024,8 +1030,9 @@ def _build_units(con: duckdb.DuckDBPyConnection) -> None:
 
 SOURCES = (Source(
     SOURCE_ID, "BE", FOLDER, "KBO/BCE open-data extract",
-    "KBO/BCE open-data Full extract, read straight from its ZIP: code list and active establishment units "
-    "aggregated by postcode, juridical form, activity and employer flag.",
+    "KBO/BCE open-data Full extract and the Updates after it, read straight from their ZIPs: code list, active "
+    "establishment units aggregated by postcode, juridical form, activity and employer flag, and the enterprises "
+    "(demography). The older vintages kept add the units of their years and date the departures between Fulls.",
     REGISTRY, ("src.be_kbo_establishments", "src.be_kbo_codes", "src.be_kbo_enterprises"), load,
     harmonisation=harmonise.KBO,
     fetcher=Fetcher("kbo", FOLDER, "KBO/BCE open data: newest Full extract and the Update files after it "

@@ -9,7 +9,9 @@ employer): harmonisation classifies it by territory. The département (``dep_cod
 ``codeCommuneEtablissement``, three for the overseas 97x) is the finest territory the observatory publishes (NUTS3);
 grouping by commune gave about 12 million groups nationally, for nothing, and cost more than reading the files
 (issue 14). Each group keeps one of its commune codes (``commune_example``) for the reject messages.
-``activitePrincipaleNAF25Etablissement`` (added 2025-12-16) is read when the file has it.
+``activitePrincipaleNAF25Etablissement`` (added 2025-12-16) is read when the file has it. The vintages older than
+the one read (one per month) are staged once each by the same code and kept (:mod:`observatory.snapshots`): each
+adds the establishments of its year to the table, the latest snapshot of each year.
 
 :func:`fetch` downloads both files (Parquet by default, ZIP with ``OBSERVATORY_SIRENE_FORMAT=zip``) into a dated
 vintage ``fr/sirene/<date>/``, which :func:`find_files` then reads; HEAD (ETag, Last-Modified, length) spares the
@@ -676,6 +678,7 @@ SOURCES = (Source(
     SOURCE_ID, "FR", FOLDER, "INSEE SIRENE stock files",
     "INSEE SIRENE stock files (legal units and establishments; Parquet, CSV or ZIP), read by DuckDB and aggregated "
     "to active establishments by département, legal category, ESS flag, activity and employer flag; and the legal "
-    "units by their head office's département, legal category, years of creation and cessation (demography).",
+    "units by their head office's département, legal category, years of creation and cessation (demography). The "
+    "older vintages kept add the establishments of their years.",
     REGISTRY, ("src.fr_sirene_establishments", "src.fr_sirene_unit_demography"), load, harmonisation=harmonise.SIRENE,
     fetcher=Fetcher("sirene", FOLDER, "INSEE SIRENE stock files (legal units and establishments)", fetch)),)
