@@ -19,7 +19,9 @@ the raw folder it was built from. An asset is stale when:
 - the working or the published database file is missing.
 
 The run then builds those assets and everything downstream of them, ``observatory_database`` last, in one run
-(every year of a partitioned asset in that run, like the full build). A night with nothing stale requests nothing.
+(every year of a partitioned asset in that run, like the full build), then the report (``observatory_report``, which
+reads the published database: it is not in ``ALL_ASSETS``, so it is added here; alone when it was written before
+the last publication or its code changed). A night with nothing stale requests nothing.
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ from pipelines.assets import (
 )
 from pipelines.checks import ALL_CHECKS
 from pipelines.fetching import fetch_sources
+from pipelines.report import CODE as REPORT_CODE
+from pipelines.report import observatory_report
 from pipelines.resources import Warehouse
 from pipelines.years import YEARS, describe_changes, sync_years, years_range
 
@@ -47,6 +51,7 @@ BUILD_JOB = "build_observatory"
 TRIGGER_TAG = "observatory/trigger"
 DATABASE = observatory_database.key
 MAPPINGS = nomenclatures_table.key
+REPORT = observatory_report.key
 # Dagster records the asset's code version at the time on each materialisation.
 CODE_VERSION_TAG = "dagster/code_version"
 # Dagster records, on each materialisation, the data version of every upstream asset it read (here: the
@@ -158,17 +163,35 @@ def _plan(instance: dg.DagsterInstance, warehouse: Warehouse) -> NightlyPlan:
         for key in _SPECS:
             plan.reasons.setdefault(key, f"{STAGING_FILE_NAME} is missing")
 
+    if DATABASE not in plan.reasons and (why := _report_stale(instance, published)):
+        plan.reasons[REPORT] = why
     if plan.reasons:
         # Nothing follows from the mapping table's own code change: its consumers register the mapping tables again
         # from the files, and those that read a changed file are stale themselves.
-        roots = [key for key in plan.reasons if not (key == MAPPINGS and key in code_only)]
-        selected = dg.AssetSelection.assets(*roots).downstream().resolve(ALL_ASSETS) | set(plan.reasons)
+        roots = [key for key in plan.reasons if not (key == MAPPINGS and key in code_only) and key != REPORT]
+        selected = dg.AssetSelection.assets(*roots).downstream().resolve(ALL_ASSETS) | (set(plan.reasons) - {REPORT})
         if together := {k for key in selected for k in _TOGETHER.get(key, ())} - selected:
             selected |= dg.AssetSelection.assets(*together).downstream().resolve(ALL_ASSETS)
         sources = {d.asset_key for key in selected for d in _SPECS[key].deps if d.asset_key in RAW_FOLDERS}
         plan.assets = [*(k for k in RAW_FOLDERS if k in sources), *sorted(selected, key=_ORDER.__getitem__)]
+        # The report reads the published database: rewritten whenever it is republished.
+        if DATABASE in selected or REPORT in plan.reasons:
+            plan.assets.append(REPORT)
         plan.checks = [check for c in ALL_CHECKS for check in c.check_keys if check.asset_key in selected]
     return plan
+
+
+def _report_stale(instance: dg.DagsterInstance, published: int | None) -> str | None:
+    """Why the report (outside ALL_ASSETS) must be written again though the database is not republished: never
+    written, written before the last publication (a run that published and did not write it), or its code changed."""
+    record = _latest_materialization(instance, REPORT, None)
+    if record is None:
+        return "never built" if published is not None else None  # with no publication, the database is stale too
+    if published is not None and record.storage_id < published:
+        return "written before the last publication"
+    if record.asset_materialization.tags.get(CODE_VERSION_TAG) != REPORT_CODE.version():
+        return "code changed: another code version"
+    return None
 
 
 _UNFINISHED = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,

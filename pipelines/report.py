@@ -8,11 +8,13 @@ from observatory.config import PUBLISHED_FILE_NAME
 from pipelines.assets import observatory_database
 from pipelines.resources import Warehouse
 
-
 # Its code version is the digest of the files it runs, as for the other assets; it is not in pipelines.assets.CODE,
-# which holds the assets of ALL_ASSETS, the graph the nightly plans over (docs/report.md).
-@dg.asset(code_version=Code(nomenclatures=["nuts3_points"], modules=[report]).version(), group_name="published",
-          kinds={"html", "plotly"}, deps=[observatory_database])
+# which holds the assets of ALL_ASSETS: the nightly adds the report after the database it reads
+# (pipelines.automation), or alone when the report is older than the publication or its code changed.
+CODE = Code(nomenclatures=["nuts3_points"], modules=[report])
+
+
+@dg.asset(code_version=CODE.version(), group_name="published", kinds={"html", "plotly"}, deps=[observatory_database])
 def observatory_report(warehouse: Warehouse) -> dg.MaterializeResult:
     """The report in French, Dutch and English (``<warehouse>/report/report-<lang>.html``), read from the published
     ``observatory.duckdb``: key figures, the border compared, each NUTS3 in a sortable table and on a map, the

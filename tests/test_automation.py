@@ -22,6 +22,7 @@ from pipelines.assets import ALL_ASSETS, RAW_CASES, SOURCES, raw_key
 from pipelines.automation import BUILD_JOB, build_after_fetch, build_all, nightly_refresh, plan_nightly
 from pipelines.checks import ALL_CHECKS
 from pipelines.fetching import fetch_sources
+from pipelines.report import observatory_report
 from pipelines.resources import Warehouse
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "raw"
@@ -29,6 +30,7 @@ PACKAGE = codeversion.ROOT  # the checkout's observatory package, copied (never 
 # From the sources' descriptors (tests/test_sources.py checks the descriptors themselves).
 RAW = {s.folder.as_posix(): raw_key(s) for s in SOURCES}
 INGEST = {dg.AssetKey(s.source_id) for s in SOURCES}
+REPORT = observatory_report.key
 
 
 class Observatory:
@@ -40,7 +42,7 @@ class Observatory:
         self.warehouse_dir = root / "warehouse"
         self.warehouse = Warehouse(raw_dir=str(self.raw), warehouse_dir=str(self.warehouse_dir))
         self.instance = instance
-        self.defs = dg.Definitions(assets=ALL_ASSETS, asset_checks=ALL_CHECKS, jobs=[build_all],
+        self.defs = dg.Definitions(assets=[*ALL_ASSETS, observatory_report], asset_checks=ALL_CHECKS, jobs=[build_all],
                                    schedules=[nightly_refresh], resources={"warehouse": self.warehouse})
 
     def nightly(self) -> dg.RunRequest | str:
@@ -160,7 +162,7 @@ def test_nightly_rebuilds_only_what_is_stale(observatory):
     assert isinstance(first, dg.RunRequest)
     assert set(first.asset_selection) == {*RAW.values(), RAW_CASES.key,
                                           *(k for a in ALL_ASSETS if isinstance(a, dg.AssetsDefinition)
-                                            and a.is_materializable for k in a.keys)}
+                                            and a.is_materializable for k in a.keys), REPORT}
     assert first.tags["dagster/asset_partition_range_start"] == "2022"  # every year, in this one run
     assert first.tags["observatory/trigger"] == "nightly"
     result = observatory.run(first)
@@ -179,10 +181,10 @@ def test_nightly_rebuilds_only_what_is_stale(observatory):
     assert set(third.asset_selection) == {RAW["fr/sirene"], dg.AssetKey("fr_sirene"),
                                           dg.AssetKey("harmonised_establishments"), dg.AssetKey("mart_establishments"),
                                           dg.AssetKey("harmonised_demography"), dg.AssetKey("mart_demography"),
-                                          dg.AssetKey("mart_cases"), dg.AssetKey("observatory_database"),
+                                          dg.AssetKey("mart_cases"), dg.AssetKey("observatory_database"), REPORT,
                                           RAW_CASES.key}  # the cases' folder is observed before they are rebuilt
     assert not (INGEST - {dg.AssetKey("fr_sirene")}) & set(third.asset_selection)  # the other sources: untouched
-    assert third.asset_selection[-1] == dg.AssetKey("observatory_database")
+    assert third.asset_selection[-2:] == [dg.AssetKey("observatory_database"), REPORT]  # the report reads it
     assert "dagster/asset_partition_range_start" not in third.tags  # nothing partitioned to rebuild
     assert {c.asset_key for c in third.asset_check_keys} == {dg.AssetKey("fr_sirene"),
                                                              dg.AssetKey("harmonised_establishments"),
@@ -206,7 +208,7 @@ def test_nightly_rebuilds_only_what_is_stale(observatory):
     case.write_text(case.read_text(encoding="utf-8").replace("jobs_created: 2", "jobs_created: 3"), encoding="utf-8")
     edited = observatory.nightly()
     assert set(edited.asset_selection) == {RAW_CASES.key, dg.AssetKey("mart_cases"),
-                                           dg.AssetKey("observatory_database")}
+                                           dg.AssetKey("observatory_database"), REPORT}
     assert observatory.run(edited).success
 
     # A partial rebuild from the UI that did not publish: the nightly finishes the job.
@@ -214,8 +216,20 @@ def test_nightly_rebuilds_only_what_is_stale(observatory):
         instance=observatory.instance, asset_selection=[dg.AssetKey("mart_dimensions")])
     assert partial.success
     fifth = observatory.nightly()
-    assert set(fifth.asset_selection) == {dg.AssetKey("mart_dimensions"), dg.AssetKey("observatory_database")}
+    assert set(fifth.asset_selection) == {dg.AssetKey("mart_dimensions"), dg.AssetKey("observatory_database"), REPORT}
     assert observatory.run(fifth).success
+
+    # A run that republished without writing the report (the database materialised alone): the report alone.
+    republished = observatory.defs.resolve_job_def(BUILD_JOB).execute_in_process(
+        instance=observatory.instance, asset_selection=[dg.AssetKey("observatory_database")])
+    assert republished.success
+    assert plan_nightly(observatory.instance, observatory.warehouse).reasons == {
+        REPORT: "written before the last publication"}
+    sixth = observatory.nightly()
+    assert sixth.asset_selection == [REPORT] and not sixth.asset_check_keys
+    assert observatory.run(sixth).success
+    assert (observatory.warehouse_dir / "report" / "report-en.html").is_file()
+    assert observatory.nightly().startswith("Nothing stale")
 
     # The same files with another population setting are not "nothing new": what read the setting is redone.
     national = Warehouse(raw_dir=str(observatory.raw), warehouse_dir=str(observatory.warehouse_dir),
@@ -242,7 +256,7 @@ def _package_with(tmp_path: Path, path: str, old: str, new: str) -> Path:
 def test_the_nightly_rebuilds_what_a_code_change_affects(observatory, tmp_path, monkeypatch):
     assert observatory.run(observatory.nightly()).success
     keys = lambda *names: {dg.AssetKey(n) for n in names}  # noqa: E731
-    published = keys("mart_cross_border_comparison", "observatory_database")
+    published = keys("mart_cross_border_comparison", "observatory_database", "observatory_report")
     employment = keys("mart_jobs", "mart_indicators", "mart_perimeter_reconciliation") | published
 
     # A corrected mapping row: the assets whose SQL reads the file, and what is downstream of them; not the sources,
@@ -258,7 +272,7 @@ def test_the_nightly_rebuilds_what_a_code_change_affects(observatory, tmp_path, 
     assert set(request.asset_selection) == keys("nomenclatures_table", "harmonised_jobs", "harmonised_establishments",
                                                 "mart_establishments", "harmonised_demography", "mart_demography",
                                                 "mart_cases") | employment | {RAW_CASES.key}
-    assert request.asset_selection[-1] == dg.AssetKey("observatory_database")
+    assert request.asset_selection[-2:] == [dg.AssetKey("observatory_database"), REPORT]
     assert request.tags["dagster/asset_partition_range_start"] == "2022"  # harmonised_jobs: every year
 
     # An SQL file: the one asset that runs it, and the publication.
