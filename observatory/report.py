@@ -701,48 +701,47 @@ def survival_figure(data: ReportData, figures: Figures, cohort: int, sides: Sequ
     return figures.html(fig)
 
 
-def _survival_table(data: ReportData, lang: str, cohort: int, sides: Sequence[str]) -> str:
-    """Survivors / cohort and the rate at 3 years, by side and family."""
-    survival, no_cohort = data.survival or {}, text("no_cohort", lang)
+def _cohort_table(data: ReportData, lang: str, sides: Sequence[str], cohorts: dict[tuple[str, str], Cohort],
+                  table_id: str, caption: str) -> str:
+    """Survivors / created and the rate at 3 years, by side and family (``cohorts``: by (geo, family)); a family
+    without a cohort is a marked gap."""
+    no_cohort = text("no_cohort", lang)
     head = "".join(f"<th>{esc(text(k, lang))}</th>" for k in ("side", "family", "survivors_of_cohort", "survival_3y"))
     rows = []
     for geo in sides:
         for i, family in enumerate(SURVIVAL_FAMILIES):
-            row = survival.get((cohort, 3, geo, family))
+            row = cohorts.get((geo, family))
             counts = (f'<td class="num">{esc(fmt(row.survivors, lang))} / {esc(fmt(row.births, lang))}</td>'
                       if row else cell(MISSING, lang, "count", no_cohort))
             side = (f'<th scope="row" rowspan="{len(SURVIVAL_FAMILIES)}">{esc(data.label("geo", geo, lang))}</th>'
                     if i == 0 else "")
             rows.append(f"<tr>{side}<td>{esc(_family(data, family, lang))}</td>{counts}"
                         f"{cell(_rate(row), lang, 'percent', no_cohort)}</tr>")
-    return (f'<table class="key" id="survival-table"><caption>{esc(text("survival_table_caption", lang, cohort=cohort))}'
-            f"</caption><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
+    return (f'<table class="key" id="{table_id}"><caption>{esc(caption)}</caption><thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(rows)}</tbody></table>")
+
+
+def _survival_table(data: ReportData, lang: str, cohort: int, sides: Sequence[str]) -> str:
+    """The cohort's survivors / created and rate at 3 years, by side and family."""
+    three = {(geo, family): row for (c, h, geo, family), row in (data.survival or {}).items() if c == cohort and h == 3}
+    return _cohort_table(data, lang, sides, three, "survival-table",
+                         text("survival_table_caption", lang, cohort=cohort))
 
 
 def _pooled_survival_table(data: ReportData, lang: str, sides: Sequence[str]) -> str:
     """Survivors / enterprises created and the rate at 3 years over every cohort published at 3 years, by side and
     family: the comparison of a small family with all enterprises that one cohort is too small for."""
-    pooled: dict[tuple[str, str], tuple[int, int]] = {}
+    sums: dict[tuple[str, str], tuple[int, int]] = {}
     cohorts = [k[0] for k in data.survival or {} if k[1] == 3]
     for (_, horizon, geo, family), row in (data.survival or {}).items():
         if horizon == 3:
-            births, survivors = pooled.get((geo, family), (0, 0))
-            pooled[(geo, family)] = (births + row.births, survivors + row.survivors)
-    head = "".join(f"<th>{esc(text(k, lang))}</th>" for k in ("side", "family", "survivors_of_cohort", "survival_3y"))
-    rows, no_cohort = [], text("no_cohort", lang)
-    for geo in sides:
-        for i, family in enumerate(SURVIVAL_FAMILIES):
-            births, survivors = pooled.get((geo, family), (0, 0))
-            side = (f'<th scope="row" rowspan="{len(SURVIVAL_FAMILIES)}">{esc(data.label("geo", geo, lang))}</th>'
-                    if i == 0 else "")
-            counts = (f'<td class="num">{esc(fmt(survivors, lang))} / {esc(fmt(births, lang))}</td>' if births
-                      else cell(MISSING, lang, "count", no_cohort))
-            rate = _value(100 * survivors / births, None) if births else MISSING
-            rows.append(f"<tr>{side}<td>{esc(_family(data, family, lang))}</td>{counts}"
-                        f"{cell(rate, lang, 'percent', no_cohort)}</tr>")
+            births, survivors = sums.get((geo, family), (0, 0))
+            sums[(geo, family)] = (births + row.births, survivors + row.survivors)
+    pooled = {key: Cohort(births, survivors, 100 * survivors / births)
+              for key, (births, survivors) in sums.items() if births}
     caption = text("pooled_caption", lang, first=min(cohorts), last=max(cohorts))
-    return (f'<p>{esc(text("pooled_text", lang))}</p><table class="key" id="pooled-survival-table">'
-            f"<caption>{esc(caption)}</caption><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
+    return (f'<p>{esc(text("pooled_text", lang))}</p>'
+            f'{_cohort_table(data, lang, sides, pooled, "pooled-survival-table", caption)}')
 
 
 def _demography_table(data: ReportData, lang: str, year: int, sides: Sequence[str]) -> str:
