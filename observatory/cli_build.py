@@ -9,6 +9,7 @@ stage is done (and, on a terminal, the step running now, rewritten in place). ``
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import sys
 import time
@@ -23,8 +24,10 @@ from dagster._core.execution.api import execute_run_iterator
 from dagster._core.remote_origin import InProcessCodeLocationOrigin, RemoteJobOrigin, RemoteRepositoryOrigin
 from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
 
+from observatory import vintages
 from observatory.buildlock import BuildLock, Holder
 from observatory.config import PROJECT_ROOT, default_raw_dir
+from observatory.errors import InputError
 
 DEFINITIONS_MODULE = "pipelines.definitions"
 DEFINITIONS_ATTRIBUTE = "defs"
@@ -169,6 +172,7 @@ def run_build(job_name: str, location_name: str, *, verbose: bool, started: floa
     Unless ``full``, only what the nightly would find stale is run (:func:`pipelines.automation.plan_nightly`: a
     raw folder, a code file or a setting changed, a run did not publish, a database file is missing) with what
     follows from it; with nothing stale, no run is made and the outcome says why."""
+    from pipelines.assets import RAW_FOLDERS
     from pipelines.automation import plan_nightly
     from pipelines.definitions import all_years_tags
     from pipelines.recovery import after_taking_lock, fail_dead_runs
@@ -184,13 +188,17 @@ def run_build(job_name: str, location_name: str, *, verbose: bool, started: floa
             raw_dir = Path((resources or {}).get("warehouse", {}).get("raw_dir") or default_raw_dir())
             years = all_years_tags(instance, raw_dir)  # the years of the deliveries there now
             selection = None
-            if not full:
-                settings = (resources or {}).get("warehouse", {})
-                current = default_warehouse()
-                plan = plan_nightly(instance, Warehouse(**{"raw_dir": current.raw_dir,
-                                                           "warehouse_dir": current.warehouse_dir,
-                                                           "population_source": current.population_source,
-                                                           **settings}))
+            current = default_warehouse()
+            warehouse = Warehouse(**{"raw_dir": current.raw_dir, "warehouse_dir": current.warehouse_dir,
+                                     "population_source": current.population_source,
+                                     **(resources or {}).get("warehouse", {})})
+            if full:
+                # The raw files a first build must hash, hashed at once: the run's observations then find them. A
+                # folder that cannot be read is left to its observation, which names the problem in the run.
+                with warehouse.remembered_checksums(), contextlib.suppress(InputError, OSError):
+                    vintages.source_versions(warehouse.raw_path, RAW_FOLDERS.values())
+            else:
+                plan = plan_nightly(instance, warehouse)
                 if not plan.reasons:
                     return BuildOutcome(run_id="", success=True, skipped=plan.skip_reason().skip_message)
                 selection = plan.assets

@@ -25,6 +25,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from types import TracebackType
@@ -106,6 +107,16 @@ def source_version(raw_dir: Path, folder: Path) -> str:
     # A registry's older vintages are years of its time series: one more, or one fewer, changes what it stages.
     earlier = [v.name for v in earlier_vintages(raw_dir, folder)] if Path(folder).parts in TIME_SERIES else []
     return version + (f"+{hashlib.sha256(' '.join(earlier).encode()).hexdigest()[:8]}" if earlier else "")
+
+
+def source_versions(raw_dir: Path, folders: Iterable[Path]) -> list[str]:
+    """:func:`source_version` of each folder, the files that need hashing hashed first all at once
+    (:func:`observatory.checksums.sha256_all`)."""
+    folders = list(folders)
+    unrecorded = [where for folder in folders
+                  if (where := current(raw_dir, folder)).is_dir() and not (where / PROVENANCE_FILE).is_file()]
+    checksums.sha256_all(where / name for where in unrecorded for name in data_files_here(where))
+    return [source_version(raw_dir, folder) for folder in folders]
 
 
 def earlier_vintages(raw_dir: Path, folder: Path) -> list[Path]:

@@ -109,8 +109,8 @@ def plan_nightly(instance: dg.DagsterInstance, warehouse: Warehouse) -> NightlyP
 
 
 def _plan(instance: dg.DagsterInstance, warehouse: Warehouse) -> NightlyPlan:
-    plan = NightlyPlan(versions={key: vintages.source_version(warehouse.raw_path, folder)
-                                 for key, folder in RAW_FOLDERS.items()})
+    plan = NightlyPlan(versions=dict(zip(RAW_FOLDERS, vintages.source_versions(warehouse.raw_path,
+                                                                               RAW_FOLDERS.values()), strict=True)))
     # A year dropped in (or removed) since the last evaluation is a partition (or no longer one) from now on.
     added, removed = sync_years(instance, warehouse.raw_path)
     if added or removed:

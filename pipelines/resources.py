@@ -169,6 +169,9 @@ class Warehouse(dg.ConfigurableResource):
         with _machine_failures_named(staging):
             self.warehouse_path.mkdir(parents=True, exist_ok=True)
             con = self._open_staging(staging)
+            # DuckDB draws a progress bar on standard output for a query over two seconds: at national scale it wrote
+            # over the build's own lines and into the steps' logs. It is a setting of the connection, not the database.
+            con.execute("SET enable_progress_bar = false")
             try:
                 yield con
             finally:

@@ -69,3 +69,37 @@ def test_a_cache_is_used_only_within_its_block(counted, tmp_path):
     checksums.sha256(tmp_path / "b.csv")  # back in the first cache: not remembered there yet, so hashed again
     assert read == ["b.csv", "b.csv"]
     assert str(data.resolve()) in other.read_text() and str(data.resolve()) in cache.read_text()
+
+
+def test_files_hashed_together_are_remembered_like_one(counted, tmp_path):
+    """A first build hashes every raw file it reads at once (vintages.source_versions): each is hashed once, on the
+    pool's threads, and the next build, file by file, finds them all."""
+    read, cache = counted
+    files = {}
+    for name, text in (("StockUniteLegale_utf8.csv", b"siren\n000325175\n"),
+                       ("StockEtablissement_utf8.csv", b"siren,siret\n000325175,00032517500016\n"),
+                       ("KboOpenData_0130_2025_01_Full.zip", b"PK not really\n")):
+        (tmp_path / name).write_bytes(text)
+        files[str((tmp_path / name).resolve())] = hashlib.sha256(text).hexdigest()
+    paths = [tmp_path / Path(name).name for name in files]
+    assert checksums.sha256_all([*paths, paths[0]], workers=3) == files
+    assert sorted(read) == sorted(p.name for p in paths)  # each once, the repeated path too
+    checksums.use_cache(None)
+    checksums.use_cache(cache)
+    assert {str(p.resolve()): checksums.sha256(p) for p in paths} == files
+    assert len(read) == 3
+
+
+def test_source_versions_hash_only_the_folders_without_provenance(counted, tmp_path):
+    from observatory import vintages
+
+    read, _ = counted
+    raw = tmp_path / "raw"
+    (raw / "fr" / "flores").mkdir(parents=True)
+    (raw / "fr" / "flores" / "flores.csv").write_text("a\n1\n")
+    (raw / "cases").mkdir()
+    (raw / "cases" / "cases.csv").write_text("siren\n")
+    folders = [Path("fr") / "flores", Path("cases"), Path("be") / "kbo"]
+    assert vintages.source_versions(raw, folders) == [vintages.source_version(raw, f) for f in folders]
+    assert sorted(read) == ["cases.csv", "flores.csv"]
+    assert vintages.source_versions(raw, folders)[2] == "absent"

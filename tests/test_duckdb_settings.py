@@ -1,4 +1,5 @@
-"""The working database opens with the memory limit and threads set by one setting (observatory.config)."""
+"""The working database opens with the memory limit and threads set by one setting (observatory.config), and
+without DuckDB's progress bar (it wrote over the build's own lines at national scale)."""
 
 from __future__ import annotations
 
@@ -19,10 +20,11 @@ def test_defaults_and_settings_reach_the_working_database(monkeypatch, tmp_path)
     monkeypatch.setenv(DUCKDB_THREADS_ENV, "1")
     warehouse = Warehouse(raw_dir=str(tmp_path / "raw"), warehouse_dir=str(tmp_path / "warehouse"))
     with warehouse.connect() as con:
-        limit, threads, spill = con.execute(
-            "SELECT current_setting('memory_limit'), current_setting('threads'), current_setting('temp_directory')"
+        limit, threads, spill, bar = con.execute(
+            "SELECT current_setting('memory_limit'), current_setting('threads'), current_setting('temp_directory'), "
+            "current_setting('enable_progress_bar')"
         ).fetchone()
-    assert (limit, threads) == ("286.1 MiB", 1)  # DuckDB shows 300 MB in MiB
+    assert (limit, threads, bar) == ("286.1 MiB", 1, False)  # DuckDB shows 300 MB in MiB
     assert spill == str(tmp_path / "warehouse" / "staging.duckdb.tmp")
 
 
