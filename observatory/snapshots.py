@@ -26,7 +26,7 @@ from pathlib import Path
 import duckdb
 
 from observatory import codeversion, vintages
-from observatory.duck import table_exists
+from observatory.duck import table_exists, transaction
 from observatory.schema import REJECTS
 
 SNAPSHOTS_DIR = "snapshots"
@@ -114,6 +114,33 @@ def keep(con: duckdb.DuckDBPyConnection, cache_dir: Path, source_id: str, vintag
         shutil.rmtree(partial, ignore_errors=True)
         raise
     return Kept(vintage.name, folder, summary)
+
+
+def add_history(con: duckdb.DuckDBPyConnection, raw_dir: Path, folder: Path, cache_dir: Path, source_id: str,
+                loader_module: str, tables: Sequence[str], stage: Stage, summary: dict,
+                combine: Callable[[duckdb.DuckDBPyConnection, list[Kept]], None] | None = None) -> list[Kept]:
+    """What a registry loader does after staging its current vintage, when ``raw_dir`` holds vintages of
+    ``folder``: keep the current vintage, get the older ones (:func:`history`), add each one's rows of the snapshot
+    table ``tables[0]`` and keep the latest snapshot of each year, let ``combine(con, earlier)`` build the other
+    tables over every vintage (the KBO's enterprises), and record the files and rejects of the vintages used
+    (:func:`add_records`: with ``combine``, every vintage is). One transaction; ``summary["snapshots"]`` says which
+    vintage gave which year. Returns the older vintages; none, and nothing done, when the folder has no vintages
+    (the embedded sample: its files lie in the source folder)."""
+    if not vintages.list_vintages(raw_dir, *Path(folder).parts):
+        return []
+    current = vintages.current(raw_dir, folder)
+    keep_current(con, cache_dir, source_id, current, loader_module, tables, summary)
+    earlier = history(con, raw_dir, folder, cache_dir, source_id, loader_module, tables, stage)
+    snapshot_table = tables[0]
+    with transaction(con):
+        for older in earlier:
+            con.execute(f"INSERT INTO {snapshot_table} BY NAME SELECT * FROM {older.table(snapshot_table)}")
+        one_per_year(con, snapshot_table)
+        if combine is not None and earlier:
+            combine(con, earlier)
+        summary["snapshots"] = add_records(con, source_id, current, earlier, snapshot_table,
+                                           every_vintage_used=combine is not None)
+    return earlier
 
 
 def keep_current(con: duckdb.DuckDBPyConnection, cache_dir: Path, source_id: str, vintage: Path,

@@ -282,23 +282,12 @@ def load(con: duckdb.DuckDBPyConnection, raw_dir: Path, cache_dir: Path) -> dict
     """
     folder = vintages.current(raw_dir, FOLDER)
     summary = _load_vintage(con, folder, cache_dir)
-    if not vintages.list_vintages(raw_dir, *FOLDER.parts):
-        return summary  # no vintages (the embedded sample): one extract and its Updates
-    snapshots.keep_current(con, cache_dir, SOURCE_ID, folder, __name__, HISTORY_TABLES, summary)
-    earlier = snapshots.history(con, raw_dir, FOLDER, cache_dir, SOURCE_ID, __name__, HISTORY_TABLES, _load_vintage)
-    if not earlier:
-        return summary
-    establishments, enterprises = HISTORY_TABLES
-    with transaction(con):
-        for kept in earlier:
-            con.execute(f"INSERT INTO {establishments} BY NAME SELECT * FROM {kept.table(establishments)}")
-        snapshots.one_per_year(con, establishments)
-        _combine_enterprises(con, earlier)
-        summary["snapshots"] = snapshots.add_records(con, SOURCE_ID, folder, earlier, establishments,
-                                                     every_vintage_used=True)  # their enterprises
-    summary.update(zip(("enterprises", "enterprises_departed", "observed_from"), con.execute(
-        f"SELECT count(*), count(departed_on), strftime(min(observed_from), '%Y-%m-%d') FROM {enterprises}"
-    ).fetchone(), strict=True))
+    # Every vintage is used: its enterprises are combined with the others' (_combine_enterprises).
+    if snapshots.add_history(con, raw_dir, FOLDER, cache_dir, SOURCE_ID, __name__, HISTORY_TABLES, _load_vintage,
+                             summary, combine=_combine_enterprises):
+        summary.update(zip(("enterprises", "enterprises_departed", "observed_from"), con.execute(
+            f"SELECT count(*), count(departed_on), strftime(min(observed_from), '%Y-%m-%d') FROM {HISTORY_TABLES[1]}"
+        ).fetchone(), strict=True))
     return summary
 
 

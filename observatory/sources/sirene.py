@@ -34,7 +34,7 @@ import duckdb
 
 from observatory import harmonise, safezip, snapshots, vintages, zipcache
 from observatory.download import DownloadError, DownloadResult, head_or_probe, version_markers
-from observatory.duck import table_exists, transaction
+from observatory.duck import table_exists
 from observatory.errors import InputError, describe_duckdb_read_error
 from observatory.fetch import Fetcher, FetchError, FetchOutcome, FetchSettings
 from observatory.provenance import SIDECAR_SUFFIX, Origin, read_origin, record_source
@@ -141,15 +141,7 @@ def load(con: duckdb.DuckDBPyConnection, raw_dir: Path, cache_dir: Path) -> dict
     """
     folder = vintages.current(raw_dir, FOLDER)
     summary = _load_vintage(con, folder, cache_dir)
-    if not vintages.list_vintages(raw_dir, *FOLDER.parts):
-        return summary  # no vintages (the embedded sample): one snapshot
-    snapshots.keep_current(con, cache_dir, SOURCE_ID, folder, __name__, HISTORY_TABLES, summary)
-    earlier = snapshots.history(con, raw_dir, FOLDER, cache_dir, SOURCE_ID, __name__, HISTORY_TABLES, _load_vintage)
-    with transaction(con):
-        for kept in earlier:
-            con.execute(f"INSERT INTO {HISTORY_TABLES[0]} BY NAME SELECT * FROM {kept.table(HISTORY_TABLES[0])}")
-        snapshots.one_per_year(con, HISTORY_TABLES[0])
-        summary["snapshots"] = snapshots.add_records(con, SOURCE_ID, folder, earlier, HISTORY_TABLES[0])
+    snapshots.add_history(con, raw_dir, FOLDER, cache_dir, SOURCE_ID, __name__, HISTORY_TABLES, _load_vintage, summary)
     return summary
 
 
