@@ -117,7 +117,8 @@ INVALID_UNIT = "invalid establishment unit number (not 9.999.999.999)"
 ORPHAN = "establishment unit whose enterprise is not in enterprise.csv"
 
 # Main activity preference (harmonisation.md: prefer the 2008 activity); then the ONSS (employer) activity, VAT,
-# the other activities; the group and code themselves break ties, so the choice never depends on row order.
+# the other activities; the group and code themselves break ties, so the choice never depends on row order. The
+# 4th and 5th elements are the chosen activity's NaceVersion and NaceCode (_activity_sql reads them back).
 _ACTIVITY_KEY = (
     "[CASE NaceVersion WHEN '2008' THEN '0' WHEN '2025' THEN '1' WHEN '2003' THEN '2' ELSE '3' END, "
     "CASE ActivityGroup WHEN '006' THEN '0' WHEN '001' THEN '1' WHEN '003' THEN '2' ELSE '3' END, "
@@ -940,14 +941,16 @@ def _refuse_repeats(con: duckdb.DuckDBPyConnection, path: Path, table: str, key:
 def _activity_sql(source: str) -> str:
     """Per entity (enterprise or unit): its best MAIN activity (and that activity's preference key, so that an
     Update's rows can be merged in), whether it has an ONSS (006) activity, and its rows. One hash aggregation over
-    activity.csv (36 M rows): arg_min over the ordered preference key picks the same row as row_number() over that
-    key would, in one pass and a fraction of the memory."""
-    return f"""SELECT EntityNumber AS entity, count(*) AS rows,
-                      coalesce(bool_or(ActivityGroup = '006'), false) AS employer,
-                      arg_min({{'version': coalesce(NaceVersion, ''), 'code': coalesce(NaceCode, '')}},
-                              {_ACTIVITY_KEY}) FILTER (WHERE Classification = 'MAIN') AS main,
-                      min({_ACTIVITY_KEY}) FILTER (WHERE Classification = 'MAIN') AS main_key
-               FROM {source} GROUP BY EntityNumber"""
+    activity.csv (36 M rows): the smallest preference key is the row row_number() over that key would pick, and it
+    ends with that row's NaceVersion and NaceCode, which are read back from it (an arg_min carrying them beside
+    the key took 8.2 s nationally, the key alone 7.0 s)."""
+    return f"""SELECT entity, rows, employer,
+                      CASE WHEN main_key IS NOT NULL THEN {{'version': main_key[4], 'code': main_key[5]}} END AS main,
+                      main_key
+               FROM (SELECT EntityNumber AS entity, count(*) AS rows,
+                            coalesce(bool_or(ActivityGroup = '006'), false) AS employer,
+                            min({_ACTIVITY_KEY}) FILTER (WHERE Classification = 'MAIN') AS main_key
+                     FROM {source} GROUP BY EntityNumber)"""
 
 
 def _stage_activity(con: duckdb.DuckDBPyConnection, zip_path: Path, member: Path) -> int:
