@@ -78,7 +78,7 @@ def _dagster_environment(raw_dir: Path | None, warehouse_dir: Path | None, popul
     warehouse = default_warehouse_dir()
     storage = warehouse / "dagster"
     (storage / "logs").mkdir(parents=True, exist_ok=True)
-    if "DAGSTER_HOME" not in os.environ:
+    if not os.environ.get("DAGSTER_HOME"):  # unset, or set empty (``DAGSTER_HOME= observatory build``)
         settings = (PROJECT_ROOT / "dagster.yaml").read_text(encoding="utf-8")
         copy = storage / "dagster.yaml"
         if not copy.is_file() or copy.read_text(encoding="utf-8") != settings:

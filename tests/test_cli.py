@@ -84,6 +84,14 @@ def test_a_missing_raw_folder_is_one_line_before_anything_runs(clean_settings, t
     assert "DAGSTER_HOME" not in os.environ
 
 
+def test_an_empty_dagster_home_is_taken_as_unset(clean_settings, tmp_path, monkeypatch):
+    # Dagster itself refuses an empty DAGSTER_HOME with a traceback; the build gives it the warehouse's as usual.
+    monkeypatch.setenv("DAGSTER_HOME", "")
+    warehouse = cli._dagster_environment(None, tmp_path / "warehouse")
+    assert os.environ["DAGSTER_HOME"] == str(warehouse / "dagster")
+    assert (warehouse / "dagster" / "dagster.yaml").is_file()
+
+
 def _runs(warehouse: Path) -> dg.DagsterInstance:
     return dg.DagsterInstance.from_config(str(warehouse / "dagster"))
 
