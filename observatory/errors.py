@@ -184,6 +184,9 @@ _ENVIRONMENT = (
     (errno.EROFS, ("Read-only file system",), "read-only file system"),
     (errno.EACCES, ("Permission denied",), "permission denied"),
     (errno.EPERM, ("Operation not permitted",), "operation not permitted"),
+    # SQLite (Dagster's run history) can fail with this rather than "disk is full" on a disk that filled up (seen
+    # in CI, a rebuild on a tmpfs it filled); a failing disk says it too.
+    (errno.EIO, ("disk I/O error", "Input/output error"), "disk I/O error (a full disk, or a failing one)"),
 )
 _QUOTED_PATH = re.compile(r'"(/[^"]+)"|\'(/[^\']+)\'')
 

@@ -172,6 +172,9 @@ def test_a_damaged_working_database_is_moved_aside_and_the_run_starts_afresh(tmp
      "permission denied at /w/observatory.duckdb: Permission denied"),
     (RuntimeError("(sqlite3.OperationalError) database or disk is full"),
      "disk full: (sqlite3.OperationalError) database or disk is full"),
+    # Seen in CI when a rebuild filled a 96 MB disk: Dagster reading its run back at the end of the run.
+    (RuntimeError('(sqlite3.OperationalError) disk I/O error\n[SQL: PRAGMA main.table_xinfo("runs")]'),
+     "disk I/O error (a full disk, or a failing one): (sqlite3.OperationalError) disk I/O error"),
 ])
 def test_failures_of_the_machine_are_named_with_their_path(error, expected):
     assert environment_problem(error).line() == expected
