@@ -189,9 +189,7 @@ def _report_stale(instance: dg.DagsterInstance, published: int | None) -> str | 
         return "never built" if published is not None else None  # with no publication, the database is stale too
     if published is not None and record.storage_id < published:
         return "written before the last publication"
-    if record.asset_materialization.tags.get(CODE_VERSION_TAG) != REPORT_CODE.version():
-        return "code changed: another code version"
-    return None
+    return _code_change(REPORT_CODE.digests(), [record])
 
 
 _UNFINISHED = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,

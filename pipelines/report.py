@@ -2,19 +2,22 @@
 
 import dagster as dg
 
-from observatory import report
+from observatory import codeversion, report
 from observatory.codeversion import Code
 from observatory.config import PUBLISHED_FILE_NAME
-from pipelines.assets import observatory_database
+from pipelines.assets import CODE_FILES, observatory_database
 from pipelines.resources import Warehouse
 
-# Its code version is the digest of the files it runs, as for the other assets; it is not in pipelines.assets.CODE,
-# which holds the assets of ALL_ASSETS: the nightly adds the report after the database it reads
-# (pipelines.automation), or alone when the report is older than the publication or its code changed.
+# Its code version is the digest of the files it runs, and each materialisation records their digests, as for the
+# other assets; it is not in pipelines.assets.CODE, which holds the assets of ALL_ASSETS: the nightly adds the report
+# after the database it reads (pipelines.automation), or alone when the report is older than the publication or its
+# code changed.
 CODE = Code(nomenclatures=["nuts3_points"], modules=[report])
+_FILES = CODE.digests()  # taken when the code loads, as the code version is
 
 
-@dg.asset(code_version=CODE.version(), group_name="published", kinds={"html", "plotly"}, deps=[observatory_database])
+@dg.asset(code_version=codeversion.version(_FILES), group_name="published", kinds={"html", "plotly"},
+          deps=[observatory_database])
 def observatory_report(warehouse: Warehouse) -> dg.MaterializeResult:
     """The report in French, Dutch and English (``<warehouse>/report/report-<lang>.html``), read from the published
     ``observatory.duckdb``: key figures, the border compared, each NUTS3 in a sortable table and on a map, the
@@ -26,4 +29,5 @@ def observatory_report(warehouse: Warehouse) -> dg.MaterializeResult:
     metadata = {f"path_{p.language}": dg.MetadataValue.path(str(p.path)) for p in pages}
     metadata.update({f"size_bytes_{p.language}": p.size_bytes for p in pages})
     metadata["figures"] = dg.MetadataValue.json({p.language: p.figures for p in pages})
+    metadata[CODE_FILES] = dg.MetadataValue.json(_FILES)
     return dg.MaterializeResult(metadata=metadata)

@@ -298,6 +298,12 @@ def test_the_nightly_rebuilds_what_a_code_change_affects(observatory, tmp_path, 
     population = observatory.nightly()
     assert set(population.asset_selection) == keys("harmonised_population", "mart_population") | employment
 
+    # The report's own code (outside ALL_ASSETS): the report alone, the file named as for the other assets.
+    report_code = _package_with(tmp_path, "report.py", "\n", "\n# corrected\n")
+    monkeypatch.setattr(codeversion, "ROOT", report_code)
+    assert plan_nightly(observatory.instance, observatory.warehouse).reasons == {REPORT: "code changed: report.py"}
+    assert observatory.nightly().asset_selection == [REPORT]
+
     # A file no asset runs: nothing.
     sample = _package_with(tmp_path, "sample/kbo.py", "\n", "\n# corrected\n")
     monkeypatch.setattr(codeversion, "ROOT", sample)
