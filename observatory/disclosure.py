@@ -203,16 +203,20 @@ class _Search:
                 for f in ("ESS", "ALL"):
                     self.frozen[geo[g], family[f], nace["TOTAL"], cube.index[3]["T"], cube.index[4]["TOTAL"]] = True
         self.frozen &= ~cube.hidden
-        self._open = (cube.exists & ~self.frozen).ravel()  # a cell a hypercube may use as a corner
+        self._open_cells()
         self._arrays: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
         self._patterns = [{code: [(tuple(cube.index[k][c] for c in plus), tuple(cube.index[k][c] for c in minus))
                                   for plus, minus in d.patterns(code)] for code in d.codes}
                           for k, d in enumerate(cube.dims)]
 
+    def _open_cells(self) -> None:
+        """``_open``: the cells a hypercube may use as corners (they have a row and are not frozen), flat."""
+        self._open = (self.cube.exists & ~self.frozen).ravel()
+
     def unfreeze(self) -> None:
         """Let the key figures be hidden too (the last resort of :func:`suppress_year`)."""
         self.frozen[...] = False
-        self._open = self.cube.exists.ravel().copy()
+        self._open_cells()
 
     def _padded(self, k: int, code: int) -> tuple[np.ndarray, np.ndarray]:
         """The vectors of dimension ``k`` through ``code`` as arrays: codes (padded with ``code``) and signs (0 for
