@@ -351,8 +351,9 @@ def _stage_units(con: duckdb.DuckDBPyConnection, file: _File) -> int:
             rows_sql = "SELECT * FROM _sirene_unit_rows"
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE _sirene_unit_kinds AS
-                SELECT CAST(row_number() OVER () AS INTEGER) AS kind, categorieJuridiqueUniteLegale,
-                       economieSocialeSolidaireUniteLegale,
+                SELECT CAST(row_number() OVER (ORDER BY categorieJuridiqueUniteLegale,
+                                               economieSocialeSolidaireUniteLegale) AS INTEGER) AS kind,
+                       categorieJuridiqueUniteLegale, economieSocialeSolidaireUniteLegale,
                        coalesce(CAST(categorieJuridiqueUniteLegale AS VARCHAR), '') AS cj,
                        coalesce(CAST(economieSocialeSolidaireUniteLegale AS VARCHAR), '') AS ess_flag
                 FROM (SELECT DISTINCT categorieJuridiqueUniteLegale, economieSocialeSolidaireUniteLegale
@@ -439,11 +440,14 @@ def _group_establishments(con: duckdb.DuckDBPyConnection, file: _File) -> dict:
     """``_sirene_groups``: one pass over the establishment file, joined to ``_sirene_units`` and aggregated.
 
     Active establishments keep their detail (orphans one group per siret, for the rejects); closed ones collapse into
-    one group that still counts the rows read and the last processing date.
+    one group that still counts the rows read and the last processing date. From Parquet the closed ones (more than
+    half) are counted apart, reading two columns, and the join reads the active ones alone: 9.8 s became 8.1 s
+    nationally (issue 14). A CSV is parsed whole whatever is read of it, so it is read once.
     """
     source = _source(con, file, ESTABLISHMENT_COLUMNS, ESTABLISHMENT_OPTIONAL,
                      dates=("dateDernierTraitementEtablissement",))
     naf2025 = ", ".join(_sql_string(n) for n in NAF2025_NOMENCLATURES)
+    apart = file.data.suffix == ".parquet"
     with _reading(file), _units_as_build_side(con):
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE _sirene_groups AS
@@ -460,7 +464,7 @@ def _group_establishments(con: duckdb.DuckDBPyConnection, file: _File) -> dict:
                                          THEN activitePrincipaleEtablissement END, '') AS activity_naf25,
                            coalesce(caractereEmployeurEtablissement = 'O', false) AS employer,
                            dateDernierTraitementEtablissement AS processed
-                    FROM {source}
+                    FROM {source} {"WHERE etatAdministratifEtablissement = 'A'" if apart else ""}
                 )
                 SELECT e.active,
                        e.active AND u.siren IS NULL AS orphan,
@@ -480,6 +484,12 @@ def _group_establishments(con: duckdb.DuckDBPyConnection, file: _File) -> dict:
                 FROM e LEFT JOIN _sirene_units u ON u.siren = CASE WHEN e.active THEN {_siren_key("e.siren")} END
                 GROUP BY ALL"""
         )
+        if apart:
+            con.execute(
+                f"""INSERT INTO _sirene_groups (active, orphan, establishments, last_processed)
+                    SELECT false, false, count(*), max(dateDernierTraitementEtablissement) FROM {source}
+                    WHERE NOT coalesce(etatAdministratifEtablissement = 'A', false) HAVING count(*) > 0"""
+            )
     rows, active, orphans, last_processed = con.execute(
         """SELECT coalesce(sum(establishments), 0), coalesce(sum(establishments) FILTER (WHERE active), 0),
                   coalesce(sum(establishments) FILTER (WHERE orphan), 0), max(last_processed)
