@@ -300,6 +300,48 @@ def test_malformed_line_is_reported_with_member_and_line(tmp_path: Path) -> None
     assert ZIP in str(error)
 
 
+# Hand-ranked: version 2008 < 2025 < 2003 < any other, then group 006 < 001 < 003 < any other, then the group, version
+# and code as text. The groups and versions outside the named ones take the key's second form (kbo._ACTIVITY_KEY).
+ACTIVITIES = [
+    ("E1", "007", "2008", "11111", "MAIN"),  # version 2008 with another group: before any other version
+    ("E1", "001", "1993", "22222", "MAIN"),
+    ("E2", "007", "1993", "333", "MAIN"),
+    ("E2", "005", "1993", "444", "MAIN"),  # same ranks: group 005 before 007
+    ("E2", "007", "1990", "1", "MAIN"),
+    ("E3", "007", "1993", "9", "MAIN"),
+    ("E3", "007", "1990", "8", "MAIN"),  # same group: version 1990 before 1993
+    ("E4", "001", "2008", "01110", "MAIN"),
+    ("E4", "001", "2008", "0111", "MAIN"),  # a prefix sorts first, as text
+    ("E4", "006", "2025", "84130", "MAIN"),
+    ("E5", "006", "2008", "88999", "SECO"),  # no MAIN activity
+    ("E6", None, None, None, "MAIN"),  # empty fields: the last rank, read back empty
+]
+
+
+def test_main_activity_ranks_other_groups_and_versions_by_their_text() -> None:
+    rows = ", ".join("(" + ", ".join("NULL" if v is None else f"'{v}'" for v in row) + ")" for row in ACTIVITIES)
+    source = (f"(SELECT * FROM (VALUES {rows}) "
+              "AS t(EntityNumber, ActivityGroup, NaceVersion, NaceCode, Classification))")
+    found = duckdb.execute(f"SELECT entity, main.version, main.code, rows, employer FROM ({kbo._activity_sql(source)}) "
+                           "ORDER BY entity").fetchall()
+    assert found == [
+        ("E1", "2008", "11111", 2, False),
+        ("E2", "1993", "444", 3, False),
+        ("E3", "1990", "8", 2, False),
+        ("E4", "2008", "0111", 3, True),
+        ("E5", None, None, 1, True),
+        ("E6", "", "", 1, False),
+    ]
+
+
+def test_a_control_character_in_an_activity_code_is_refused(tmp_path: Path) -> None:
+    line = '"0403.449.823","007","19\x0193","1","MAIN"\n'
+    error = load_error(tmp_path, make_raw(tmp_path, changes={"activity.csv": lambda text: text + line}))
+    assert str(error).startswith("activity.csv")
+    assert "control character (U+0001) in ActivityGroup, NaceVersion or NaceCode" in str(error)
+    assert ZIP in str(error)
+
+
 def test_update_extract_type_is_refused(tmp_path: Path) -> None:
     raw = make_raw(tmp_path, changes={"meta.csv": lambda t: t.replace('"full"', '"update"')})
     error = load_error(tmp_path, raw)
