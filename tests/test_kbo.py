@@ -334,11 +334,13 @@ def test_main_activity_ranks_other_groups_and_versions_by_their_text() -> None:
     ]
 
 
-def test_a_control_character_in_an_activity_code_is_refused(tmp_path: Path) -> None:
-    line = '"0403.449.823","007","19\x0193","1","MAIN"\n'
+@pytest.mark.parametrize("control", ["\x00", "\x01"])
+def test_a_control_character_in_an_activity_code_is_refused(tmp_path: Path, control: str) -> None:
+    # Either sorts at or below the key's separator: a group or version holding one could be ranked wrongly.
+    line = f'"0403.449.823","007","19{control}93","1","MAIN"\n'
     error = load_error(tmp_path, make_raw(tmp_path, changes={"activity.csv": lambda text: text + line}))
     assert str(error).startswith("activity.csv")
-    assert "control character (U+0001) in ActivityGroup, NaceVersion or NaceCode" in str(error)
+    assert "control character (U+0000 or U+0001) in ActivityGroup, NaceVersion or NaceCode" in str(error)
     assert ZIP in str(error)
 
 

@@ -122,16 +122,16 @@ ORPHAN = "establishment unit whose enterprise is not in enterprise.csv"
 # when the version and group are among those named (the rank then says which they are), the code alone -- at most 8
 # bytes, which DuckDB keeps inline, so min() compares them in place: 5.4 s for the national activity.csv, against
 # 6.9 s for the list [rank of version, rank of group, group, version, code] it replaces (issue 14). Otherwise the
-# group, version and code follow, each ended by chr(1), which sorts below any character they hold; a value holding
-# one is refused. _activity_sql reads the version and code back from the key.
+# group, version and code follow, separated by chr(1), which sorts below any character they may hold: one holding
+# chr(0) or chr(1) is refused. _activity_sql reads the version and code back from the key.
 _VERSION_RANK = "CASE NaceVersion WHEN '2008' THEN 0 WHEN '2025' THEN 1 WHEN '2003' THEN 2 ELSE 3 END"
 _VERSIONS_RANKED = ("2008", "2025", "2003")
 _GROUP_RANK = "CASE ActivityGroup WHEN '006' THEN 0 WHEN '001' THEN 1 WHEN '003' THEN 2 ELSE 3 END"
 _ACTIVITY_KEY = (
     "CASE WHEN version_rank < 3 AND group_rank < 3 "
     "THEN chr(65 + 4 * version_rank + group_rank) || coalesce(NaceCode, '') "
-    "WHEN contains(coalesce(ActivityGroup, '') || coalesce(NaceVersion, '') || coalesce(NaceCode, ''), chr(1)) "
-    "THEN error('a control character (U+0001) in ActivityGroup, NaceVersion or NaceCode') "
+    "WHEN regexp_matches(coalesce(ActivityGroup, '') || coalesce(NaceVersion, '') || coalesce(NaceCode, ''), "
+    "'[\\x00\\x01]') THEN error('a control character (U+0000 or U+0001) in ActivityGroup, NaceVersion or NaceCode') "
     "ELSE chr(65 + 4 * version_rank + group_rank) || coalesce(ActivityGroup, '') || chr(1) "
     "|| coalesce(NaceVersion, '') || chr(1) || coalesce(NaceCode, '') END"
 )
