@@ -162,7 +162,7 @@ def _statements(node: ast.AST) -> Iterator[ast.AST]:
             yield from _statements(child)
 
 
-def _imports(module: str, path: str, root: Path) -> set[str]:
+def _imports(module: str, path: str, root: Path) -> frozenset[str]:
     """The observatory modules a module's source imports (the names imported from a package included, when they are
     modules; otherwise the package itself). Remembered while the file is unchanged (size, modification time,
     inode): the assets' versions follow about 750 module edges at each import of the code location, and resolving

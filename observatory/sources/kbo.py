@@ -124,9 +124,18 @@ ORPHAN = "establishment unit whose enterprise is not in enterprise.csv"
 # 6.9 s for the list [rank of version, rank of group, group, version, code] it replaces (issue 14). Otherwise the
 # group, version and code follow, separated by chr(1), which sorts below any character they may hold: one holding
 # chr(0) or chr(1) is refused. _activity_sql reads the version and code back from the key.
-_VERSION_RANK = "CASE NaceVersion WHEN '2008' THEN 0 WHEN '2025' THEN 1 WHEN '2003' THEN 2 ELSE 3 END"
 _VERSIONS_RANKED = ("2008", "2025", "2003")
-_GROUP_RANK = "CASE ActivityGroup WHEN '006' THEN 0 WHEN '001' THEN 1 WHEN '003' THEN 2 ELSE 3 END"
+_GROUPS_RANKED = ("006", "001", "003")
+
+
+def _rank(column: str, ranked: tuple[str, ...]) -> str:
+    """The position of ``column``'s value in ``ranked`` (0 first), 3 for any other."""
+    whens = " ".join(f"WHEN '{value}' THEN {i}" for i, value in enumerate(ranked))
+    return f"CASE {column} {whens} ELSE {len(ranked)} END"
+
+
+_VERSION_RANK = _rank("NaceVersion", _VERSIONS_RANKED)
+_GROUP_RANK = _rank("ActivityGroup", _GROUPS_RANKED)
 _ACTIVITY_KEY = (
     "CASE WHEN version_rank < 3 AND group_rank < 3 "
     "THEN chr(65 + 4 * version_rank + group_rank) || coalesce(NaceCode, '') "

@@ -340,12 +340,12 @@ def _stage_units(con: duckdb.DuckDBPyConnection, file: _File) -> int:
     pairs are read in the file's own types and cast once each; a CSV is parsed once, into a temporary table, not
     twice."""
     source = _source(con, file, UNIT_COLUMNS, dates=("dateCreationUniteLegale", "dateDebut"), typed=_KIND_COLUMNS)
-    rows_sql = f"""SELECT {_siren_key("siren")} AS siren,
-                          CASE WHEN {_siren_key("siren")} IS NULL THEN coalesce(siren, '') END AS malformed,
-                          categorieJuridiqueUniteLegale, economieSocialeSolidaireUniteLegale,
-                          dateCreationUniteLegale AS created,
-                          CASE WHEN etatAdministratifUniteLegale = 'C' THEN dateDebut END AS ceased
-                   FROM {source}"""
+    rows_sql = f"""SELECT key AS siren, CASE WHEN key IS NULL THEN coalesce(text, '') END AS malformed,
+                          categorieJuridiqueUniteLegale, economieSocialeSolidaireUniteLegale, created, ceased
+                   FROM (SELECT {_siren_key("siren")} AS key, siren AS text, categorieJuridiqueUniteLegale,
+                                economieSocialeSolidaireUniteLegale, dateCreationUniteLegale AS created,
+                                CASE WHEN etatAdministratifUniteLegale = 'C' THEN dateDebut END AS ceased
+                         FROM {source})"""
     with _reading(file):
         if file.data.suffix != ".parquet":
             con.execute(f"CREATE OR REPLACE TEMP TABLE _sirene_unit_rows AS {rows_sql}")
