@@ -10,7 +10,8 @@
 4. ``floor_s``: DuckDB alone reading the same files and the same columns, with the same memory limit: for ZIPs the
    extraction of the CSVs (Python's zipfile, as the loaders do) and a scan of them; for Parquet a direct scan.
 5. ``pandas_s``: an equivalent pandas pipeline (read the needed columns, join establishments to their units and
-   KBO units to their enterprise, activity and address, aggregate as the loaders do).
+   KBO units to their enterprise, preferred main activity and address, aggregate as the loaders do, and the
+   demography's head offices and seats likewise).
 
 Each step runs in a child process; its wall time and peak RSS (``wait4``) are recorded. Timings depend on the
 machine and on what else runs on it: measured here, never asserted in tests.
@@ -81,7 +82,11 @@ for path, member in files:
     con.execute(f"SELECT bit_xor(hash({wanted})) FROM {data}").fetchall()
 """
 
-# Run in a child process: the same joins and counts in pandas, reading only the needed columns.
+# Run in a child process: the same joins and counts in pandas as the registry steps, reading only the needed
+# columns: SIRENE's active establishments joined to their units and counted by département (the build's grain), its
+# head offices joined to their units and counted by years of creation and cessation (the demography); the KBO's
+# units joined to their enterprise, their preferred main activity (the build's order of NACE versions and groups)
+# and their address, and its enterprises joined to their seat and counted by year of start.
 PANDAS = """
 import json, sys, zipfile
 import pandas as pd
@@ -97,28 +102,52 @@ def read(path, columns, member=None):
         info = next(i for i in archive.infolist() if Path(i.filename).name.lower() == member)
         with archive.open(info) as handle:
             return pd.read_csv(handle, usecols=columns, dtype=str, keep_default_na=False)
-units = read(sirene["units"], ["siren", "categorieJuridiqueUniteLegale", "economieSocialeSolidaireUniteLegale"])
+def dep(commune):
+    commune = commune.fillna("").astype(str)
+    return commune.str[:3].where(commune.str.startswith("97"), commune.str[:2])
+def full_years(start, end):
+    earlier = (end.dt.month < start.dt.month) | ((end.dt.month == start.dt.month) & (end.dt.day < start.dt.day))
+    return end.dt.year - start.dt.year - earlier.astype("Int64")
+units = read(sirene["units"], ["siren", "categorieJuridiqueUniteLegale", "economieSocialeSolidaireUniteLegale",
+    "etatAdministratifUniteLegale", "dateCreationUniteLegale", "dateDebut"])
 establishments = read(sirene["establishments"], ["siren", "siret", "etatAdministratifEtablissement",
     "codeCommuneEtablissement", "activitePrincipaleEtablissement", "nomenclatureActivitePrincipaleEtablissement",
-    "caractereEmployeurEtablissement"])
+    "caractereEmployeurEtablissement", "etablissementSiege"])
+kinds = ["categorieJuridiqueUniteLegale", "economieSocialeSolidaireUniteLegale"]
 active = establishments[establishments["etatAdministratifEtablissement"] == "A"]
-joined = active.merge(units, on="siren", how="left")
-fr = joined.groupby(["codeCommuneEtablissement", "categorieJuridiqueUniteLegale",
-                     "economieSocialeSolidaireUniteLegale", "activitePrincipaleEtablissement",
+joined = active.merge(units[["siren", *kinds]], on="siren", how="left")
+fr = joined.groupby([dep(joined["codeCommuneEtablissement"]), *kinds, "activitePrincipaleEtablissement",
                      "nomenclatureActivitePrincipaleEtablissement", "caractereEmployeurEtablissement"],
                     dropna=False).size()
-enterprises = read(kbo_zip, ["EnterpriseNumber", "JuridicalForm", "TypeOfEnterprise"], "enterprise.csv")
+heads = establishments[establishments["etablissementSiege"].astype(str).str.lower() == "true"]
+heads = heads[["siren", "codeCommuneEtablissement"]].merge(units, on="siren")
+created = pd.to_datetime(heads["dateCreationUniteLegale"], errors="coerce")
+ceased = pd.to_datetime(heads["dateDebut"].where(heads["etatAdministratifUniteLegale"] == "C"), errors="coerce")
+fr_demography = heads.groupby([dep(heads["codeCommuneEtablissement"]), *kinds, created.dt.year, ceased.dt.year,
+                               full_years(created, ceased)], dropna=False).size()
+enterprises = read(kbo_zip, ["EnterpriseNumber", "JuridicalForm", "TypeOfEnterprise", "StartDate"], "enterprise.csv")
 units_be = read(kbo_zip, ["EstablishmentNumber", "EnterpriseNumber"], "establishment.csv")
 activity = read(kbo_zip, ["EntityNumber", "ActivityGroup", "NaceVersion", "NaceCode", "Classification"],
                 "activity.csv")
-main = activity[(activity["Classification"] == "MAIN")].drop_duplicates("EntityNumber")
-address = read(kbo_zip, ["EntityNumber", "TypeOfAddress", "Zipcode"], "address.csv")
+main = activity[activity["Classification"] == "MAIN"].assign(
+    version_rank=lambda a: a["NaceVersion"].map({"2008": 0, "2025": 1, "2003": 2}).fillna(3),
+    group_rank=lambda a: a["ActivityGroup"].map({"006": 0, "001": 1, "003": 2}).fillna(3))
+main = main.sort_values(["EntityNumber", "version_rank", "group_rank", "NaceCode"]).drop_duplicates("EntityNumber")
+address = read(kbo_zip, ["EntityNumber", "TypeOfAddress", "Zipcode", "DateStrikingOff"], "address.csv")
+address = address[address["DateStrikingOff"] == ""]
 be = (units_be.merge(enterprises, on="EnterpriseNumber", how="left")
       .merge(main, left_on="EstablishmentNumber", right_on="EntityNumber", how="left")
-      .merge(address.drop_duplicates("EntityNumber"), left_on="EstablishmentNumber", right_on="EntityNumber",
-             how="left", suffixes=("", "_address"))
+      .merge(address[address["TypeOfAddress"] == "BAET"].drop_duplicates("EntityNumber"),
+             left_on="EstablishmentNumber", right_on="EntityNumber", how="left", suffixes=("", "_address"))
       .groupby(["Zipcode", "JuridicalForm", "TypeOfEnterprise", "NaceVersion", "NaceCode"], dropna=False).size())
-print(len(fr), len(be))
+seats = address[address["TypeOfAddress"] == "REGO"].drop_duplicates("EntityNumber")
+be_demography = (enterprises.merge(seats, left_on="EnterpriseNumber", right_on="EntityNumber", how="left")
+                 .merge(main, left_on="EnterpriseNumber", right_on="EntityNumber", how="left",
+                        suffixes=("", "_activity"))
+                 .assign(start_year=lambda e: pd.to_datetime(e["StartDate"], format="%d-%m-%Y", errors="coerce").dt.year)
+                 .groupby(["Zipcode", "JuridicalForm", "TypeOfEnterprise", "NaceCode", "start_year"], dropna=False)
+                 .size())
+print(len(fr), len(fr_demography), len(be), len(be_demography))
 """
 
 
