@@ -870,12 +870,20 @@ def _load_certificates(con: duckdb.DuckDBPyConnection, dims: tuple[Dimension, ..
     and solves LPs itself)."""
     if not table_exists(con, "work.disclosure_certificates"):
         return {}
+    # Through Arrow, the lists as one array each: fetchall() made Python lists of the 17,000 certificates' corners
+    # and weights first (0.65 s of the audit's 3.6 s; 0.1 s this way).
+    table = con.execute(
+        "SELECT year, cell, CAST(corners AS BIGINT[]) AS corners, CAST(weights AS DOUBLE[]) AS weights "
+        "FROM work.disclosure_certificates WHERE layout = ? ORDER BY ALL", [_signature(dims)]).arrow().read_all()
+    years, cells = table.column("year").to_pylist(), table.column("cell").to_pylist()
+    corners, weights = (table.column(name).combine_chunks() for name in ("corners", "weights"))
+    corner_at, corner_values = corners.offsets.to_numpy(), corners.values.to_numpy()
+    weight_at, weight_values = weights.offsets.to_numpy(), weights.values.to_numpy()
     out: dict[int, list[Certificate]] = {}
-    for year, cell, corners, weights in con.execute(
-            "SELECT year, cell, corners, weights FROM work.disclosure_certificates WHERE layout = ? ORDER BY ALL",
-            [_signature(dims)]).fetchall():
-        out.setdefault(year, []).append(Certificate(tuple(cell), np.array(corners, np.int64),
-                                                    np.array(weights, float), 0.0, 0.0))
+    for i, year in enumerate(years):
+        out.setdefault(year, []).append(Certificate(
+            tuple(cells[i]), corner_values[corner_at[i]:corner_at[i + 1]].copy(),
+            weight_values[weight_at[i]:weight_at[i + 1]].copy(), 0.0, 0.0))
     return out
 
 
