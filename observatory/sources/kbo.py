@@ -51,7 +51,7 @@ from pathlib import Path, PurePosixPath
 
 import duckdb
 
-from observatory import harmonise, safezip, snapshots, vintages, zipcache
+from observatory import checksums, harmonise, safezip, snapshots, vintages, zipcache
 from observatory.download import DownloadError, Opener, get_page, post_form
 from observatory.duck import transaction
 from observatory.errors import InputError, describe_duckdb_read_error
@@ -406,6 +406,8 @@ def _load_vintage(con: duckdb.DuckDBPyConnection, folder: Path, cache_dir: Path)
             # The tables hold this extract only: so does meta.sources (an older extract's rows go).
             con.execute(META_SOURCES_DDL)
             con.execute("DELETE FROM meta.sources WHERE source_id = ?", [SOURCE_ID])
+            # The members hashed side by side (each _record then finds its digest): 2 GB of CSV nationally.
+            checksums.sha256_all([member for _, members, _, _ in used for member in members])
             sources = []
             for path, members, member_rows, period in used:
                 origin = read_origin(path, ORIGIN)

@@ -32,7 +32,7 @@ from pathlib import Path, PurePosixPath
 
 import duckdb
 
-from observatory import harmonise, safezip, snapshots, vintages, zipcache
+from observatory import checksums, harmonise, safezip, snapshots, vintages, zipcache
 from observatory.download import DownloadError, DownloadResult, head_or_probe, version_markers
 from observatory.duck import table_exists
 from observatory.errors import InputError, describe_duckdb_read_error
@@ -191,6 +191,8 @@ def _load_vintage(con: duckdb.DuckDBPyConnection, folder: Path, cache_dir: Path)
                     "DROP TABLE IF EXISTS _sirene_unit_rows")
     zipcache.keep_only(cache_dir, [f.data for f in (units, establishments) if f.data != f.raw])
 
+    # Both files hashed side by side (record_source then finds their digests): a first build hashes 2.5 GB here.
+    checksums.sha256_all([units_path, establishments_path])
     sources = [
         record_source(con, SOURCE_ID, path, rows, _origin(path, stem), snapshot.isoformat())
         for path, rows, stem in (
