@@ -5,12 +5,14 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import threading
 import zipfile
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from observatory import zipcache
 from observatory.errors import InputError
 from observatory.sources import sirene
 from observatory.sources.sirene import ESTABLISHMENTS, UNITS
@@ -214,6 +216,33 @@ def test_no_partial_member_is_left_when_loading_fails(tmp_path: Path) -> None:
         load(tmp_path, make_raw(tmp_path, "zip", establishments=renamed))
     # What was extracted whole may be reused; nothing half-written is left under any name.
     assert [p for p in (tmp_path / "work").rglob("*") if p.is_file() and ".part" in p.name] == []
+
+
+def test_the_two_zips_are_inflated_side_by_side(tmp_path: Path, monkeypatch) -> None:
+    threads: dict[str, str] = {}
+    extract = zipcache.extract
+
+    def recording(archive, info, cache_dir, name):
+        threads[name] = threading.current_thread().name
+        return extract(archive, info, cache_dir, name)
+
+    monkeypatch.setattr(zipcache, "extract", recording)
+    _, meta = load(tmp_path, make_raw(tmp_path, "zip"))
+    assert meta["rows_read"] == {"StockUniteLegale_utf8.zip": 6, "StockEtablissement_utf8.zip": 12}
+    assert threads["StockUniteLegale_utf8.csv"] == threading.main_thread().name
+    assert threads["StockEtablissement_utf8.csv"] != threading.main_thread().name
+
+
+def test_a_bad_units_file_is_named_while_the_establishments_are_inflated_and_kept(tmp_path: Path) -> None:
+    renamed = tmp_path / "renamed.csv"
+    renamed.write_text(UNITS_CSV.read_text(encoding="utf-8").replace("siren,", "sirene,", 1), encoding="utf-8")
+    with pytest.raises(InputError, match=r"StockUniteLegale_utf8\.zip.*missing column\(s\): siren\b"):
+        load(tmp_path, make_raw(tmp_path, "zip", units=renamed))
+    # The establishments' member, inflated meanwhile, is kept whole for the next build; nothing half-written.
+    kept = [p for p in (tmp_path / "work").rglob("*") if p.is_file()]
+    assert sorted(p.name for p in kept) == ["StockEtablissement_utf8.csv", "StockUniteLegale_utf8.csv"]
+    extracted = next(p for p in kept if p.name == "StockEtablissement_utf8.csv")
+    assert extracted.read_bytes() == ESTABLISHMENTS_CSV.read_bytes()
 
 
 @pytest.mark.parametrize("member", ["../StockEtablissement_utf8.csv", "/tmp/StockEtablissement_utf8.csv"])
