@@ -169,9 +169,11 @@ class Warehouse(dg.ConfigurableResource):
         folder) becomes one line naming it and the path, whatever the step was doing.
 
         Within a run the database is opened once, at the first step that needs it, and each step gets a connection
-        of its own to it (its temporary tables and settings its own) until the run ends: opening the file again
-        for each of about 70 steps, and checkpointing it as each closed, took 6-7 s of a national build and 3 s of
-        the sample's (issue 14). Outside a run (a library call, a test) it is opened and closed each time."""
+        of its own to it (its temporary tables and session settings its own) until the run ends: opening the file
+        again for each of about 70 steps, and checkpointing it as each closed, took 6-7 s of a national build and
+        3 s of the sample's (issue 14). DuckDB's global settings (``disabled_optimizers``) belong to the database:
+        a step that changes one puts it back (``sirene._units_as_build_side``). Outside a run (a library call, a
+        test) it is opened and closed each time."""
         self._hold_lock()
         staging = self.warehouse_path / STAGING_FILE_NAME
         with _machine_failures_named(staging):
