@@ -382,12 +382,13 @@ def _load_vintage(con: duckdb.DuckDBPyConnection, folder: Path, cache_dir: Path)
         with transaction(con):
             con.execute("CREATE SCHEMA IF NOT EXISTS src")
             con.execute("CREATE OR REPLACE TABLE src.be_kbo_codes AS SELECT * FROM _kbo_codes ORDER BY ALL")
+            # The enterprises and the units' groups are not sorted: nothing reads them in an order (the published
+            # tables have their own), and sorting 1.9 M enterprises and the groups cost 0.5 s nationally (issue 14).
             con.execute(
                 f"""CREATE OR REPLACE TABLE src.be_kbo_enterprises AS
                     SELECT * FROM (SELECT *, NULL::DATE AS departed_on FROM ({_enterprise_rows()})
                                    UNION ALL SELECT * FROM _kbo_departed),
-                           (SELECT CAST(? AS DATE) AS observed_from, CAST(? AS DATE) AS snapshot_date)
-                    ORDER BY enterprise""",
+                           (SELECT CAST(? AS DATE) AS observed_from, CAST(? AS DATE) AS snapshot_date)""",
                 [meta["snapshot_date"], snapshot],
             )
             con.execute(
@@ -395,7 +396,7 @@ def _load_vintage(con: duckdb.DuckDBPyConnection, folder: Path, cache_dir: Path)
                    SELECT CAST(? AS DATE) AS snapshot_date, postcode, is_foreign AS "foreign", juridical_form,
                           type_of_enterprise, nace_version, nace_code, employer,
                           CAST(count(*) AS BIGINT) AS establishments
-                   FROM _kbo_units WHERE reason IS NULL GROUP BY ALL ORDER BY ALL""",
+                   FROM _kbo_units WHERE reason IS NULL GROUP BY ALL""",
                 [snapshot],
             )
             rejected = replace_rejects(
