@@ -116,32 +116,37 @@ INVALID_ENTERPRISE = "invalid enterprise number (mod-97)"
 INVALID_UNIT = "invalid establishment unit number (not 9.999.999.999)"
 ORPHAN = "establishment unit whose enterprise is not in enterprise.csv"
 
-# Main activity preference (harmonisation.md: prefer the 2008 activity); then the ONSS (employer) activity, VAT,
-# the other activities; the group, version and code themselves break ties, so the choice never depends on row order.
-# The two preferences make a rank (0-15, a letter from A). The key is text, compared as text: the rank's letter, then,
-# when the version and group are among those named (the rank then says which they are), the code alone -- at most 8
-# bytes, which DuckDB keeps inline, so min() compares them in place: 5.4 s for the national activity.csv, against
-# 6.9 s for the list [rank of version, rank of group, group, version, code] it replaces (issue 14). Otherwise the
-# group, version and code follow, separated by chr(1), which sorts below any character they may hold: one holding
-# chr(0) or chr(1) is refused. _activity_sql reads the version and code back from the key.
+# Main activity preference (harmonisation.md: prefer the 2008 activity); then the ONSS (employer) activity, VAT, the
+# other activities; the group, version and code themselves break ties, so the choice never depends on row order. The
+# two preferences make a rank (a letter from A: the version's rank times _RANK_BASE plus the group's). The key is
+# text, compared as text: the rank's letter, then, when the version and group are among those named (the rank then
+# says which they are), the code alone -- at most 8 bytes, which DuckDB keeps inline, so min() compares them in place:
+# 5.4 s for the national activity.csv, against 6.9 s for the list [rank of version, rank of group, group, version,
+# code] it replaces (issue 14). Otherwise the group, version and code follow, separated by chr(1), which sorts below
+# any character they may hold: one holding chr(0) or chr(1) is refused. _activity_sql reads the version and code back
+# from the key.
 _VERSIONS_RANKED = ("2008", "2025", "2003")
 _GROUPS_RANKED = ("006", "001", "003")
+# A group's rank runs from 0 to len(_GROUPS_RANKED) (any other group): one more than that makes the letter of each
+# (version, group) pair distinct. The arithmetic below follows the tuples, whatever their length.
+_RANK_BASE = len(_GROUPS_RANKED) + 1
 
 
 def _rank(column: str, ranked: tuple[str, ...]) -> str:
-    """The position of ``column``'s value in ``ranked`` (0 first), 3 for any other."""
+    """The position of ``column``'s value in ``ranked`` (0 first), ``len(ranked)`` for any other."""
     whens = " ".join(f"WHEN '{value}' THEN {i}" for i, value in enumerate(ranked))
     return f"CASE {column} {whens} ELSE {len(ranked)} END"
 
 
 _VERSION_RANK = _rank("NaceVersion", _VERSIONS_RANKED)
 _GROUP_RANK = _rank("ActivityGroup", _GROUPS_RANKED)
+_RANK_LETTER = f"chr(65 + {_RANK_BASE} * version_rank + group_rank)"
 _ACTIVITY_KEY = (
-    "CASE WHEN version_rank < 3 AND group_rank < 3 "
-    "THEN chr(65 + 4 * version_rank + group_rank) || coalesce(NaceCode, '') "
+    f"CASE WHEN version_rank < {len(_VERSIONS_RANKED)} AND group_rank < {len(_GROUPS_RANKED)} "
+    f"THEN {_RANK_LETTER} || coalesce(NaceCode, '') "
     "WHEN regexp_matches(coalesce(ActivityGroup, '') || coalesce(NaceVersion, '') || coalesce(NaceCode, ''), "
     "'[\\x00\\x01]') THEN error('a control character (U+0000 or U+0001) in ActivityGroup, NaceVersion or NaceCode') "
-    "ELSE chr(65 + 4 * version_rank + group_rank) || coalesce(ActivityGroup, '') || chr(1) "
+    f"ELSE {_RANK_LETTER} || coalesce(ActivityGroup, '') || chr(1) "
     "|| coalesce(NaceVersion, '') || chr(1) || coalesce(NaceCode, '') END"
 )
 
@@ -150,8 +155,9 @@ def _activity_of_key(key: str) -> str:
     """The struct {version, code} of the activity whose preference key (:data:`_ACTIVITY_KEY`) is ``key``."""
     rank = f"(ascii({key}) - 65)"
     versions = " ".join(f"WHEN {i} THEN '{v}'" for i, v in enumerate(_VERSIONS_RANKED))
+    named = f"{rank} < {len(_VERSIONS_RANKED) * _RANK_BASE} AND {rank} % {_RANK_BASE} < {len(_GROUPS_RANKED)}"
     return (f"CASE WHEN {key} IS NULL THEN NULL "
-            f"WHEN {rank} < 12 AND {rank} % 4 < 3 THEN {{'version': CASE {rank} // 4 {versions} END, "
+            f"WHEN {named} THEN {{'version': CASE {rank} // {_RANK_BASE} {versions} END, "
             f"'code': {key}[2:]}} "
             f"ELSE {{'version': split_part({key}[2:], chr(1), 2), 'code': split_part({key}[2:], chr(1), 3)}} END")
 
