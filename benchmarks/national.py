@@ -91,7 +91,9 @@ PANDAS = """
 import json, sys, zipfile
 import pandas as pd
 from pathlib import Path
-sirene, kbo_zip = json.loads(sys.argv[1]), sys.argv[2]
+sirene, kbo_zip, ranked = json.loads(sys.argv[1]), sys.argv[2], json.loads(sys.argv[3])
+def rank(values, order):
+    return values.map({value: i for i, value in enumerate(order)}).fillna(len(order))
 def read(path, columns, member=None):
     path = Path(path)
     if path.suffix == ".parquet":
@@ -130,8 +132,8 @@ units_be = read(kbo_zip, ["EstablishmentNumber", "EnterpriseNumber"], "establish
 activity = read(kbo_zip, ["EntityNumber", "ActivityGroup", "NaceVersion", "NaceCode", "Classification"],
                 "activity.csv")
 main = activity[activity["Classification"] == "MAIN"].assign(
-    version_rank=lambda a: a["NaceVersion"].map({"2008": 0, "2025": 1, "2003": 2}).fillna(3),
-    group_rank=lambda a: a["ActivityGroup"].map({"006": 0, "001": 1, "003": 2}).fillna(3))
+    version_rank=lambda a: rank(a["NaceVersion"], ranked["versions"]),
+    group_rank=lambda a: rank(a["ActivityGroup"], ranked["groups"]))
 main = main.sort_values(["EntityNumber", "version_rank", "group_rank", "NaceCode"]).drop_duplicates("EntityNumber")
 address = read(kbo_zip, ["EntityNumber", "TypeOfAddress", "Zipcode", "DateStrikingOff"], "address.csv")
 address = address[address["DateStrikingOff"] == ""]
@@ -247,7 +249,10 @@ def run(fraction: float, fmt: str, scratch: Path, pandas: bool, reuse: bool = Fa
     if pandas:
         pandas_s, pandas_rss, _ = _child(_python(PANDAS, json.dumps({"units": str(units),
                                                                      "establishments": str(establishments)}),
-                                                 str(kbo_zip)))
+                                                 str(kbo_zip),
+                                                 # The build's order of NACE versions and activity groups (kbo.py).
+                                                 json.dumps({"versions": kbo._VERSIONS_RANKED,
+                                                             "groups": kbo._GROUPS_RANKED})))
     sizes = {p.name: p.stat().st_size for p in (units, establishments, kbo_zip)}
     return {
         "measured": datetime.now(UTC).isoformat(timespec="seconds"),
