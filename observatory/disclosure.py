@@ -43,7 +43,7 @@ import pyarrow as pa
 
 from observatory import nomenclatures
 from observatory.config import Thresholds
-from observatory.duck import table_exists
+from observatory.duck import arrow_table, table_exists
 from observatory.suppression import CellInterval, Protection, Relation, exact_intervals
 
 DIMENSIONS = ("geo", "family", "nace_a10", "sex", "age_band")
@@ -872,9 +872,9 @@ def _load_certificates(con: duckdb.DuckDBPyConnection, dims: tuple[Dimension, ..
         return {}
     # Through Arrow, the lists as one array each: fetchall() made Python lists of the 17,000 certificates' corners
     # and weights first (0.65 s of the audit's 3.6 s nationally; 0.18 s this way).
-    table = con.execute(
-        "SELECT year, cell, CAST(corners AS BIGINT[]) AS corners, CAST(weights AS DOUBLE[]) AS weights "
-        "FROM work.disclosure_certificates WHERE layout = ? ORDER BY ALL", [_signature(dims)]).arrow().read_all()
+    table = arrow_table(
+        con, "SELECT year, cell, CAST(corners AS BIGINT[]) AS corners, CAST(weights AS DOUBLE[]) AS weights "
+        "FROM work.disclosure_certificates WHERE layout = ? ORDER BY ALL", [_signature(dims)])
     years, cells = table.column("year").to_pylist(), table.column("cell").to_pylist()
     corners, weights = (table.column(name).combine_chunks() for name in ("corners", "weights"))
     corner_at, corner_values = corners.offsets.to_numpy(), corners.values.to_numpy()

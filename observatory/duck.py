@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import duckdb
+import pyarrow as pa
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
@@ -25,3 +26,21 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
     except BaseException:
         con.execute("ROLLBACK")
         raise
+
+
+def _finished(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """``con`` with the last ``execute()`` result run to its end: DuckDB 2 starts no other query on a connection
+    while one is unfinished (a ``fetchone()`` leaves it so)."""
+    con.complete()
+    return con
+
+
+def arrow_table(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pa.Table:
+    """The rows of ``sql`` as an Arrow table, read straight from the query (an ``execute()`` result would be
+    copied first)."""
+    return _finished(con).sql(sql, params=params or None).to_arrow_table()
+
+
+def arrow_batches(con: duckdb.DuckDBPyConnection, sql: str, params: list | None, batch_rows: int) -> pa.RecordBatchReader:
+    """The rows of ``sql`` in Arrow batches of ``batch_rows``. Read it to its end before the next query on ``con``."""
+    return _finished(con).sql(sql, params=params or None).to_arrow_reader(batch_rows)

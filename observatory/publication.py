@@ -22,6 +22,9 @@ from observatory.config import PROJECT_ROOT, PUBLISHED_FILE_NAME
 from observatory.duck import table_exists
 
 TEMP_PREFIX = ".observatory-building-"
+# The published file is written in the storage format of DuckDB 1.0, which every DuckDB since reads: DuckDB 2 would
+# otherwise write its own (storage version 69), which the DuckDB 1.x of a researcher's R, CLI or notebook cannot open.
+PUBLISHED_STORAGE_VERSION = "v1.0.0"
 SYNTHETIC_NOTICE = (
     "SYNTHETIC DATA: built from the embedded synthetic sample, in the producers' real formats. "
     "These figures are NOT real statistics and must not be quoted."
@@ -60,7 +63,7 @@ def publish(
     temp = warehouse_dir / f"{TEMP_PREFIX}{uuid.uuid4().hex}.duckdb"
     _write_release(con, run_id, missing_context)
     try:
-        con.execute(f"ATTACH '{temp.as_posix()}' AS pub")
+        con.execute(f"ATTACH '{temp.as_posix()}' AS pub (STORAGE_VERSION '{PUBLISHED_STORAGE_VERSION}')")
         try:
             for table in schema.PUBLISHED_TABLES:
                 schema_name = table.name.split(".")[0]

@@ -13,6 +13,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from observatory import schema
+from observatory.duck import arrow_batches
 
 _DTYPES = {"INTEGER": "Int64", "BIGINT": "Int64", "DOUBLE": "float64", "VARCHAR": "object", "BOOLEAN": "boolean"}
 
@@ -63,7 +64,7 @@ REGISTRY_COUNTS = pa.DataFrameSchema(
 
 
 def _batches(con: duckdb.DuckDBPyConnection, sql: str, params: list, batch_rows: int) -> Iterator[pd.DataFrame]:
-    reader = con.execute(sql, params).to_arrow_reader(batch_rows)
+    reader = arrow_batches(con, sql, params, batch_rows)
     for batch in reader:
         yield batch.to_pandas()
 

@@ -40,6 +40,17 @@ def test_publish_writes_every_table_with_comments(small_staging, tmp_path):
     assert list(tmp_path.iterdir()) == [tmp_path / "observatory.duckdb"]  # no temporary or WAL file left
 
 
+def test_the_published_file_opens_in_duckdb_1(small_staging, tmp_path):
+    """DuckDB 2 writes a storage format of its own by default, which the DuckDB 1.x of a researcher's R, CLI or
+    notebook refuses ("can only read versions between 64 and 68"): the published file keeps DuckDB 1.0's (64)."""
+    info = publication.publish(small_staging, tmp_path)
+    header = (tmp_path / "observatory.duckdb").read_bytes()[:20]
+    assert header[8:12] == b"DUCK" and int.from_bytes(header[12:20], "little") == 64
+    reader = duckdb.connect(info["path"], read_only=True)
+    assert reader.execute("SELECT tags['storage_version'] FROM duckdb_databases() WHERE NOT internal").fetchone() == (
+        "v1.0.0+",)
+
+
 def test_reader_holding_the_old_file_keeps_working(small_staging, tmp_path):
     publication.publish(small_staging, tmp_path)
     reader = duckdb.connect(str(tmp_path / "observatory.duckdb"), read_only=True)

@@ -345,7 +345,7 @@ def _check_cells(con: duckdb.DuckDBPyConnection, path: Path, dims: tuple[str, ..
             raise InputError(path, "empty value", line=bad[0], column=label, more=bad[1] - 1)
     if fmt == TSV:
         # Periods are unique in the header: a repeated observation is a repeated series (fewer rows to group).
-        table = "(SELECT rowid + 2 AS line, list_transform(string_split(series, ','), x -> trim(x)) AS s " \
+        table = "(SELECT rowid + 2 AS line, list_transform(string_split(series, ','), lambda x: trim(x)) AS s " \
                 "FROM _eurostat_raw)"
         key = "s"
     else:

@@ -1,7 +1,7 @@
 -- merge_flags(list of flag strings) → the distinct letters, sorted, or NULL: the flags of a sum are its parts'.
 CREATE OR REPLACE TEMP MACRO merge_flags(flags) AS
     nullif(array_to_string(list_sort(list_distinct(flatten(
-        list_transform(flags, f -> string_split(coalesce(f, ''), ''))))), ''), '');
+        list_transform(flags, lambda f: string_split(coalesce(f, ''), ''))))), ''), '');
 
 -- A SIRENE group (establishments or legal units) by département and legal category (CJ), joined to nom.fr_departments
 -- (known_dep, in_area) and nom.fr_legal_categories_level2 (known_level2): used, outside_area or rejected, and why.
