@@ -36,7 +36,8 @@ def default_warehouse_dir() -> Path:
 # How much memory and how many threads the build's DuckDB may use. Unset, DuckDB takes 80 % of the RAM: a national
 # build then peaked at 8.2 GB RSS. The build process needs some 0.6-0.8 GB besides (Python, Dagster, numpy): with
 # 2GB a national build peaked at 2.6 GB RSS, with 1.5GB at 2.3 GB and was no slower (90 s against 95 s; issue 14,
-# docs/performance.md), which leaves room on an 8 GB laptop. What does not fit spills to
+# docs/performance.md), which leaves room on an 8 GB laptop. On DuckDB 2.0.1, 2GB was no faster either (63.9 s against
+# 63.7 s, 2.34 GB against 2.22 GB). What does not fit spills to
 # ``<warehouse>/staging.duckdb.tmp``.
 DUCKDB_MEMORY_ENV = "OBSERVATORY_DUCKDB_MEMORY"
 DEFAULT_DUCKDB_MEMORY = "1.5GB"
