@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from observatory.duck import transaction
+from observatory.duck import arrow_batches, arrow_table, transaction
 
 
 @pytest.fixture
@@ -52,3 +52,15 @@ def test_a_failing_statement_is_rolled_back(con):
         con.execute("INSERT INTO t VALUES (1)")
         con.execute("INSERT INTO t VALUES ('not a number')")
     assert con.execute("SELECT count(*) FROM t").fetchone()[0] == 0
+
+
+def test_arrow_is_read_after_an_unfinished_result(con):
+    """DuckDB 2 refuses a relation's query while an execute() result on the connection is unfinished, as a
+    fetchone() leaves it: the Arrow helpers end that result first."""
+    con.execute("INSERT INTO t SELECT range FROM range(5)")
+    assert con.execute("SELECT x FROM t ORDER BY x").fetchone() == (0,)
+    assert arrow_table(con, "SELECT x FROM t WHERE x >= ? ORDER BY x", [3]).to_pydict() == {"x": [3, 4]}
+    assert con.execute("SELECT x FROM t ORDER BY x").fetchone() == (0,)
+    batches = list(arrow_batches(con, "SELECT x FROM t ORDER BY x", None, 2))
+    assert [b.num_rows for b in batches] == [2, 2, 1]
+    assert con.execute("SELECT count(*) FROM t").fetchone() == (5,)  # the reader, read to its end, let it go
