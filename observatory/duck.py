@@ -28,19 +28,19 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
         raise
 
 
-def _finished(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
-    """``con`` with the last ``execute()`` result run to its end: DuckDB 2 starts no other query on a connection
-    while one is unfinished (a ``fetchone()`` leaves it so)."""
+def _relation(con: duckdb.DuckDBPyConnection, sql: str, params: list | None) -> duckdb.DuckDBPyRelation:
+    """``sql`` as a relation of ``con``, the last ``execute()`` result first run to its end: DuckDB 2 starts no
+    relation's query on a connection while such a result is unfinished (a ``fetchone()`` leaves it so)."""
     con.complete()
-    return con
+    return con.sql(sql, params=params or None)
 
 
 def arrow_table(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pa.Table:
     """The rows of ``sql`` as an Arrow table, read straight from the query (an ``execute()`` result would be
     copied first)."""
-    return _finished(con).sql(sql, params=params or None).to_arrow_table()
+    return _relation(con, sql, params).to_arrow_table()
 
 
 def arrow_batches(con: duckdb.DuckDBPyConnection, sql: str, params: list | None, batch_rows: int) -> pa.RecordBatchReader:
     """The rows of ``sql`` in Arrow batches of ``batch_rows``. Read it to its end before the next query on ``con``."""
-    return _finished(con).sql(sql, params=params or None).to_arrow_reader(batch_rows)
+    return _relation(con, sql, params).to_arrow_reader(batch_rows)

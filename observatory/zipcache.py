@@ -18,7 +18,9 @@ import json
 import os
 import shutil
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 from observatory.safezip import SafeZip
@@ -53,3 +55,18 @@ def keep_only(cache_dir: Path, used: Iterable[Path]) -> None:
     for folder in cache_dir.iterdir():
         if folder.is_dir() and folder.resolve() not in keep:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextmanager
+def meanwhile(function: Callable[..., Path], *args) -> Iterator[Future]:
+    """``function(*args)`` (an extraction) on a second thread while the block runs; its result once the block ends.
+    zlib and the disk let go of the GIL, so a member inflates while the caller inflates or stages another: one
+    inflater alone leaves a core idle (issue 14). If the block fails, an extraction not yet started is cancelled and
+    one under way ends (its member kept for the next build, never half-written) before the failure goes on."""
+    with ThreadPoolExecutor(1) as background:
+        pending = background.submit(function, *args)
+        try:
+            yield pending
+        except BaseException:
+            pending.cancel()
+            raise

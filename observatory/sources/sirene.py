@@ -25,7 +25,6 @@ import csv
 import difflib
 import re
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date
@@ -153,18 +152,11 @@ def _load_vintage(con: duckdb.DuckDBPyConnection, folder: Path, cache_dir: Path)
     units_path, establishments_path = _files_in(folder)
     cache_dir = cache_dir / SOURCE_ID
     try:
-        with ThreadPoolExecutor(1) as background:
-            # From ZIPs, the establishment file is inflated on a second thread while the units' file is inflated and
-            # staged: zlib and the disk let go of the GIL, and one inflater alone leaves a core idle (issue 14).
-            # After a failure here the extraction still ends (and is kept for the next build) before this returns.
-            pending = background.submit(_readable, establishments_path, cache_dir)
-            try:
-                units = _readable(units_path, cache_dir)
-                unit_rows = _stage_units(con, units)
-            except BaseException:
-                pending.cancel()
-                raise
-            establishments = pending.result()
+        # From ZIPs, the establishment file is inflated while the units' file is inflated and staged.
+        with zipcache.meanwhile(_readable, establishments_path, cache_dir) as pending:
+            units = _readable(units_path, cache_dir)
+            unit_rows = _stage_units(con, units)
+        establishments = pending.result()
         counts = _group_establishments(con, establishments)
 
         demography = _stage_demography(con, establishments, unit_rows)
