@@ -174,6 +174,15 @@ class Certificate:
     t_down: float
 
 
+def _every_pair(a: np.ndarray, b: np.ndarray, op: np.ufunc) -> np.ndarray:
+    """``op`` of each row of ``a`` with each row of ``b``, element by element: row ``i * len(b) + j`` holds
+    ``op(a[i, p], b[j, q])`` at ``p * b.shape[1] + q``. Written as whole rows: broadcasting ``a`` and ``b`` over four
+    axes left numpy inner loops one vector long (3.3 ms against 0.7 ms for 1,024 hypercubes of 1,260 corners)."""
+    (rows, width), (b_rows, b_width) = a.shape, b.shape
+    return op(np.repeat(a, b_width, axis=1)[:, None, :], np.tile(b, (1, width))[None, :, :]).reshape(
+        rows * b_rows, width * b_width)
+
+
 class _Search:
     """Hypercubes around one cell, evaluated together on the cube's arrays."""
 
@@ -205,6 +214,7 @@ class _Search:
         self.frozen &= ~cube.hidden
         self._open_cells()
         self._arrays: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
+        self._stacked: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
         self._patterns = [{code: [(tuple(cube.index[k][c] for c in plus), tuple(cube.index[k][c] for c in minus))
                                   for plus, minus in d.patterns(code)] for code in d.codes}
                           for k, d in enumerate(cube.dims)]
@@ -234,25 +244,45 @@ class _Search:
             self._arrays[key] = (idx, sgn)
         return self._arrays[key]
 
+    def _lines(self, at: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Every dimension's vectors through ``at``, stacked: their corners as flat indexes of the cube (padded with
+        ``at``), their signs (0 for padding), the dimension of each vector, and where each dimension's vectors
+        start. Kept, since the same primary cell is searched again as the suppression grows around it."""
+        if at not in self._stacked:
+            vectors = [self._padded(k, code) for k, code in enumerate(at)]
+            width = max(idx.shape[1] for idx, _ in vectors)
+            here = int(np.dot(at, self.strides))
+            flats = np.full((sum(len(idx) for idx, _ in vectors), width), here)
+            signs = np.zeros(flats.shape, np.int8)
+            row = 0
+            for k, (idx, sgn) in enumerate(vectors):
+                flats[row:row + len(idx), :idx.shape[1]] = here + (idx - at[k]) * self.strides[k]
+                signs[row:row + len(idx), :idx.shape[1]] = sgn
+                row += len(idx)
+            starts = np.cumsum([0] + [len(idx) for idx, _ in vectors])
+            self._stacked[at] = (flats, signs, np.repeat(np.arange(len(at)), np.diff(starts)), starts)
+        return self._stacked[at]
+
     def candidates(self, at: tuple[int, ...], per_dimension: int | None) -> list[np.ndarray]:
         """The ``per_dimension`` most promising vectors of each dimension (all with None; rows of
-        :meth:`_padded`), judged along the line
-        through the cell: a line with a missing cell cannot be used; then the fewest cells and jobs still published,
-        then the largest cell at -1 (it caps the rise), then the vector's order."""
+        :meth:`_padded`), judged along the line through the cell: a line with a missing cell cannot be used; then
+        the fewest cells and jobs still published, then the largest cell at -1 (it caps the rise), then the
+        vector's order. The dimensions are judged together, one array for all, as the calls are many and small."""
         cube = self.cube
+        flats, signs, dimension, starts = self._lines(at)
+        exists, hidden, value = cube.exists.ravel()[flats], cube.hidden.ravel()[flats], cube.value.ravel()[flats]
+        used = signs != 0
+        missing = np.any(used & ~exists, axis=1)
+        shown = used & ~hidden
+        published = np.sum(shown, axis=1)
+        jobs = np.sum(np.where(shown, value, 0.0), axis=1)
+        lowest_minus = np.min(np.where(signs < 0, value, np.inf), axis=1)
+        # The dimension first: each dimension's vectors stay together, in their own order of preference.
+        order = np.lexsort((np.arange(len(flats)), lowest_minus * -1, jobs, published, missing, dimension))
         out = []
-        for k, code in enumerate(at):
-            idx, sgn = self._padded(k, code)
-            line = (*at[:k], slice(None), *at[k + 1:])
-            exists, hidden, value = cube.exists[line][idx], cube.hidden[line][idx], cube.value[line][idx]
-            used = sgn != 0
-            missing = np.any(used & ~exists, axis=1)
-            published = np.sum(used & ~hidden, axis=1)
-            jobs = np.sum(np.where(used & ~hidden, value, 0.0), axis=1)
-            lowest_minus = np.min(np.where(sgn < 0, value, np.inf), axis=1)
-            order = np.lexsort((np.arange(len(idx)), lowest_minus * -1, jobs, published, missing))
-            keep = order[:per_dimension]
-            out.append(keep[~missing[keep]])
+        for k in range(len(at)):
+            keep = order[starts[k]:starts[k + 1]][:per_dimension]
+            out.append(keep[~missing[keep]] - starts[k])
         return out
 
     def evaluate(self, at: tuple[int, ...], per_dimension: int | None = CANDIDATES_PER_DIMENSION,
@@ -264,22 +294,17 @@ class _Search:
         options = self.candidates(at, per_dimension)
         if any(len(o) == 0 for o in options):
             return {}
-        n = len(options)
-        flat, sign = 0, 1
+        # One row per hypercube (the combinations of candidates, the first dimension's slowest), its corners along
+        # the row, so that each reduction runs along one contiguous axis. The padding (sign 0) repeats the cell
+        # itself, which every hypercube has as a corner anyway: gathering it again changes no minimum, count or
+        # "any", so only the sums below mask it (the usable hypercubes have about 100 corners; 11,000 of them are
+        # evaluated per year of the national sample, hence the care).
+        flat, sign = np.zeros((1, 1), np.int64), np.ones((1, 1), np.int8)
         for k, rows in enumerate(options):
             idx, sgn = self._padded(k, at[k])
-            idx, sgn = idx[rows], sgn[rows]
-            shape = [1] * (2 * n)
-            shape[k], shape[n + k] = idx.shape
-            flat = flat + idx.reshape(shape) * self.strides[k]
-            sign = sign * sgn.reshape(shape)
-        # One row per hypercube, its corners along the row, so that each reduction runs along one contiguous axis.
-        # The padding (sign 0) repeats the cell itself, which every hypercube has as a corner anyway: gathering it
-        # again changes no minimum, count or "any", so only the sums below mask it (the usable hypercubes have
-        # about 100 corners; 11,000 of them are evaluated per year of the national sample, hence the care).
-        shape = np.broadcast_shapes(flat.shape, sign.shape)
-        count = int(np.prod(shape[:n]))
-        flat, sign = (np.broadcast_to(a, shape).reshape(count, -1) for a in (flat, sign))
+            flat = _every_pair(flat, idx[rows] * self.strides[k], np.add)
+            sign = _every_pair(sign, sgn[rows], np.multiply)
+        count = len(flat)
         mask = sign != 0
         cube = self.cube
         usable = self._open[flat].all(axis=1)

@@ -56,6 +56,32 @@ def test_the_cheapest_hypercube_is_suppressed_and_the_interval_is_the_one_comput
     assert audit.exact  # the weakest cell's interval comes from the LP
 
 
+def test_each_hypercube_evaluated_is_one_vector_of_each_dimension_with_its_signs():
+    import itertools
+
+    cube = small_cube()
+    search = disclosure._Search(cube)
+    at = cube.at(key("G1", "F1"))
+    options = search.candidates(at, None)
+    found = search.evaluate(at, None)
+    # Written out with itertools, the first dimension's vector varying slowest, as the rows of evaluate().
+    expected = []
+    for choice in itertools.product(*options):
+        corners = [search._padded(k, at[k])[0][row] for k, row in enumerate(choice)]
+        signs = [search._padded(k, at[k])[1][row] for k, row in enumerate(choice)]
+        signed = {}
+        for point, sign in zip(itertools.product(*corners), itertools.product(*signs), strict=True):
+            if np.prod(sign):
+                signed[cube.key(point)] = int(np.prod(sign))
+        expected.append(signed)
+    got = [{cube.key(np.unravel_index(f, cube.value.shape)): int(s)
+            for f, s, m in zip(flat, sign, mask, strict=True) if m}
+           for flat, sign, mask in zip(found["flat"], found["sign"], found["mask"], strict=True)]
+    assert got == expected
+    # Among them the rectangle G1/G2 × F1/F2 of the test below, by hand.
+    assert {key("G1", "F1"): 1, key("G1", "F2"): -1, key("G2", "F1"): -1, key("G2", "F2"): 1} in got
+
+
 def test_the_attacker_catches_a_weakened_suppression():
     cube = small_cube()
     result = disclosure.suppress_year(cube, Protection())
