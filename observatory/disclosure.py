@@ -214,7 +214,6 @@ class _Search:
         self.frozen &= ~cube.hidden
         self._open_cells()
         self._arrays: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
-        self._stacked: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
         self._patterns = [{code: [(tuple(cube.index[k][c] for c in plus), tuple(cube.index[k][c] for c in minus))
                                   for plus, minus in d.patterns(code)] for code in d.codes}
                           for k, d in enumerate(cube.dims)]
@@ -244,45 +243,25 @@ class _Search:
             self._arrays[key] = (idx, sgn)
         return self._arrays[key]
 
-    def _lines(self, at: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Every dimension's vectors through ``at``, stacked: their corners as flat indexes of the cube (padded with
-        ``at``), their signs (0 for padding), the dimension of each vector, and where each dimension's vectors
-        start. Kept, since the same primary cell is searched again as the suppression grows around it."""
-        if at not in self._stacked:
-            vectors = [self._padded(k, code) for k, code in enumerate(at)]
-            width = max(idx.shape[1] for idx, _ in vectors)
-            here = int(np.dot(at, self.strides))
-            flats = np.full((sum(len(idx) for idx, _ in vectors), width), here)
-            signs = np.zeros(flats.shape, np.int8)
-            row = 0
-            for k, (idx, sgn) in enumerate(vectors):
-                flats[row:row + len(idx), :idx.shape[1]] = here + (idx - at[k]) * self.strides[k]
-                signs[row:row + len(idx), :idx.shape[1]] = sgn
-                row += len(idx)
-            starts = np.cumsum([0] + [len(idx) for idx, _ in vectors])
-            self._stacked[at] = (flats, signs, np.repeat(np.arange(len(at)), np.diff(starts)), starts)
-        return self._stacked[at]
-
     def candidates(self, at: tuple[int, ...], per_dimension: int | None) -> list[np.ndarray]:
         """The ``per_dimension`` most promising vectors of each dimension (all with None; rows of
-        :meth:`_padded`), judged along the line through the cell: a line with a missing cell cannot be used; then
-        the fewest cells and jobs still published, then the largest cell at -1 (it caps the rise), then the
-        vector's order. The dimensions are judged together, one array for all, as the calls are many and small."""
+        :meth:`_padded`), judged along the line
+        through the cell: a line with a missing cell cannot be used; then the fewest cells and jobs still published,
+        then the largest cell at -1 (it caps the rise), then the vector's order."""
         cube = self.cube
-        flats, signs, dimension, starts = self._lines(at)
-        exists, hidden, value = cube.exists.ravel()[flats], cube.hidden.ravel()[flats], cube.value.ravel()[flats]
-        used = signs != 0
-        missing = np.any(used & ~exists, axis=1)
-        shown = used & ~hidden
-        published = np.sum(shown, axis=1)
-        jobs = np.sum(np.where(shown, value, 0.0), axis=1)
-        lowest_minus = np.min(np.where(signs < 0, value, np.inf), axis=1)
-        # The dimension first: each dimension's vectors stay together, in their own order of preference.
-        order = np.lexsort((np.arange(len(flats)), lowest_minus * -1, jobs, published, missing, dimension))
         out = []
-        for k in range(len(at)):
-            keep = order[starts[k]:starts[k + 1]][:per_dimension]
-            out.append(keep[~missing[keep]] - starts[k])
+        for k, code in enumerate(at):
+            idx, sgn = self._padded(k, code)
+            line = (*at[:k], slice(None), *at[k + 1:])
+            exists, hidden, value = cube.exists[line][idx], cube.hidden[line][idx], cube.value[line][idx]
+            used = sgn != 0
+            missing = np.any(used & ~exists, axis=1)
+            published = np.sum(used & ~hidden, axis=1)
+            jobs = np.sum(np.where(used & ~hidden, value, 0.0), axis=1)
+            lowest_minus = np.min(np.where(sgn < 0, value, np.inf), axis=1)
+            order = np.lexsort((np.arange(len(idx)), lowest_minus * -1, jobs, published, missing))
+            keep = order[:per_dimension]
+            out.append(keep[~missing[keep]])
         return out
 
     def evaluate(self, at: tuple[int, ...], per_dimension: int | None = CANDIDATES_PER_DIMENSION,
