@@ -792,12 +792,11 @@ def _reconciliation(con: duckdb.DuckDBPyConnection, cube: Cube, year: int
 
 def _each_year(function, arguments: list[tuple]) -> list:
     """``function(*a)`` for each year's ``a``, the years side by side on the machine's cores: each is independent
-    and single-threaded numpy, and the build waits for them (the suppression of the sample's 3 years: 7.4 s one
-    after the other). Up to two workers per core: three years on two cores then share them and end together (5.6 s)
-    rather than two and then the third alone (6.3 s). The workers are spawned, not forked: the caller holds DuckDB's
-    threads and connections."""
-    cores = os.cpu_count() or 1
-    workers = min(len(arguments), 2 * cores) if cores > 1 else 1
+    and single-threaded numpy, and the build waits for them (the suppression of the sample's 3 years: 5.2 s one
+    after the other, 3.3 s on two workers). One worker per core: a third worker on two cores took 3.9-4.1 s, its
+    start (a new interpreter importing this module) costing more than the sharing gained. The workers are spawned,
+    not forked: the caller holds DuckDB's threads and connections."""
+    workers = min(len(arguments), os.cpu_count() or 1)
     if workers < 2:
         return [function(*a) for a in arguments]
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
