@@ -1,11 +1,13 @@
 """The build at national scale, against the floor DuckDB sets and against pandas, on the same generated files.
 
     python benchmarks/national.py --fraction 0.1 [--format parquet|zip] --json OUT.json [--markdown docs/...md]
-        [--keep DIR] [--skip-pandas]
+        [--keep DIR] [--skip-pandas] [--repeat N]
 
 1. Writes the embedded sample (every source) into a scratch raw folder, then replaces its SIRENE stock files and its
    KBO Full extract with SYNTHETIC files of ``fraction`` × the national volumes (``benchmarks/national_inputs.py``).
-2. ``build_s``: ``observatory build --full`` on them, in its own process (its peak RSS is ``peak_rss_mb``).
+2. ``build_s``: ``observatory build --full`` on them, in its own process (its peak RSS is ``peak_rss_mb``), from an
+   empty warehouse; with ``--repeat N``, N such builds and their median (all of them in ``build_runs_s``): builds of
+   the same code on the same machine were seen to differ by 4 s, and once by 12 s.
 3. ``rebuild_nothing_new_s``: ``observatory build`` again, nothing having changed.
 4. ``floor_s``: DuckDB alone reading the same files and the same columns, with the same memory limit: for ZIPs the
    extraction of the CSVs (Python's zipfile, as the loaders do) and a scan of them; for Parquet a direct scan.
@@ -23,6 +25,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -210,13 +213,12 @@ def _files(raw: Path) -> tuple[Path, Path, Path]:
     return units, establishments, kbo
 
 
-def run(fraction: float, fmt: str, scratch: Path, pandas: bool, reuse: bool = False) -> dict:
+def run(fraction: float, fmt: str, scratch: Path, pandas: bool, reuse: bool = False, repeat: int = 1) -> dict:
     from national_inputs import generate
 
     from observatory.sample import generate_sample
 
     raw, warehouse = scratch / "raw", scratch / "warehouse"
-    shutil.rmtree(warehouse, ignore_errors=True)  # every build measured starts from an empty warehouse
     generated, generate_s = {"reused": str(raw)}, 0.0
     if not (reuse and raw.is_dir()):
         generate_sample(raw)
@@ -228,8 +230,15 @@ def run(fraction: float, fmt: str, scratch: Path, pandas: bool, reuse: bool = Fa
     env[DUCKDB_MEMORY_ENV] = memory
     observatory = [sys.executable, "-m", "observatory.cli", "build", "--raw-dir", str(raw),
                    "--warehouse-dir", str(warehouse)]
-    build_s, build_rss, _ = _child([*observatory, "--full"], env)
-    steps = _step_seconds(warehouse)
+    builds = []
+    for _ in range(repeat):
+        shutil.rmtree(warehouse, ignore_errors=True)  # every build measured starts from an empty warehouse
+        seconds, rss, _ = _child([*observatory, "--full"], env)
+        builds.append((seconds, rss, _step_seconds(warehouse)))
+    build_s = statistics.median(seconds for seconds, _, _ in builds)
+    build_rss = max(rss for _, rss, _ in builds)
+    # The steps of the build closest to the median (the median itself when the count is odd).
+    steps = min(builds, key=lambda b: abs(b[0] - build_s))[2]
     rebuild_s, _, _ = _child(observatory, env)
     query_ms = _query_ms(warehouse / "observatory.duckdb")
 
@@ -258,7 +267,8 @@ def run(fraction: float, fmt: str, scratch: Path, pandas: bool, reuse: bool = Fa
         "measured": datetime.now(UTC).isoformat(timespec="seconds"),
         "fraction": fraction, "input_format": fmt, "duckdb_memory_limit": memory, "cores": os.cpu_count(),
         "generated": generated, "generate_s": round(generate_s, 1), "input_bytes": sizes,
-        "build_s": round(build_s, 1), "peak_rss_mb": round(build_rss), "rebuild_nothing_new_s": round(rebuild_s, 1),
+        "build_s": round(build_s, 1), "build_runs_s": [round(seconds, 1) for seconds, _, _ in builds],
+        "peak_rss_mb": round(build_rss), "rebuild_nothing_new_s": round(rebuild_s, 1),
         "floor_s": round(floor_s, 1), "floor_peak_rss_mb": round(floor_rss),
         "pandas_s": round(pandas_s, 1) if pandas_s is not None else None,
         "pandas_peak_rss_mb": round(pandas_rss) if pandas_rss is not None else None,
@@ -281,11 +291,28 @@ MARKDOWN_HEADER = ("| measured | fraction | SIRENE as | build s | of which regis
 def markdown_row(result: dict) -> str:
     def show(value) -> str:
         return "—" if value is None else f"{value}"
-    return (f"| {result['measured'][:10]} | {result['fraction']} | {result['input_format']} | {result['build_s']} "
+    measured = result["measured"][:16].replace("T", " ")  # to the minute: several runs a day
+    return (f"| {measured} | {result['fraction']} | {result['input_format']} | {result['build_s']} "
             f"| {result['registry_steps_s']} | {result['floor_s']} | {result['build_over_floor']} "
             f"| {result['registry_steps_over_floor']} | {show(result['pandas_s'])} "
             f"| {show(result['pandas_over_build'])} | {result['peak_rss_mb']} | {show(result['pandas_peak_rss_mb'])} "
             f"| {result['rebuild_nothing_new_s']} |\n")
+
+
+def add_row(path: Path, row: str) -> None:
+    """Put ``row`` at the end of the measurements table in ``path`` (text may follow the table, as in
+    docs/performance.md); a file without that table gets it at its end."""
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    header = MARKDOWN_HEADER.splitlines()[0]
+    lines = text.splitlines(keepends=True)
+    if header + "\n" not in lines:
+        path.write_text(text + ("\n" if text and not text.endswith("\n") else "") + MARKDOWN_HEADER + row,
+                        encoding="utf-8")
+        return
+    end = lines.index(header + "\n") + 1
+    while end < len(lines) and lines[end].startswith("|"):
+        end += 1
+    path.write_text("".join(lines[:end]) + row + "".join(lines[end:]), encoding="utf-8")
 
 
 def main() -> int:
@@ -299,19 +326,21 @@ def main() -> int:
     parser.add_argument("--reuse", action="store_true",
                         help="with --keep: use the raw folder generated there by an earlier run (same fraction and "
                              "format) instead of generating it again")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="build this many times from an empty warehouse and keep the median (default 1)")
     args = parser.parse_args()
+    if args.repeat < 1:
+        parser.error("--repeat must be 1 or more")
     scratch = args.keep or Path(tempfile.mkdtemp(prefix="national-"))
     scratch.mkdir(parents=True, exist_ok=True)
     try:
-        result = run(args.fraction, args.format, scratch, not args.skip_pandas, args.reuse)
+        result = run(args.fraction, args.format, scratch, not args.skip_pandas, args.reuse, args.repeat)
     finally:
         if not args.keep:
             shutil.rmtree(scratch, ignore_errors=True)
     args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     if args.markdown:
-        exists = args.markdown.is_file() and args.markdown.read_text(encoding="utf-8").strip()
-        with args.markdown.open("a", encoding="utf-8") as out:
-            out.write(("" if exists else MARKDOWN_HEADER) + markdown_row(result))
+        add_row(args.markdown, markdown_row(result))
     print(json.dumps({k: v for k, v in result.items() if k not in ("generated", "input_bytes")}, indent=1))
     return 0
 

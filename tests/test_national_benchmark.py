@@ -1,0 +1,47 @@
+"""The national benchmark's Markdown output (benchmarks/national.py): a row per run, put into the measurements table
+of docs/performance.md, which has text after it."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from national import MARKDOWN_HEADER, add_row, markdown_row  # noqa: E402
+
+RESULT = {"measured": "2026-12-05T14:09:32+00:00", "fraction": 1.0, "input_format": "parquet", "build_s": 65.5,
+          "registry_steps_s": 42.4, "floor_s": 14.7, "build_over_floor": 4.47, "registry_steps_over_floor": 2.89,
+          "pandas_s": None, "pandas_over_build": None, "peak_rss_mb": 2225, "pandas_peak_rss_mb": None,
+          "rebuild_nothing_new_s": 3.1}
+ROW = "| 2026-12-05 14:09 | 1.0 | parquet | 65.5 | 42.4 | 14.7 | 4.47 | 2.89 | — | — | 2225 | — | 3.1 |\n"
+
+
+def test_a_row_carries_the_minute_it_was_measured() -> None:
+    assert markdown_row(RESULT) == ROW
+
+
+def test_the_row_goes_at_the_end_of_the_table_not_after_the_text_below_it(tmp_path: Path) -> None:
+    page = tmp_path / "performance.md"
+    earlier = "| 2026-12-04 | 0.1 | zip | 53.1 | 17.2 | 13.5 | 3.93 | 1.28 | 26.8 | 0.51 | 1279 | 2093 | 4.4 |\n"
+    page.write_text("# Performance\n\n" + MARKDOWN_HEADER + earlier + "\nThe rows say what they measured.\n",
+                    encoding="utf-8")
+    add_row(page, ROW)
+    assert page.read_text(encoding="utf-8") == ("# Performance\n\n" + MARKDOWN_HEADER + earlier + ROW
+                                                + "\nThe rows say what they measured.\n")
+
+
+def test_a_page_without_the_table_gets_it(tmp_path: Path) -> None:
+    page = tmp_path / "new.md"
+    add_row(page, ROW)
+    add_row(page, ROW)
+    assert page.read_text(encoding="utf-8") == MARKDOWN_HEADER + ROW + ROW
+    other = tmp_path / "other.md"
+    other.write_text("Notes", encoding="utf-8")
+    add_row(other, ROW)
+    assert other.read_text(encoding="utf-8") == "Notes\n" + MARKDOWN_HEADER + ROW
+
+
+def test_the_documented_page_holds_the_table_the_benchmark_writes_into() -> None:
+    lines = (ROOT / "docs" / "performance.md").read_text(encoding="utf-8").splitlines(keepends=True)
+    assert lines.count(MARKDOWN_HEADER.splitlines(keepends=True)[0]) == 1
