@@ -176,8 +176,9 @@ class Certificate:
 
 def _every_pair(a: np.ndarray, b: np.ndarray, op: np.ufunc) -> np.ndarray:
     """``op`` of each row of ``a`` with each row of ``b``, element by element: row ``i * len(b) + j`` holds
-    ``op(a[i, p], b[j, q])`` at ``p * b.shape[1] + q``. Written as whole rows: broadcasting ``a`` and ``b`` over four
-    axes left numpy inner loops one vector long (3.3 ms against 0.7 ms for 1,024 hypercubes of 1,260 corners)."""
+    ``op(a[i, p], b[j, q])`` at ``p * b.shape[1] + q``. Written as whole rows: broadcasting the vectors over two axes
+    per dimension (ten) left numpy inner loops one vector long (3.3 ms against 0.7 ms for 1,024 hypercubes of 1,260
+    corners)."""
     (rows, width), (b_rows, b_width) = a.shape, b.shape
     return op(np.repeat(a, b_width, axis=1)[:, None, :], np.tile(b, (1, width))[None, :, :]).reshape(
         rows * b_rows, width * b_width)
