@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 import functools
 import hashlib
+import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -162,13 +163,25 @@ def _statements(node: ast.AST) -> Iterator[ast.AST]:
             yield from _statements(child)
 
 
-def _imports(module: str, path: str, root: Path) -> frozenset[str]:
+def _folders(root: Path) -> tuple[tuple[str, int], ...]:
+    """The package's folders with their modification times. Adding, removing or renaming a module changes its
+    folder's time, and with it which imported names are modules."""
+    found, pending = [], [str(root)]
+    while pending:
+        folder = pending.pop()
+        found.append((folder, os.stat(folder).st_mtime_ns))
+        with os.scandir(folder) as entries:  # the entries' types come with the listing: no stat per file
+            pending.extend(e.path for e in entries if e.is_dir() and e.name != "__pycache__")
+    return tuple(sorted(found))
+
+
+def _imports(module: str, path: str, root: Path, folders: tuple[tuple[str, int], ...]) -> frozenset[str]:
     """The observatory modules a module's source imports (the names imported from a package included, when they are
-    modules; otherwise the package itself). Remembered while the file is unchanged (size, modification time,
-    inode): the assets' versions follow about 750 module edges at each import of the code location, and resolving
-    each name against the files took 0.6 s of every process start."""
+    modules; otherwise the package itself). Remembered while the file and the package's ``folders`` (:func:`_folders`)
+    are unchanged (the file's size, modification time, inode): the assets' versions follow about 750 module edges at
+    each import of the code location, and resolving each name against the files took 0.6 s of every process start."""
     stat = (root / path).stat()
-    key = (module, path, root, stat.st_size, stat.st_mtime_ns, stat.st_ino)
+    key = (module, path, root, stat.st_size, stat.st_mtime_ns, stat.st_ino, folders)
     if (known := _IMPORTS.get(key)) is not None:
         return known
     package = module if path.endswith("__init__.py") else module.rpartition(".")[0]
@@ -185,6 +198,7 @@ _IMPORTS: dict[tuple, frozenset[str]] = {}
 def module_files(modules: Iterable[str], root: Path | None = None) -> set[str]:
     """The files of the given observatory modules and of every observatory module they import, transitively."""
     root = ROOT if root is None else root
+    folders = _folders(root)
     seen: dict[str, str] = {}
     pending = list(modules)
     while pending:
@@ -197,5 +211,5 @@ def module_files(modules: Iterable[str], root: Path | None = None) -> set[str]:
         seen[module] = path
         if module in NOT_FOLLOWED:
             continue
-        pending.extend(_imports(module, path, root) - seen.keys())
+        pending.extend(_imports(module, path, root, folders) - seen.keys())
     return set(seen.values())

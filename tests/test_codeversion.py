@@ -72,6 +72,17 @@ def test_an_import_added_inside_a_function_is_followed(package):
     assert {"textfile.py", "safezip.py"} <= set(BE_JOBS.files(package))  # and what textfile imports
 
 
+def test_a_module_added_under_a_name_already_imported_is_followed(package):
+    # harmonise.py imports a name from the nomenclatures package that is not a module (yet): the package stands for it.
+    _edit(package / "harmonise.py", "def harmonise_registry(", "def _later():\n    from observatory.nomenclatures "
+          "import later\n    return later\n\n\ndef harmonise_registry(")
+    assert "nomenclatures/later.py" not in BE_JOBS.files(package)
+    # The name becomes a module of its own, harmonise.py unchanged (a process that computed the versions before,
+    # such as the UI's code server, must not keep the old answer).
+    (package / "nomenclatures" / "later.py").write_text("LATER = 1\n", encoding="utf-8")
+    assert "nomenclatures/later.py" in BE_JOBS.files(package)
+
+
 def test_a_join_added_to_the_sql_brings_its_mapping_file(package):
     assert "nomenclatures/sexes.csv" not in BE_JOBS.files(package)
     _edit(package / "sql" / "classify_be_jobs.sql", "nom.be_legal_forms", "nom.be_legal_forms /* nom.sexes */")
