@@ -22,8 +22,11 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 from observatory.safezip import SafeZip
+
+T = TypeVar("T")
 
 
 def _folder(archive: SafeZip, cache_dir: Path) -> Path:
@@ -58,8 +61,9 @@ def keep_only(cache_dir: Path, used: Iterable[Path]) -> None:
 
 
 @contextmanager
-def meanwhile(function: Callable[..., Path], *args) -> Iterator[Future]:
-    """``function(*args)`` (an extraction) on a second thread while the block runs; its result once the block ends.
+def meanwhile(function: Callable[..., T], *args) -> Iterator[Future[T]]:
+    """``function(*args)`` (an extraction: a member's path, SIRENE's readable file) on a second thread while the block
+    runs; its result once the block ends.
     zlib and the disk let go of the GIL, so a member inflates while the caller inflates or stages another: one
     inflater alone leaves a core idle (issue 14). If the block fails, an extraction not yet started is cancelled and
     one under way ends (its member kept for the next build, never half-written) before the failure goes on."""
