@@ -15,8 +15,9 @@
    KBO units to their enterprise, preferred main activity and address, aggregate as the loaders do, and the
    demography's head offices and seats likewise).
 
-Each step runs in a child process; its wall time and peak RSS (``wait4``) are recorded. Timings depend on the
-machine and on what else runs on it: measured here, never asserted in tests.
+Each step runs in a child process; its wall time, peak RSS and CPU time (``wait4``) are recorded. ``build_cpu_s``
+divided by the cores is the shortest wall time the build's work could take on this machine, however it were
+scheduled. Timings depend on the machine and on what else runs on it: measured here, never asserted in tests.
 """
 
 from __future__ import annotations
@@ -46,8 +47,9 @@ SIRENE_ESTABLISHMENTS = list(dict.fromkeys([*sirene.ESTABLISHMENT_COLUMNS, *sire
 KBO = {member: list(columns) for member, columns in kbo.REQUIRED.items() if member not in ("meta.csv", "code.csv")}
 
 
-def _child(command: list[str], env: dict[str, str] | None = None) -> tuple[float, float, int]:
-    """Run ``command``; its wall seconds, its peak RSS in MB (itself and the children it waited for) and exit code."""
+def _child(command: list[str], env: dict[str, str] | None = None) -> tuple[float, float, float]:
+    """Run ``command``; its wall seconds, its peak RSS in MB and its CPU seconds (user and system), both counting
+    itself and the children it waited for (the disclosure control's workers)."""
     started = time.monotonic()
     process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(process.pid, 0)
@@ -56,7 +58,7 @@ def _child(command: list[str], env: dict[str, str] | None = None) -> tuple[float
     if code != 0:
         err = process.stderr.read().decode(errors="replace")
         raise SystemExit(f"{' '.join(command[:4])} ... failed ({code}):\n{err[-3000:]}")
-    return elapsed, usage.ru_maxrss / 1024, code
+    return elapsed, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
 def _python(code: str, *args: str) -> list[str]:
@@ -233,12 +235,12 @@ def run(fraction: float, fmt: str, scratch: Path, pandas: bool, reuse: bool = Fa
     builds = []
     for _ in range(repeat):
         shutil.rmtree(warehouse, ignore_errors=True)  # every build measured starts from an empty warehouse
-        seconds, rss, _ = _child([*observatory, "--full"], env)
-        builds.append((seconds, rss, _step_seconds(warehouse)))
-    build_s = statistics.median(seconds for seconds, _, _ in builds)
-    build_rss = max(rss for _, rss, _ in builds)
-    # The steps of the build closest to the median (the median itself when the count is odd).
-    steps = min(builds, key=lambda b: abs(b[0] - build_s))[2]
+        seconds, rss, cpu = _child([*observatory, "--full"], env)
+        builds.append((seconds, rss, cpu, _step_seconds(warehouse)))
+    build_s = statistics.median(seconds for seconds, *_ in builds)
+    build_rss = max(rss for _, rss, *_ in builds)
+    # The CPU time and steps of the build closest to the median (the median itself when the count is odd).
+    _, _, build_cpu, steps = min(builds, key=lambda b: abs(b[0] - build_s))
     rebuild_s, _, _ = _child(observatory, env)
     query_ms = _query_ms(warehouse / "observatory.duckdb")
 
@@ -252,24 +254,26 @@ def run(fraction: float, fmt: str, scratch: Path, pandas: bool, reuse: bool = Fa
     columns[establishments.with_suffix(".csv").name] = SIRENE_ESTABLISHMENTS
     floor_work = scratch / "floor"
     floor_work.mkdir(exist_ok=True)
-    floor_s, floor_rss, _ = _child(_python(FLOOR, json.dumps(members), json.dumps(columns), memory, str(floor_work)))
+    floor_s, floor_rss, floor_cpu = _child(_python(FLOOR, json.dumps(members), json.dumps(columns), memory,
+                                                   str(floor_work)))
     shutil.rmtree(floor_work, ignore_errors=True)
-    pandas_s = pandas_rss = None
+    pandas_s = pandas_rss = pandas_cpu = None
     if pandas:
-        pandas_s, pandas_rss, _ = _child(_python(PANDAS, json.dumps({"units": str(units),
-                                                                     "establishments": str(establishments)}),
-                                                 str(kbo_zip),
-                                                 # The build's order of NACE versions and activity groups (kbo.py).
-                                                 json.dumps({"versions": kbo._VERSIONS_RANKED,
-                                                             "groups": kbo._GROUPS_RANKED})))
+        registries = json.dumps({"units": str(units), "establishments": str(establishments)})
+        # The build's order of NACE versions and activity groups (kbo.py).
+        ranks = json.dumps({"versions": kbo._VERSIONS_RANKED, "groups": kbo._GROUPS_RANKED})
+        pandas_s, pandas_rss, pandas_cpu = _child(_python(PANDAS, registries, str(kbo_zip), ranks))
     sizes = {p.name: p.stat().st_size for p in (units, establishments, kbo_zip)}
     return {
         "measured": datetime.now(UTC).isoformat(timespec="seconds"),
         "fraction": fraction, "input_format": fmt, "duckdb_memory_limit": memory, "cores": os.cpu_count(),
         "generated": generated, "generate_s": round(generate_s, 1), "input_bytes": sizes,
-        "build_s": round(build_s, 1), "build_runs_s": [round(seconds, 1) for seconds, _, _ in builds],
+        "build_s": round(build_s, 1), "build_runs_s": [round(seconds, 1) for seconds, *_ in builds],
         "peak_rss_mb": round(build_rss), "rebuild_nothing_new_s": round(rebuild_s, 1),
         "floor_s": round(floor_s, 1), "floor_peak_rss_mb": round(floor_rss),
+        # User and system CPU seconds: divided by the cores, the shortest wall time the same work could take here.
+        "build_cpu_s": round(build_cpu, 1), "floor_cpu_s": round(floor_cpu, 1),
+        "pandas_cpu_s": round(pandas_cpu, 1) if pandas_cpu is not None else None,
         "pandas_s": round(pandas_s, 1) if pandas_s is not None else None,
         "pandas_peak_rss_mb": round(pandas_rss) if pandas_rss is not None else None,
         "build_over_floor": round(build_s / floor_s, 2),
@@ -285,7 +289,8 @@ def run(fraction: float, fmt: str, scratch: Path, pandas: bool, reuse: bool = Fa
 
 MARKDOWN_HEADER = ("| measured | fraction | SIRENE as | build s | of which registry steps s | floor s | build / floor "
                    "| registry steps / floor | pandas s | pandas / build | peak RSS MB | pandas RSS MB "
-                   "| nothing new s |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+                   "| nothing new s | build CPU s | floor CPU s |\n"
+                   "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 
 
 def markdown_row(result: dict) -> str:
@@ -296,7 +301,7 @@ def markdown_row(result: dict) -> str:
             f"| {result['registry_steps_s']} | {result['floor_s']} | {result['build_over_floor']} "
             f"| {result['registry_steps_over_floor']} | {show(result['pandas_s'])} "
             f"| {show(result['pandas_over_build'])} | {result['peak_rss_mb']} | {show(result['pandas_peak_rss_mb'])} "
-            f"| {result['rebuild_nothing_new_s']} |\n")
+            f"| {result['rebuild_nothing_new_s']} | {result['build_cpu_s']} | {result['floor_cpu_s']} |\n")
 
 
 def add_row(path: Path, row: str) -> None:

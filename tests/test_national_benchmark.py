@@ -8,13 +8,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from national import MARKDOWN_HEADER, add_row, markdown_row  # noqa: E402
+from national import MARKDOWN_HEADER, _child, _python, add_row, markdown_row  # noqa: E402
 
 RESULT = {"measured": "2026-12-05T14:09:32+00:00", "fraction": 1.0, "input_format": "parquet", "build_s": 65.5,
           "registry_steps_s": 42.4, "floor_s": 14.7, "build_over_floor": 4.47, "registry_steps_over_floor": 2.89,
           "pandas_s": None, "pandas_over_build": None, "peak_rss_mb": 2225, "pandas_peak_rss_mb": None,
-          "rebuild_nothing_new_s": 3.1}
-ROW = "| 2026-12-05 14:09 | 1.0 | parquet | 65.5 | 42.4 | 14.7 | 4.47 | 2.89 | — | — | 2225 | — | 3.1 |\n"
+          "rebuild_nothing_new_s": 3.1, "build_cpu_s": 101.2, "floor_cpu_s": 27.9}
+ROW = "| 2026-12-05 14:09 | 1.0 | parquet | 65.5 | 42.4 | 14.7 | 4.47 | 2.89 | — | — | 2225 | — | 3.1 | 101.2 | 27.9 |\n"
 
 
 def test_a_row_carries_the_minute_it_was_measured() -> None:
@@ -23,7 +23,7 @@ def test_a_row_carries_the_minute_it_was_measured() -> None:
 
 def test_the_row_goes_at_the_end_of_the_table_not_after_the_text_below_it(tmp_path: Path) -> None:
     page = tmp_path / "performance.md"
-    earlier = "| 2026-12-04 | 0.1 | zip | 53.1 | 17.2 | 13.5 | 3.93 | 1.28 | 26.8 | 0.51 | 1279 | 2093 | 4.4 |\n"
+    earlier = "| 2026-12-04 | 0.1 | zip | 53.1 | 17.2 | 13.5 | 3.93 | 1.28 | 26.8 | 0.51 | 1279 | 2093 | 4.4 | — | — |\n"
     page.write_text("# Performance\n\n" + MARKDOWN_HEADER + earlier + "\nThe rows say what they measured.\n",
                     encoding="utf-8")
     add_row(page, ROW)
@@ -45,3 +45,23 @@ def test_a_page_without_the_table_gets_it(tmp_path: Path) -> None:
 def test_the_documented_page_holds_the_table_the_benchmark_writes_into() -> None:
     lines = (ROOT / "docs" / "performance.md").read_text(encoding="utf-8").splitlines(keepends=True)
     assert lines.count(MARKDOWN_HEADER.splitlines(keepends=True)[0]) == 1
+
+
+# A child that starts a grandchild and waits for it; each spins until its own CPU clock has counted 0.3 s.
+SPIN = """
+import subprocess, sys, time
+def spin():
+    while time.process_time() < 0.3:
+        pass
+spin()
+if len(sys.argv) > 1:
+    subprocess.run([sys.executable, "-c", sys.argv[1]], check=True)
+"""
+
+
+def test_the_cpu_time_counts_the_children_the_step_waited_for() -> None:
+    # The disclosure control's workers are such children: the build's CPU time must include them.
+    _, _, cpu = _child(_python(SPIN, SPIN))
+    assert cpu >= 0.6
+    _, _, alone = _child(_python(SPIN))
+    assert 0.3 <= alone < cpu
