@@ -4,7 +4,9 @@
         [--keep DIR] [--skip-pandas] [--repeat N]
 
 1. Writes the embedded sample (every source) into a scratch raw folder, then replaces its SIRENE stock files and its
-   KBO Full extract with SYNTHETIC files of ``fraction`` × the national volumes (``benchmarks/national_inputs.py``).
+   KBO Full extract with SYNTHETIC files of ``fraction`` × the national volumes (``benchmarks/national_inputs.py``),
+   and writes four SYNTHETIC partner cases whose identifiers are in those files (``write_cases``): the build looks
+   them up in the national files, as it would the partners' real cases.
 2. ``build_s``: ``observatory build --full`` on them, in its own process (its peak RSS is ``peak_rss_mb``), from an
    empty warehouse; with ``--repeat N``, N such builds and their median (all of them in ``build_runs_s``): builds of
    the same code on the same machine were seen to differ by 4 s, and once by 12 s.
@@ -23,6 +25,8 @@ scheduled. Timings depend on the machine and on what else runs on it: measured h
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 import json
 import os
 import shutil
@@ -31,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -215,6 +220,50 @@ def _files(raw: Path) -> tuple[Path, Path, Path]:
     return units, establishments, kbo
 
 
+# A partner's case, as docs/cases.md describes it: the build looks its identifier up in the registry files.
+CASE = """# SYNTHETIC: written by benchmarks/national.py; the identifier is one of the generated national files'.
+name: Synthetic benchmark case {number}
+country: {country}
+identifier: "{identifier}"
+year: 2020
+kind: creation
+jobs_created: 1
+sources:
+  - title: Synthetic benchmark case, no real source
+    reference: benchmarks/national.py
+synthetic: true
+"""
+
+
+def _first_fields(path: Path, member: str | None, count: int) -> list[str]:
+    """The first field of the first ``count`` data rows: of a CSV member of the ZIP ``path``, or of a Parquet file."""
+    if member is None:
+        import duckdb
+
+        quoted = "'" + str(path).replace("'", "''") + "'"
+        rows = duckdb.sql(f"SELECT * FROM read_parquet({quoted}) LIMIT {count}").fetchall()
+        return [str(row[0]) for row in rows]
+    with zipfile.ZipFile(path) as archive, archive.open(member) as binary:
+        reader = csv.reader(io.TextIOWrapper(binary, encoding="utf-8-sig", newline=""))
+        next(reader)
+        return [row[0] for row, _ in zip(reader, range(count), strict=False)]
+
+
+def write_cases(raw: Path) -> list[str]:
+    """``raw/cases``: three French cases and a Belgian one whose identifiers are in the generated files, so that the
+    build looks them up in the national files as it would the partners' cases. Returns the identifiers."""
+    units, _, kbo_zip = _files(raw)
+    sirens = _first_fields(units, units.with_suffix(".csv").name if units.suffix == ".zip" else None, 3)
+    identifiers = [("FR", siren) for siren in sirens] + [("BE", _first_fields(kbo_zip, "enterprise.csv", 1)[0])]
+    folder = raw / "cases"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir()
+    for number, (country, identifier) in enumerate(identifiers, 1):
+        (folder / f"benchmark_{number}.yaml").write_text(
+            CASE.format(number=number, country=country, identifier=identifier), encoding="utf-8")
+    return [identifier for _, identifier in identifiers]
+
+
 def run(fraction: float, fmt: str, scratch: Path, pandas: bool, reuse: bool = False, repeat: int = 1) -> dict:
     from national_inputs import generate
 
@@ -227,6 +276,7 @@ def run(fraction: float, fmt: str, scratch: Path, pandas: bool, reuse: bool = Fa
         started = time.monotonic()
         generated = generate(raw, fraction, fmt)
         generate_s = time.monotonic() - started
+    cases = write_cases(raw)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DAGSTER_", "OBSERVATORY_"))}
     memory = os.environ.get(DUCKDB_MEMORY_ENV, DEFAULT_DUCKDB_MEMORY)
     env[DUCKDB_MEMORY_ENV] = memory
@@ -268,6 +318,7 @@ def run(fraction: float, fmt: str, scratch: Path, pandas: bool, reuse: bool = Fa
         "measured": datetime.now(UTC).isoformat(timespec="seconds"),
         "fraction": fraction, "input_format": fmt, "duckdb_memory_limit": memory, "cores": os.cpu_count(),
         "generated": generated, "generate_s": round(generate_s, 1), "input_bytes": sizes,
+        "case_identifiers": cases,
         "build_s": round(build_s, 1), "build_runs_s": [round(seconds, 1) for seconds, *_ in builds],
         "peak_rss_mb": round(build_rss), "rebuild_nothing_new_s": round(rebuild_s, 1),
         "floor_s": round(floor_s, 1), "floor_peak_rss_mb": round(floor_rss),

@@ -3,12 +3,20 @@ of docs/performance.md, which has text after it."""
 
 from __future__ import annotations
 
+import csv
+import io
 import sys
+import zipfile
 from pathlib import Path
+
+import duckdb
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from national import MARKDOWN_HEADER, _child, _python, add_row, markdown_row  # noqa: E402
+from national import MARKDOWN_HEADER, _child, _python, add_row, markdown_row, write_cases  # noqa: E402
+
+from observatory import cases  # noqa: E402
+from observatory.sample import generate_sample  # noqa: E402
 
 RESULT = {"measured": "2026-12-05T14:09:32+00:00", "fraction": 1.0, "input_format": "parquet", "build_s": 65.5,
           "registry_steps_s": 42.4, "floor_s": 14.7, "build_over_floor": 4.47, "registry_steps_over_floor": 2.89,
@@ -65,3 +73,30 @@ def test_the_cpu_time_counts_the_children_the_step_waited_for() -> None:
     assert cpu >= 0.6
     _, _, alone = _child(_python(SPIN))
     assert 0.3 <= alone < cpu
+
+
+def _first_rows(zip_path: Path, member: str, count: int) -> list[str]:
+    with zipfile.ZipFile(zip_path) as archive:
+        rows = list(csv.reader(io.StringIO(archive.read(member).decode("utf-8-sig"))))
+    return [row[0] for row in rows[1:count + 1]]
+
+
+def test_the_cases_written_are_valid_and_name_the_registries_first_rows(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    generate_sample(raw)
+    sirene_zip = raw / "fr" / "sirene" / "StockUniteLegale_utf8.zip"
+    kbo_zip = next((raw / "be" / "kbo").glob("*_Full.zip"))
+    expected = _first_rows(sirene_zip, "StockUniteLegale_utf8.csv", 3) + [_first_rows(kbo_zip, "enterprise.csv", 1)[0]]
+
+    assert write_cases(raw) == expected
+    found = cases.read_folder(cases.folder(raw))
+    assert [(c["country"], c["identifier"], c["synthetic"]) for c in found] == [
+        ("FR", expected[0], True), ("FR", expected[1], True), ("FR", expected[2], True), ("BE", expected[3], True)]
+
+    # From Parquet (preferred to the ZIP when both are there, as the loader does), the first rows of the Parquet file.
+    parquet = sirene_zip.with_suffix(".parquet")
+    duckdb.sql(f"COPY (SELECT * FROM (VALUES ('000325175', 'x'), ('732829320', 'y')) t(siren, other)) "
+               f"TO '{parquet}' (FORMAT parquet)")
+    assert write_cases(raw) == ["000325175", "732829320", expected[3]]
+    # The folder is written anew: the fourth case of the first call is gone.
+    assert [p.name for p in cases.case_files(cases.folder(raw))] == [f"benchmark_{n}.yaml" for n in (1, 2, 3)]
