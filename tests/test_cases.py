@@ -7,6 +7,7 @@ from them by hand (the comments say how).
 
 from __future__ import annotations
 
+import errno
 import json
 import shutil
 import zipfile
@@ -392,3 +393,87 @@ def test_a_file_saved_with_a_bom_and_a_misspelt_field(tmp_path):
     assert problems_of(tmp_path, SCOP.replace("jobs_saved:", "job_saved:"), "typo.yaml") == [
         "typo.yaml, line 6, field job_saved: unknown field; did you mean jobs_saved?",
         "typo.yaml: no jobs figure: give at least one of jobs_created, jobs_saved, jobs_consolidated"]
+
+
+REAL_SIRENE = Path(__file__).parent / "fixtures" / "real" / "sirene"
+# By hand from the real rows: state, categorieJuridiqueUniteLegale, ESS flag, dateCreationUniteLegale, the
+# cessation (dateDebut of a ceased unit), APE and its nomenclature, then the head office's commune in the
+# hand-written establishments and its département.
+REAL_UNITS = [
+    ("054501754", "A", "5699", "N", date(1954, 1, 1), None, "64.20Z", "NAFRev2", "62041", "62"),
+    ("057808172", "C", "5710", "N", date(1957, 1, 1), date(2026, 1, 1), "66.22Z", "NAFRev2", "59350", "59"),
+]
+
+
+def real_stock(raw: Path, units: str | None = None) -> None:
+    """The real legal units of tests/fixtures/real/sirene (or ``units``, edited from them) and their establishments."""
+    folder = raw / "fr" / "sirene"
+    folder.mkdir(parents=True)
+    shutil.copy(REAL_SIRENE / "StockEtablissement_utf8.csv", folder)
+    text = units if units is not None else (REAL_SIRENE / "StockUniteLegale_utf8.csv").read_text(encoding="utf-8")
+    (folder / "StockUniteLegale_utf8.csv").write_bytes(text.encode("utf-8"))
+
+
+def looked_up(raw: Path, cache: Path) -> list[tuple]:
+    con = duckdb.connect()
+    sirene.lookup_units(con, raw, cache, [u[0] for u in REAL_UNITS])
+    return con.execute("SELECT * EXCLUDE (snapshot_date) FROM src.fr_sirene_case_units").fetchall()
+
+
+def real_units_text() -> str:
+    return (REAL_SIRENE / "StockUniteLegale_utf8.csv").read_text(encoding="utf-8")
+
+
+def test_a_csv_lookup_parses_only_the_header_and_the_lines_of_the_wanted_sirens(tmp_path):
+    """Each national CSV is read as whole lines, unsplit, for those that start with a wanted siren; only they are
+    parsed into fields (issue 14: 17 s became 6 s nationally)."""
+    real_stock(tmp_path)
+    units = sirene._File(*(2 * [tmp_path / "fr" / "sirene" / "StockUniteLegale_utf8.csv"]))
+    seen = []
+    sirene._read_lines_first(duckdb.connect(), units, ["057808172", "054501754"], tmp_path / "cache",
+                             lambda file: seen.append((file.raw, file.data.read_text(encoding="utf-8"))))
+    lines = real_units_text().splitlines(keepends=True)
+    assert seen == [(units.raw, lines[0] + lines[4] + lines[6])]  # the header, 054501754, 057808172: file order
+    assert looked_up(tmp_path, tmp_path / "cache") == REAL_UNITS
+    assert not any((tmp_path / "cache").rglob("*.csv"))  # the lines kept are not left behind
+
+
+@pytest.mark.parametrize(("edit", "units_read"), [
+    ("line break in a wanted record", ["kept lines", "whole file"]),
+    ("line break in another record", ["kept lines", "whole file"]),
+    ("whole-line delimiter", ["whole file"]),
+    ("CRLF", ["kept lines"]),
+    ("no room for the lines kept", ["whole file"]),
+])
+def test_a_csv_lookup_whose_lines_are_not_one_record_each_reads_the_whole_file(tmp_path, monkeypatch, edit,
+                                                                               units_read):
+    """A quoted line break makes a record two lines: the wanted record's lines kept cannot be parsed, nor a second
+    line that happens to start with a wanted siren (here after the line break of another unit's name); either way
+    the whole file is then parsed, with the same units found. A line holding the unit separator, which the
+    whole-line read splits on, sends it to the whole file at once, as does a disk with no room to write the lines
+    kept; CRLF line ends do not."""
+    reads, source = [], sirene._source
+
+    def spy(con, file, required, *args, **kwargs):
+        if required == sirene.UNIT_COLUMNS:
+            reads.append("whole file" if file.data == file.raw else "kept lines")
+        return source(con, file, required, *args, **kwargs)
+
+    monkeypatch.setattr(sirene, "_source", spy)
+    text = real_units_text()
+    if edit == "line break in a wanted record":
+        text = text.replace("SET - HUILLIER - SOCIETE", '"SET - HUILLIER\n- SOCIETE', 1).replace(
+            "TRANSPORTS,", 'TRANSPORTS",', 1)
+    elif edit == "line break in another record":
+        text = text.replace(",ETS J VIRLY S A,", ',"ETS J VIRLY\n057808172,X",', 1)
+    elif edit == "whole-line delimiter":
+        text = text.replace("DELTA ASSURANCES", "DELTA\x1fASSURANCES", 1).replace("PROX-HYDRO", "PROX\x1fHYDRO", 1)
+    elif edit == "CRLF":
+        text = text.replace("\n", "\r\n")
+    else:
+        def full(*args, **kwargs):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        monkeypatch.setattr(sirene.tempfile, "TemporaryDirectory", full)
+    real_stock(tmp_path, text)
+    assert looked_up(tmp_path, tmp_path / "cache") == REAL_UNITS
+    assert reads == units_read
