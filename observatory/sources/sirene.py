@@ -552,8 +552,7 @@ def lookup_units(con: duckdb.DuckDBPyConnection, raw_dir: Path, cache_dir: Path,
 
     Two filtered DuckDB scans (the legal units, then the head offices of those units), never a frame: the national
     files are 30 M and 43 M rows; from CSV, of the wanted lines alone (:func:`_read_lines_first`). Returns the
-    snapshot date: the one :func:`load` staged, else the files' sidecar's
-    (None when neither says)."""
+    snapshot date: the one :func:`load` staged, else the files' sidecar's (None when neither says)."""
     units_path, establishments_path = find_files(raw_dir)
     if bad := [s for s in sirens if not re.fullmatch(r"\d{9}", s)]:
         raise ValueError(f"not sirens: {', '.join(bad)}")
