@@ -410,7 +410,7 @@ def real_stock(raw: Path, units: str | None = None) -> None:
     folder = raw / "fr" / "sirene"
     folder.mkdir(parents=True)
     shutil.copy(REAL_SIRENE / "StockEtablissement_utf8.csv", folder)
-    text = units if units is not None else (REAL_SIRENE / "StockUniteLegale_utf8.csv").read_text(encoding="utf-8")
+    text = units if units is not None else real_units_text()
     (folder / "StockUniteLegale_utf8.csv").write_bytes(text.encode("utf-8"))
 
 
